@@ -1,0 +1,269 @@
+// Package profile holds the printer and material profiles that every part of
+// fabgrid reads: the slicer (bed, nozzle, start/end G-code, motion limits),
+// printerdrv (baud, RX buffer, temperature limits), the scheduler (build
+// volume, nozzle) and the worker. The profiles are data, embedded from
+// printers.json and materials.json in this directory; a profile file on disk
+// can be loaded with the same format through LoadPrinters/LoadMaterials.
+package profile
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// ErrUnknown is returned when a profile name is not known.
+var ErrUnknown = errors.New("profile: unknown profile")
+
+// Vec3 is a size or limit per axis, in millimetres (or mm/s, mm/s²).
+type Vec3 struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+	Z float64 `json:"z"`
+}
+
+// Axes is a limit per motion axis including the extruder.
+type Axes struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+	Z float64 `json:"z"`
+	E float64 `json:"e"`
+}
+
+// Flow control modes for streaming G-code to a printer.
+const (
+	// FlowBuffered keeps several commands in flight, counting bytes against
+	// the firmware's RX buffer.
+	FlowBuffered = "buffered"
+	// FlowPingPong sends one command and waits for its ok: slow but safe
+	// for firmware that misbehaves with a full buffer.
+	FlowPingPong = "ping-pong"
+)
+
+// Printer describes one printer model.
+type Printer struct {
+	ID            string  `json:"id"`
+	Name          string  `json:"name"`
+	BuildVolume   Vec3    `json:"build_volume_mm"`
+	NozzleMM      float64 `json:"nozzle_mm"`
+	FilamentMM    float64 `json:"filament_mm"`
+	MaxHotendC    float64 `json:"max_hotend_c"`
+	MaxBedC       float64 `json:"max_bed_c"`
+	Firmware      string  `json:"firmware"`
+	Baud          int     `json:"baud"`
+	RXBufferBytes int     `json:"rx_buffer_bytes"`
+	FlowControl   string  `json:"flow_control"`
+	MaxFeedrate   Axes    `json:"max_feedrate_mm_s"`
+	MaxAccel      Axes    `json:"max_accel_mm_s2"`
+	PrintAccel    float64 `json:"print_accel_mm_s2"`
+	TravelAccel   float64 `json:"travel_accel_mm_s2"`
+	RelativeE     bool    `json:"relative_e"`
+	StartGCode    string  `json:"start_gcode"`
+	EndGCode      string  `json:"end_gcode"`
+}
+
+// Material describes one filament material.
+type Material struct {
+	ID                string  `json:"id"`
+	Name              string  `json:"name"`
+	HotendC           float64 `json:"hotend_c"`
+	BedC              float64 `json:"bed_c"`
+	FirstLayerHotendC float64 `json:"first_layer_hotend_c"`
+	FirstLayerBedC    float64 `json:"first_layer_bed_c"`
+	DensityGCm3       float64 `json:"density_g_cm3"`
+	PricePerKg        float64 `json:"price_per_kg"`
+	FanPercent        int     `json:"fan_percent"`
+	RetractMM         float64 `json:"retract_mm"`
+	RetractSpeedMMs   float64 `json:"retract_speed_mm_s"`
+	MaxVolumetricMM3s float64 `json:"max_volumetric_mm3_s"`
+}
+
+//go:embed printers.json
+var printersJSON []byte
+
+//go:embed materials.json
+var materialsJSON []byte
+
+var (
+	builtinPrinters  []Printer
+	builtinMaterials []Material
+)
+
+func init() {
+	var err error
+	if builtinPrinters, err = LoadPrinters(strings.NewReader(string(printersJSON))); err != nil {
+		panic(err)
+	}
+	if builtinMaterials, err = LoadMaterials(strings.NewReader(string(materialsJSON))); err != nil {
+		panic(err)
+	}
+}
+
+// LoadPrinters decodes and validates a JSON array of printer profiles.
+func LoadPrinters(r io.Reader) ([]Printer, error) {
+	var ps []Printer
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ps); err != nil {
+		return nil, fmt.Errorf("profile: printers: %w", err)
+	}
+	for _, p := range ps {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return ps, nil
+}
+
+// LoadMaterials decodes and validates a JSON array of material profiles.
+func LoadMaterials(r io.Reader) ([]Material, error) {
+	var ms []Material
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ms); err != nil {
+		return nil, fmt.Errorf("profile: materials: %w", err)
+	}
+	for _, m := range ms {
+		if err := m.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return ms, nil
+}
+
+// Validate reports the first inconsistency in a printer profile.
+func (p Printer) Validate() error {
+	switch {
+	case p.ID == "":
+		return errors.New("profile: printer without id")
+	case p.BuildVolume.X <= 0 || p.BuildVolume.Y <= 0 || p.BuildVolume.Z <= 0:
+		return fmt.Errorf("profile: printer %s: build volume must be positive", p.ID)
+	case p.NozzleMM <= 0 || p.FilamentMM <= 0:
+		return fmt.Errorf("profile: printer %s: nozzle and filament diameters must be positive", p.ID)
+	case p.MaxHotendC <= 0 || p.MaxBedC <= 0:
+		return fmt.Errorf("profile: printer %s: temperature limits must be positive", p.ID)
+	case p.Baud <= 0 || p.RXBufferBytes <= 0:
+		return fmt.Errorf("profile: printer %s: baud and rx buffer must be positive", p.ID)
+	case p.FlowControl != FlowBuffered && p.FlowControl != FlowPingPong:
+		return fmt.Errorf("profile: printer %s: flow_control must be %q or %q", p.ID, FlowBuffered, FlowPingPong)
+	case p.PrintAccel <= 0 || p.TravelAccel <= 0:
+		return fmt.Errorf("profile: printer %s: accelerations must be positive", p.ID)
+	case p.MaxFeedrate.X <= 0 || p.MaxFeedrate.Y <= 0 || p.MaxFeedrate.Z <= 0 || p.MaxFeedrate.E <= 0:
+		return fmt.Errorf("profile: printer %s: max feedrates must be positive", p.ID)
+	}
+	return nil
+}
+
+// Validate reports the first inconsistency in a material profile.
+func (m Material) Validate() error {
+	switch {
+	case m.ID == "":
+		return errors.New("profile: material without id")
+	case m.HotendC <= 0 || m.FirstLayerHotendC <= 0:
+		return fmt.Errorf("profile: material %s: hotend temperatures must be positive", m.ID)
+	case m.DensityGCm3 <= 0:
+		return fmt.Errorf("profile: material %s: density must be positive", m.ID)
+	case m.PricePerKg < 0:
+		return fmt.Errorf("profile: material %s: price must not be negative", m.ID)
+	}
+	return nil
+}
+
+func norm(s string) string {
+	return strings.NewReplacer("-", "", "_", "", " ", "").Replace(strings.ToLower(s))
+}
+
+// LookupPrinter finds a built-in printer by id, ignoring case, dashes and
+// spaces ("Ender-3" finds "ender3").
+func LookupPrinter(name string) (Printer, error) {
+	for _, p := range builtinPrinters {
+		if norm(p.ID) == norm(name) {
+			return p, nil
+		}
+	}
+	return Printer{}, fmt.Errorf("%w: printer %q (known: %s)", ErrUnknown, name, strings.Join(PrinterIDs(), ", "))
+}
+
+// LookupMaterial finds a built-in material by id, ignoring case.
+func LookupMaterial(name string) (Material, error) {
+	for _, m := range builtinMaterials {
+		if norm(m.ID) == norm(name) {
+			return m, nil
+		}
+	}
+	return Material{}, fmt.Errorf("%w: material %q (known: %s)", ErrUnknown, name, strings.Join(MaterialIDs(), ", "))
+}
+
+// Printers returns a copy of the built-in printer profiles.
+func Printers() []Printer { return append([]Printer(nil), builtinPrinters...) }
+
+// Materials returns a copy of the built-in material profiles.
+func Materials() []Material { return append([]Material(nil), builtinMaterials...) }
+
+// PrinterIDs lists the built-in printer ids, sorted.
+func PrinterIDs() []string {
+	ids := make([]string, 0, len(builtinPrinters))
+	for _, p := range builtinPrinters {
+		ids = append(ids, p.ID)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// MaterialIDs lists the built-in material ids, sorted.
+func MaterialIDs() []string {
+	ids := make([]string, 0, len(builtinMaterials))
+	for _, m := range builtinMaterials {
+		ids = append(ids, m.ID)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// FillGCode replaces {placeholders} in a start/end G-code template. Known
+// placeholders: {hotend_temp}, {bed_temp}, {bed_x}, {bed_y}, {bed_z},
+// {nozzle}, {material}. Unknown placeholders are an error so that a typo in
+// a profile never reaches a printer.
+func FillGCode(tmpl string, p Printer, m Material, firstLayer bool) (string, error) {
+	hot, bed := m.HotendC, m.BedC
+	if firstLayer {
+		hot, bed = m.FirstLayerHotendC, m.FirstLayerBedC
+	}
+	vals := map[string]string{
+		"hotend_temp": trim(hot),
+		"bed_temp":    trim(bed),
+		"bed_x":       trim(p.BuildVolume.X),
+		"bed_y":       trim(p.BuildVolume.Y),
+		"bed_z":       trim(p.BuildVolume.Z),
+		"nozzle":      trim(p.NozzleMM),
+		"material":    m.ID,
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			return b.String(), nil
+		}
+		j := strings.IndexByte(tmpl[i:], '}')
+		if j < 0 {
+			return "", fmt.Errorf("profile: %s: unclosed placeholder in G-code template", p.ID)
+		}
+		key := tmpl[i+1 : i+j]
+		v, ok := vals[key]
+		if !ok {
+			return "", fmt.Errorf("profile: %s: unknown placeholder {%s} in G-code template", p.ID, key)
+		}
+		b.WriteString(tmpl[:i])
+		b.WriteString(v)
+		tmpl = tmpl[i+j+1:]
+	}
+}
+
+func trim(f float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".")
+}
