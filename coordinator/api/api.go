@@ -1,0 +1,351 @@
+// Package api holds the wire types of the coordinator's HTTP API v1 (see
+// docs/api.md): request and response bodies with their JSON names, the
+// error body, token prefixes and the job, order and printer state names.
+// The coordinator serves them; the CLI client and the worker send them.
+// The package has no behaviour beyond small helpers, so both sides can
+// import it without pulling in Raft.
+package api
+
+import "time"
+
+// Token prefixes. Tokens are 32 random bytes, base64url without padding,
+// behind one of these prefixes.
+const (
+	AdminTokenPrefix     = "fgA_"
+	CommunityTokenPrefix = "fgC_"
+	WorkerTokenPrefix    = "fgW_"
+)
+
+// Error is the body of every error response.
+type Error struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// Error codes.
+const (
+	CodeBadRequest    = "bad_request"
+	CodeUnknownField  = "unknown_field"
+	CodeInvalidSTL    = "invalid_stl"
+	CodeUnauthorized  = "unauthorized"
+	CodeForbidden     = "forbidden"
+	CodeNotFound      = "not_found"
+	CodeUnknownWorker = "unknown_worker"
+	CodeConflict      = "conflict"
+	CodeStaleEpoch    = "stale_epoch"
+	CodeTooLarge      = "too_large"
+	CodeNoLeader      = "no_leader"
+	CodeInternal      = "internal"
+)
+
+// Job states.
+const (
+	JobPending   = "pending"
+	JobAssigned  = "assigned"
+	JobSlicing   = "slicing"
+	JobPrinting  = "printing"
+	JobDone      = "done"
+	JobFailed    = "failed"
+	JobCancelled = "cancelled"
+)
+
+// Order states.
+const (
+	OrderOpen      = "open"
+	OrderDone      = "done"
+	OrderCancelled = "cancelled"
+	OrderFailed    = "failed"
+)
+
+// Printer (worker) states.
+const (
+	WorkerIdle             = "idle"
+	WorkerBusy             = "busy"
+	WorkerAwaitingBedClear = "awaiting-bed-clear"
+	WorkerPaused           = "paused"
+	WorkerOffline          = "offline"
+)
+
+// Gossip views of a worker.
+const (
+	GossipAlive     = "alive"
+	GossipSuspect   = "suspect"
+	GossipDead      = "dead"
+	GossipNotJoined = "not-joined"
+)
+
+// Result outcomes.
+const (
+	OutcomeDone    = "done"
+	OutcomeFailed  = "failed"
+	OutcomeRefused = "refused"
+)
+
+// Progress actions.
+const (
+	ActionContinue = "continue"
+	ActionCancel   = "cancel"
+)
+
+// Materials accepted in an order.
+var Materials = []string{"PLA", "PETG", "ABS", "TPU"}
+
+// Order form field names of POST /v1/orders (multipart/form-data).
+const (
+	FieldModel       = "model"
+	FieldQuantity    = "quantity"
+	FieldMaterial    = "material"
+	FieldColour      = "colour"
+	FieldLayerHeight = "layer_height"
+	FieldInfill      = "infill"
+	FieldDeadline    = "deadline"
+	FieldPickupNote  = "pickup_note"
+	FieldCommunity   = "community"
+)
+
+// Query parameters.
+const (
+	// ConsistentParam=ConsistentLeader asks for a leader-consistent read.
+	ConsistentParam  = "consistent"
+	ConsistentLeader = "leader"
+	// WaitParam is the long-poll wait of GET .../assignment ("25s").
+	WaitParam = "wait"
+)
+
+// Health is GET /v1/health.
+type Health struct {
+	Status string `json:"status"`
+	Node   string `json:"node"`
+	Role   string `json:"role"`
+	Leader string `json:"leader"`
+	Term   uint64 `json:"term"`
+}
+
+// Cluster is GET /v1/cluster and the answer of the cluster operations.
+type Cluster struct {
+	Leader       string        `json:"leader"`
+	Term         uint64        `json:"term"`
+	CommitIndex  uint64        `json:"commit_index"`
+	AppliedIndex uint64        `json:"applied_index"`
+	Nodes        []ClusterNode `json:"nodes"`
+}
+
+// ClusterNode is one coordinator.
+type ClusterNode struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raft_addr"`
+	HTTPAddr string `json:"http_addr"`
+	Suffrage string `json:"suffrage"`
+	Leader   bool   `json:"leader"`
+}
+
+// JoinRequest is POST /v1/cluster/join.
+type JoinRequest struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raft_addr"`
+	HTTPAddr string `json:"http_addr"`
+}
+
+// RemoveRequest is POST /v1/cluster/remove.
+type RemoveRequest struct {
+	ID string `json:"id"`
+}
+
+// TransferRequest is POST /v1/cluster/transfer-leader; ID may be empty.
+type TransferRequest struct {
+	ID string `json:"id,omitempty"`
+}
+
+// CommunityRequest is POST /v1/communities.
+type CommunityRequest struct {
+	Name   string  `json:"name"`
+	Weight float64 `json:"weight,omitempty"`
+}
+
+// CommunityCreated is the 201 answer of POST /v1/communities.
+type CommunityCreated struct {
+	Name   string  `json:"name"`
+	Weight float64 `json:"weight"`
+	Token  string  `json:"token"`
+}
+
+// Community is one entry of GET /v1/communities.
+type Community struct {
+	Name   string  `json:"name"`
+	Weight float64 `json:"weight"`
+	Orders int     `json:"orders"`
+}
+
+// Communities is GET /v1/communities.
+type Communities struct {
+	Communities []Community `json:"communities"`
+}
+
+// WorkerTokenRequest is POST /v1/worker-tokens.
+type WorkerTokenRequest struct {
+	Name string `json:"name"`
+}
+
+// WorkerTokenCreated is the 201 answer of POST /v1/worker-tokens.
+type WorkerTokenCreated struct {
+	Token string `json:"token"`
+}
+
+// Order is one order, with its jobs in GET /v1/orders/{id}.
+type Order struct {
+	ID          string    `json:"id"`
+	Community   string    `json:"community"`
+	ModelSHA256 string    `json:"model_sha256"`
+	ModelName   string    `json:"model_name"`
+	ModelSize   int64     `json:"model_size"`
+	Quantity    int       `json:"quantity"`
+	Material    string    `json:"material"`
+	Colour      string    `json:"colour,omitempty"`
+	LayerHeight float64   `json:"layer_height"`
+	Infill      float64   `json:"infill"`
+	Deadline    string    `json:"deadline,omitempty"`
+	PickupNote  string    `json:"pickup_note,omitempty"`
+	State       string    `json:"state"`
+	Created     time.Time `json:"created"`
+	JobsDone    int       `json:"jobs_done"`
+	Jobs        []Job     `json:"jobs,omitempty"`
+}
+
+// Orders is GET /v1/orders.
+type Orders struct {
+	Orders []Order `json:"orders"`
+}
+
+// Job is one copy of an order.
+type Job struct {
+	ID         string    `json:"id"`
+	OrderID    string    `json:"order_id"`
+	Copy       int       `json:"copy"`
+	State      string    `json:"state"`
+	Printer    string    `json:"printer,omitempty"`
+	Attempts   int       `json:"attempts"`
+	Epoch      uint64    `json:"epoch"`
+	Reason     string    `json:"reason,omitempty"`
+	Progress   *Progress `json:"progress,omitempty"`
+	Failures   []Failure `json:"failures,omitempty"`
+	EstSeconds float64   `json:"est_seconds,omitempty"`
+	Pickup     string    `json:"pickup,omitempty"`
+}
+
+// Progress is the last progress a job's worker reported.
+type Progress struct {
+	Percent float64 `json:"percent"`
+	Layer   int     `json:"layer"`
+	Layers  int     `json:"layers"`
+	HotendC float64 `json:"hotend_c"`
+	BedC    float64 `json:"bed_c"`
+	ETAS    float64 `json:"eta_s"`
+}
+
+// Failure is one failed attempt of a job.
+type Failure struct {
+	Printer string `json:"printer"`
+	Reason  string `json:"reason"`
+}
+
+// Worker is one printer as GET /v1/workers shows it.
+type Worker struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	Profile       string     `json:"profile"`
+	Material      string     `json:"material"`
+	Colour        string     `json:"colour,omitempty"`
+	NozzleMM      float64    `json:"nozzle_mm"`
+	BuildMM       [3]float64 `json:"build_mm"`
+	State         string     `json:"state"`
+	Gossip        string     `json:"gossip"`
+	LastHeartbeat time.Time  `json:"last_heartbeat"`
+	Job           string     `json:"job,omitempty"`
+	Successes     int        `json:"successes"`
+	Failures      int        `json:"failures"`
+}
+
+// Workers is GET /v1/workers.
+type Workers struct {
+	Workers []Worker `json:"workers"`
+}
+
+// RegisterRequest is POST /v1/workers/register.
+type RegisterRequest struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	Profile       string     `json:"profile"`
+	BuildMM       [3]float64 `json:"build_mm"`
+	NozzleMM      float64    `json:"nozzle_mm"`
+	Material      string     `json:"material"`
+	Colour        string     `json:"colour,omitempty"`
+	Hours         string     `json:"hours,omitempty"`
+	MaxJobHours   float64    `json:"max_job_hours,omitempty"`
+	GossipAddr    string     `json:"gossip_addr,omitempty"`
+	Neighbourhood string     `json:"neighbourhood,omitempty"`
+	State         string     `json:"state,omitempty"`
+}
+
+// RegisterResponse is the answer of POST /v1/workers/register.
+type RegisterResponse struct {
+	WorkerID            string `json:"worker_id"`
+	HeartbeatIntervalMS int64  `json:"heartbeat_interval_ms"`
+	LostAfterMS         int64  `json:"lost_after_ms"`
+	Leader              string `json:"leader"`
+}
+
+// HeartbeatRequest is POST /v1/workers/{id}/heartbeat.
+type HeartbeatRequest struct {
+	State string `json:"state"`
+}
+
+// OK is the {"ok":true} answer; Duplicate marks a reconciled late result.
+type OK struct {
+	OK        bool `json:"ok"`
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// Assignment is the 200 answer of GET /v1/workers/{id}/assignment.
+type Assignment struct {
+	JobID       string  `json:"job_id"`
+	OrderID     string  `json:"order_id"`
+	Epoch       uint64  `json:"epoch"`
+	ModelSHA256 string  `json:"model_sha256"`
+	ModelSize   int64   `json:"model_size"`
+	Material    string  `json:"material"`
+	Colour      string  `json:"colour,omitempty"`
+	LayerHeight float64 `json:"layer_height"`
+	Infill      float64 `json:"infill"`
+	LeaseMS     int64   `json:"lease_ms"`
+}
+
+// ProgressRequest is POST /v1/jobs/{id}/progress.
+type ProgressRequest struct {
+	Epoch      uint64  `json:"epoch"`
+	WorkerID   string  `json:"worker_id"`
+	State      string  `json:"state"`
+	Percent    float64 `json:"percent"`
+	Layer      int     `json:"layer"`
+	Layers     int     `json:"layers"`
+	HotendC    float64 `json:"hotend_c"`
+	BedC       float64 `json:"bed_c"`
+	ETAS       float64 `json:"eta_s"`
+	EstSeconds float64 `json:"est_seconds"`
+	FilamentMM float64 `json:"filament_mm"`
+}
+
+// ProgressResponse is the answer of a progress report.
+type ProgressResponse struct {
+	Action string `json:"action"`
+}
+
+// ResultRequest is POST /v1/jobs/{id}/result.
+type ResultRequest struct {
+	Epoch    uint64 `json:"epoch"`
+	WorkerID string `json:"worker_id"`
+	Outcome  string `json:"outcome"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// BedClearRequest is POST /v1/workers/{id}/bed-clear (an empty object).
+type BedClearRequest struct{}
