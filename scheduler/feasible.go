@@ -1,0 +1,185 @@
+package scheduler
+
+import (
+	"math"
+	"strings"
+)
+
+// A check is one feasibility rule: it says whether job j may be printed on
+// printer p at time now, taking secs seconds there. Each failing check maps
+// to the reason code a person sees.
+type check struct {
+	code string
+	ok   func(j *Job, p *Printer, now int64, secs float64) bool
+}
+
+// checks run in this order; the first failure names the reason.
+var checks = [...]check{
+	{CodeTooLarge, func(j *Job, p *Printer, _ int64, _ float64) bool { return fitsBuild(j.SizeMM, p.BuildMM) }},
+	{CodeNoMaterial, func(j *Job, p *Printer, _ int64, _ float64) bool { return sameName(j.Material, p.Material) }},
+	{CodeNoColour, func(j *Job, p *Printer, _ int64, _ float64) bool { return colourMatches(j.Colour, p.Colour) }},
+	{CodeNoNozzle, func(j *Job, p *Printer, _ int64, _ float64) bool { return nozzleMatches(j.NozzleMM, p.NozzleMM) }},
+	{CodeExcluded, func(j *Job, p *Printer, _ int64, _ float64) bool { return !excluded(j.Excluded, p.ID) }},
+	{CodeTooLong, func(_ *Job, p *Printer, _ int64, secs float64) bool { return withinMaxLength(p.MaxJobSeconds, secs) }},
+	{CodeOutsideHours, func(_ *Job, p *Printer, now int64, secs float64) bool { return windowFits(p.Hours, now, secs) }},
+	{CodeWaiting, func(_ *Job, p *Printer, _ int64, _ float64) bool { return p.State == StateIdle }},
+}
+
+// Feasible reports whether job j may be placed on printer p at time now:
+// it returns "" when every check passes, or the code of the first check
+// that fails (CodeTooLarge, CodeNoMaterial, CodeNoColour, CodeNoNozzle,
+// CodeExcluded, CodeTooLong, CodeOutsideHours, CodeWaiting for a printer
+// that is not idle). The coordinator can use it to re-check a plan.
+func Feasible(j *Job, p *Printer, now int64) string {
+	if code := validJob(j); code != "" {
+		return code
+	}
+	secs := jobRefSeconds(j, refProfileOrDefault()) / speed(p)
+	return feasibleSecs(j, p, now, secs)
+}
+
+func feasibleSecs(j *Job, p *Printer, now int64, secs float64) string {
+	for i := range checks {
+		if !checks[i].ok(j, p, now, secs) {
+			return checks[i].code
+		}
+	}
+	return ""
+}
+
+// validJob returns CodeInvalid for a job that no printer could take.
+func validJob(j *Job) string {
+	if strings.TrimSpace(j.Material) == "" {
+		return CodeInvalid
+	}
+	for _, d := range j.SizeMM {
+		if !(d >= 0) || math.IsInf(d, 0) { // also rejects NaN
+			return CodeInvalid
+		}
+	}
+	if !(j.EstSeconds >= 0) || math.IsInf(j.EstSeconds, 0) || !(j.NozzleMM >= 0) {
+		return CodeInvalid
+	}
+	return ""
+}
+
+// footprint orders a box's x and y so that a 90° turn about Z is a no-op:
+// (long side, short side, height).
+func footprint(s [3]float64) (long, short, height float64) {
+	if s[0] >= s[1] {
+		return s[0], s[1], s[2]
+	}
+	return s[1], s[0], s[2]
+}
+
+// fitsBuild reports whether a part's bounding box fits a build volume,
+// allowing a 90° turn about Z.
+func fitsBuild(part, build [3]float64) bool {
+	pl, ps, ph := footprint(part)
+	bl, bs, bh := footprint(build)
+	return pl <= bl && ps <= bs && ph <= bh
+}
+
+// sameName compares material (or colour) names, ignoring case and spaces
+// at the ends.
+func sameName(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+// colourMatches: "" wants any colour.
+func colourMatches(want, have string) bool {
+	return strings.TrimSpace(want) == "" || sameName(want, have)
+}
+
+// nozzleTolerance absorbs float noise in nozzle diameters (0.4 vs 0.40001).
+const nozzleTolerance = 0.005
+
+// nozzleMatches: 0 wants any nozzle.
+func nozzleMatches(want, have float64) bool {
+	return want == 0 || math.Abs(want-have) <= nozzleTolerance
+}
+
+func excluded(list []string, id string) bool {
+	for _, x := range list {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// withinMaxLength: 0 means the owner sets no limit.
+func withinMaxLength(limit, secs float64) bool {
+	return limit <= 0 || secs <= limit
+}
+
+const (
+	minutesPerDay = 24 * 60
+	secondsPerDay = 24 * 60 * 60
+)
+
+// windowFits reports whether a job of secs seconds may start at now inside
+// the owner's window w (nil = any time) and end before the window closes.
+func windowFits(w *Window, now int64, secs float64) bool {
+	if w == nil {
+		return true
+	}
+	left := windowLeft(w, now)
+	return left > 0 && secs <= left
+}
+
+// windowLeft is how many seconds of window w remain from now (0 when now
+// is outside it). A window whose start equals its end is always open.
+func windowLeft(w *Window, now int64) float64 {
+	start, end := int64(normMinute(w.StartMin))*60, int64(normMinute(w.EndMin))*60
+	if start == end {
+		return math.Inf(1)
+	}
+	s := secondOfDay(now)
+	switch {
+	case start < end && s >= start && s < end:
+		return float64(end - s)
+	case start > end && s >= start: // wraps past midnight
+		return float64(secondsPerDay - s + end)
+	case start > end && s < end:
+		return float64(end - s)
+	}
+	return 0
+}
+
+func secondOfDay(now int64) int64 {
+	s := now % secondsPerDay
+	if s < 0 {
+		s += secondsPerDay
+	}
+	return s
+}
+
+// nextOpen is the next unix second at or after now when window w opens.
+func nextOpen(w *Window, now int64) int64 {
+	if w == nil || windowLeft(w, now) > 0 {
+		return now
+	}
+	day := now - secondOfDay(now)
+	t := day + int64(normMinute(w.StartMin))*60
+	if t < now {
+		t += secondsPerDay
+	}
+	return t
+}
+
+func normMinute(m int) int {
+	m %= minutesPerDay
+	if m < 0 {
+		m += minutesPerDay
+	}
+	return m
+}
+
+// speed is the printer's speed factor, 1 when unset or nonsense.
+func speed(p *Printer) float64 {
+	if p.SpeedFactor > 0 && !math.IsInf(p.SpeedFactor, 0) {
+		return p.SpeedFactor
+	}
+	return 1
+}
