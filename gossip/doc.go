@@ -1,0 +1,29 @@
+// Package gossip is fabgrid's membership layer, shared by coordinators and
+// workers: a hashicorp/memberlist pool with timings tuned so that a dead
+// member is noticed in about two seconds on a LAN, optional AES encryption
+// with a shared key, a compact node metadata record (role, id, HTTP address,
+// printer capabilities and state) and an ordered event stream.
+//
+//	Start(Config) ──► *Node ──Join(addrs)──► pool
+//	                    │
+//	                    ├─ Members()            alive members with decoded Meta
+//	                    ├─ UpdateMeta(Meta)      re-advertise (state changes)
+//	                    ├─ Config.OnEvent ◄──── join / update / leave / dead,
+//	                    │                       in order, on one goroutine
+//	                    └─ Leave(timeout), Close()
+//
+// Gossip is advisory: it spreads who is there and notices deaths fast, but a
+// worker's HTTP heartbeats stay the authority for its leases, and a worker
+// that cannot join the pool still works.
+//
+// Leave versus dead: memberlist reports both through NotifyLeave. A member
+// that leaves gracefully first re-advertises its metadata with Leaving set,
+// so the event is EventLeave; a member that vanishes (crash, kill, cut
+// cable) is EventDead once probes and the suspicion timeout have run out.
+//
+// Node names must be unique in the pool. A worker that restarts quickly on a
+// new port should use a fresh name (its stable identity is Meta.ID), so that
+// its old incarnation simply dies and the new one joins without a name
+// conflict; consumers key their view by Meta.ID and ignore a dead event for
+// a name that is no longer the newest one of that ID.
+package gossip

@@ -1,0 +1,366 @@
+package gossip
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// ErrConfig is returned by Start for an unusable Config.
+var ErrConfig = errors.New("gossip: bad configuration")
+
+// ErrJoin is returned by Join when no given address could be joined (wrong
+// key, unreachable, not a gossip member).
+var ErrJoin = errors.New("gossip: join failed")
+
+// EventKind says what happened to a member.
+type EventKind int
+
+// Event kinds.
+const (
+	EventJoin EventKind = iota + 1
+	EventUpdate
+	EventLeave
+	EventDead
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventJoin:
+		return "join"
+	case EventUpdate:
+		return "update"
+	case EventLeave:
+		return "leave"
+	case EventDead:
+		return "dead"
+	}
+	return "unknown"
+}
+
+// Member is one member of the pool as this node sees it.
+type Member struct {
+	// Name is the memberlist node name.
+	Name string
+	// Addr is the member's gossip address, host:port.
+	Addr string
+	// Meta is the decoded metadata; MetaErr is set if it did not decode
+	// (then Meta is zero).
+	Meta    Meta
+	MetaErr error
+}
+
+// Event is one membership change.
+type Event struct {
+	Kind   EventKind
+	Member Member
+}
+
+// Node is this process's membership in the pool.
+type Node struct {
+	ml  *memberlist.Memberlist
+	log *slog.Logger
+
+	metaMu sync.Mutex
+	meta   []byte
+
+	// table is our own copy of the alive members, kept from the event
+	// callbacks (which memberlist calls under its node lock): the *Node
+	// values memberlist.Members returns are mutated concurrently.
+	tableMu sync.Mutex
+	table   map[string]Member
+
+	name, addr string
+
+	evMu   sync.Mutex
+	queue  []Event
+	wake   chan struct{}
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	closeOnce sync.Once
+}
+
+// Start creates the node and starts listening; it is alone until Join.
+func Start(cfg Config) (*Node, error) {
+	if cfg.Name == "" {
+		return nil, fmt.Errorf("%w: a node name is required", ErrConfig)
+	}
+	if cfg.Key != nil {
+		switch len(cfg.Key) {
+		case 16, 24, 32:
+		default:
+			return nil, fmt.Errorf("%w: key of %d bytes", ErrKey, len(cfg.Key))
+		}
+	}
+	meta, err := cfg.Meta.Encode()
+	if err != nil {
+		return nil, err
+	}
+	bind := cfg.BindAddr
+	if bind == "" {
+		bind = "127.0.0.1:0"
+	}
+	host, port, err := splitHostPort(bind)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bind address %q: %v", ErrConfig, bind, err)
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{log: logger, meta: meta, wake: make(chan struct{}, 1), cancel: cancel, table: map[string]Member{}}
+
+	mc := memberlist.DefaultLANConfig()
+	mc.Name = cfg.Name
+	mc.BindAddr, mc.BindPort = host, port
+	mc.AdvertiseAddr, mc.AdvertisePort = "", port
+	if cfg.AdvertiseAddr != "" {
+		ah, ap, err := splitHostPort(cfg.AdvertiseAddr)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("%w: advertise address %q: %v", ErrConfig, cfg.AdvertiseAddr, err)
+		}
+		mc.AdvertiseAddr, mc.AdvertisePort = ah, ap
+	}
+	cfg.Timing.withDefaults().apply(mc)
+	if cfg.Key != nil {
+		mc.SecretKey = append([]byte(nil), cfg.Key...)
+		mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = true, true
+	}
+	mc.Delegate = (*delegate)(n)
+	mc.Events = (*events)(n)
+	mc.Logger = log.New(&logWriter{log: logger}, "", 0)
+
+	ml, err := memberlist.Create(mc)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("gossip: start on %s: %w", bind, err)
+	}
+	n.ml = ml
+	n.tableMu.Lock()
+	self := ml.LocalNode() // safe here: nobody else knows us yet
+	n.name = self.Name
+	n.addr = net.JoinHostPort(self.Addr.String(), strconv.Itoa(int(self.Port)))
+	n.tableMu.Unlock()
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.dispatch(ctx, cfg.OnEvent)
+	}()
+	return n, nil
+}
+
+func splitHostPort(s string) (string, int, error) {
+	h, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("bad port %q", p)
+	}
+	return h, port, nil
+}
+
+// Addr is the address other members reach this node at, host:port.
+func (n *Node) Addr() string { return n.addr }
+
+// Name is this node's name.
+func (n *Node) Name() string { return n.name }
+
+// Join contacts the given members (host:port) and merges state with them.
+// It returns how many were reached; at least one success means joined.
+func (n *Node) Join(addrs []string) (int, error) {
+	k, err := n.ml.Join(addrs)
+	if k == 0 {
+		if err == nil {
+			err = errors.New("no address given")
+		}
+		return 0, fmt.Errorf("%w: %v (check --join and that every member uses the same --gossip-key)", ErrJoin, err)
+	}
+	return k, nil
+}
+
+// Members returns the members currently believed alive (or suspected but
+// not yet declared dead), this node included, sorted by name.
+func (n *Node) Members() []Member {
+	n.tableMu.Lock()
+	out := make([]Member, 0, len(n.table))
+	for _, m := range n.table {
+		out = append(out, m)
+	}
+	n.tableMu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// UpdateMeta replaces this node's metadata and re-advertises it, waiting up
+// to a second for the broadcast to go out.
+func (n *Node) UpdateMeta(m Meta) error {
+	b, err := m.Encode()
+	if err != nil {
+		return err
+	}
+	n.metaMu.Lock()
+	n.meta = b
+	n.metaMu.Unlock()
+	if err := n.ml.UpdateNode(time.Second); err != nil {
+		return fmt.Errorf("gossip: update metadata: %w", err)
+	}
+	return nil
+}
+
+// Leave leaves the pool gracefully: it advertises Leaving, then broadcasts
+// the leave, waiting up to timeout for each. Others see EventLeave. Close
+// must still be called.
+func (n *Node) Leave(timeout time.Duration) error {
+	n.metaMu.Lock()
+	m, err := DecodeMeta(n.meta)
+	n.metaMu.Unlock()
+	if err == nil {
+		m.Leaving = true
+		if b, err := m.Encode(); err == nil {
+			n.metaMu.Lock()
+			n.meta = b
+			n.metaMu.Unlock()
+			_ = n.ml.UpdateNode(timeout)
+		}
+	}
+	if err := n.ml.Leave(timeout); err != nil {
+		return fmt.Errorf("gossip: leave: %w", err)
+	}
+	return nil
+}
+
+// Close stops the node at once, without a leave: to the others it looks
+// like a crash and they declare it dead. The event callback is not called
+// after Close returns.
+func (n *Node) Close() error {
+	var err error
+	n.closeOnce.Do(func() {
+		err = n.ml.Shutdown()
+		n.cancel()
+		n.wg.Wait()
+	})
+	return err
+}
+
+func member(nd *memberlist.Node) Member {
+	m := Member{Name: nd.Name, Addr: nd.Address()}
+	m.Meta, m.MetaErr = DecodeMeta(nd.Meta)
+	return m
+}
+
+// enqueue never blocks memberlist's goroutines.
+func (n *Node) enqueue(e Event) {
+	n.evMu.Lock()
+	n.queue = append(n.queue, e)
+	n.evMu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (n *Node) dispatch(ctx context.Context, fn func(Event)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.wake:
+		}
+		n.evMu.Lock()
+		q := n.queue
+		n.queue = nil
+		n.evMu.Unlock()
+		for _, e := range q {
+			if ctx.Err() != nil {
+				return
+			}
+			if fn != nil {
+				fn(e)
+			}
+		}
+	}
+}
+
+// delegate supplies our metadata to memberlist.
+type delegate Node
+
+var _ memberlist.Delegate = (*delegate)(nil)
+
+func (d *delegate) NodeMeta(limit int) []byte {
+	d.metaMu.Lock()
+	defer d.metaMu.Unlock()
+	if len(d.meta) > limit {
+		return nil
+	}
+	return append([]byte(nil), d.meta...)
+}
+func (d *delegate) NotifyMsg([]byte)                           {}
+func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (d *delegate) LocalState(join bool) []byte                { return nil }
+func (d *delegate) MergeRemoteState(buf []byte, join bool)     {}
+
+// events turns memberlist notifications into Events.
+type events Node
+
+var _ memberlist.EventDelegate = (*events)(nil)
+
+// memberlist calls these with its node lock held, so reading nd is safe.
+
+func (e *events) NotifyJoin(nd *memberlist.Node)   { e.alive(EventJoin, member(nd)) }
+func (e *events) NotifyUpdate(nd *memberlist.Node) { e.alive(EventUpdate, member(nd)) }
+
+func (e *events) alive(kind EventKind, m Member) {
+	n := (*Node)(e)
+	n.tableMu.Lock()
+	n.table[m.Name] = m
+	n.tableMu.Unlock()
+	n.enqueue(Event{Kind: kind, Member: m})
+}
+
+func (e *events) NotifyLeave(nd *memberlist.Node) {
+	n := (*Node)(e)
+	m := member(nd)
+	kind := EventDead
+	if m.MetaErr == nil && m.Meta.Leaving {
+		kind = EventLeave
+	}
+	n.tableMu.Lock()
+	delete(n.table, m.Name)
+	n.tableMu.Unlock()
+	n.enqueue(Event{Kind: kind, Member: m})
+}
+
+// logWriter routes memberlist's "[LEVEL] memberlist: …" lines to slog.
+type logWriter struct{ log *slog.Logger }
+
+var _ io.Writer = (*logWriter)(nil)
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	line := string(bytes.TrimSpace(p))
+	level := slog.LevelDebug
+	for tag, l := range map[string]slog.Level{"[ERR]": slog.LevelError, "[WARN]": slog.LevelWarn, "[INFO]": slog.LevelInfo} {
+		if i := bytes.Index(p, []byte(tag)); i >= 0 {
+			level = l
+			line = string(bytes.TrimSpace(p[i+len(tag):]))
+			break
+		}
+	}
+	w.log.Log(context.Background(), level, line, "component", "gossip")
+	return len(p), nil
+}
