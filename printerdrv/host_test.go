@@ -1,0 +1,216 @@
+package printerdrv
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// transcript replays a golden protocol exchange from testdata/host/*.txt.
+//
+//	config rx=64 pingpong=1 ack=3s poll=0 settle=50ms resends=12
+//	job G1 X1          enqueue a job command
+//	host M105          enqueue a host command
+//	> N1 G1 X1         the next line the host must write (checksum checked, not spelled)
+//	quiet              the host must have nothing more to write
+//	< ok               a line from the firmware
+//	tick 3s            advance the clock and call Tick
+//	hold on|off        pause / resume the job
+//	fatal <sentinel>   the host must have stopped with this error
+//	acked N            job commands acknowledged so far
+//	inflight L B       lines and bytes in flight
+func runTranscript(t *testing.T, path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var h *Host
+	var pending []string
+	tag := 0
+	pump := func() {
+		out := string(h.Next(now))
+		for _, l := range strings.SplitAfter(out, "\n") {
+			if l != "" {
+				pending = append(pending, l)
+			}
+		}
+	}
+	sc := bufio.NewScanner(f)
+	ln := 0
+	for sc.Scan() {
+		ln++
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		verb, arg, _ := strings.Cut(line, " ")
+		where := fmt.Sprintf("%s:%d: %s", filepath.Base(path), ln, line)
+		if h == nil && verb != "config" {
+			h = NewHost(HostConfig{}, 1)
+		}
+		switch verb {
+		case "config":
+			cfg := HostConfig{}
+			for _, kv := range strings.Fields(arg) {
+				k, v, _ := strings.Cut(kv, "=")
+				d, _ := time.ParseDuration(v)
+				n, _ := strconv.Atoi(v)
+				switch k {
+				case "rx":
+					cfg.RXBuffer = n
+				case "pingpong":
+					cfg.PingPong = v == "1"
+				case "ack":
+					cfg.AckTimeout = d
+				case "poll":
+					cfg.PollInterval = d
+				case "settle":
+					cfg.ResendSettle = d
+				case "resends":
+					cfg.MaxResends = n
+				case "pokes":
+					cfg.MaxPokes = n
+				default:
+					t.Fatalf("%s: unknown config %q", where, k)
+				}
+			}
+			h = NewHost(cfg, 1)
+		case "job":
+			h.Enqueue(arg, tag)
+			tag++
+			pump()
+		case "host":
+			h.EnqueueHost(arg)
+			pump()
+		case ">":
+			if len(pending) == 0 {
+				t.Fatalf("%s: host wrote nothing", where)
+			}
+			got := pending[0]
+			pending = pending[1:]
+			body, cs, ok := strings.Cut(strings.TrimSuffix(got, "\n"), "*")
+			if !ok || cs != strconv.Itoa(int(Checksum(body))) {
+				t.Fatalf("%s: bad checksum in %q", where, got)
+			}
+			if body != arg {
+				t.Fatalf("%s: host wrote %q", where, got)
+			}
+		case "quiet":
+			if len(pending) > 0 {
+				t.Fatalf("%s: host wrote %q", where, pending)
+			}
+		case "<":
+			h.Received(arg, now)
+			pump()
+		case "tick":
+			d, err := time.ParseDuration(arg)
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			now = now.Add(d)
+			h.Tick(now)
+			pump()
+		case "hold":
+			h.Hold(arg == "on")
+			pump()
+		case "fatal":
+			want := map[string]error{"ErrTimeout": ErrTimeout, "ErrCommStuck": ErrCommStuck,
+				"ErrHalted": ErrHalted, "ErrThermalRunaway": ErrThermalRunaway}[arg]
+			if want == nil || !errors.Is(h.Err(), want) {
+				t.Fatalf("%s: host error %v", where, h.Err())
+			}
+		case "acked":
+			if n, _ := strconv.Atoi(arg); h.Stats().Acked != n {
+				t.Fatalf("%s: acked %d", where, h.Stats().Acked)
+			}
+		case "inflight":
+			var wl, wb int
+			fmt.Sscan(arg, &wl, &wb)
+			if l, b := h.InFlight(); l != wl || b != wb {
+				t.Fatalf("%s: in flight %d lines %d bytes", where, l, b)
+			}
+		case "idle":
+			if !h.Idle() {
+				t.Fatalf("%s: host not idle", where)
+			}
+		default:
+			t.Fatalf("%s: unknown verb", where)
+		}
+	}
+	if len(pending) > 0 {
+		t.Fatalf("%s: unchecked host output %q", filepath.Base(path), pending)
+	}
+}
+
+func TestHostTranscripts(t *testing.T) {
+	files, _ := filepath.Glob("testdata/host/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no transcripts")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) { runTranscript(t, f) })
+	}
+}
+
+func TestFormatLine(t *testing.T) {
+	// Reference values computed by Marlin's own rule (XOR of the bytes before '*').
+	tests := []struct {
+		n    int
+		cmd  string
+		want string
+	}{
+		{0, "M110 N0", "N0 M110 N0*125\n"},
+		{1, "G28", "N1 G28*18\n"},
+		{12, "G1 X10.5 Y3 F1500", "N12 G1 X10.5 Y3 F1500*" + strconv.Itoa(int(Checksum("N12 G1 X10.5 Y3 F1500"))) + "\n"},
+	}
+	for _, tc := range tests {
+		if got := FormatLine(tc.n, tc.cmd); got != tc.want {
+			t.Errorf("FormatLine(%d, %q) = %q, want %q", tc.n, tc.cmd, got, tc.want)
+		}
+	}
+}
+
+// TestHostNeverOverflows streams many lines with random-length commands and
+// checks the bytes in flight never exceed the buffer.
+func TestHostNeverOverflows(t *testing.T) {
+	h := NewHost(HostConfig{RXBuffer: 100}, 1)
+	now := time.Unix(0, 0)
+	for i := 0; i < 500; i++ {
+		h.Enqueue("G1 X"+strings.Repeat("1", i%40)+" Y2", i)
+	}
+	var fifo []int
+	for steps := 0; !h.Idle(); steps++ {
+		if steps > 10000 {
+			t.Fatal("no progress")
+		}
+		out := h.Next(now)
+		for _, l := range strings.SplitAfter(string(out), "\n") {
+			if l != "" {
+				fifo = append(fifo, len(l))
+			}
+		}
+		sum := 0
+		for _, b := range fifo {
+			sum += b
+		}
+		if sum > 100 {
+			t.Fatalf("%d bytes in flight, buffer is 100", sum)
+		}
+		if len(fifo) == 0 {
+			t.Fatal("nothing in flight and not idle")
+		}
+		fifo = fifo[1:]
+		h.Received("ok", now)
+	}
+	if h.Stats().Acked != 500 {
+		t.Fatalf("acked %d", h.Stats().Acked)
+	}
+}
