@@ -1,51 +1,121 @@
 package scheduler
 
 import (
-	"fmt"
-	"sort"
+	"math"
 )
 
-// Place plans one round: it assigns pending jobs to idle printers, at most
-// one job per printer, and explains every job it leaves unplaced.
+// Place plans one round: it offers idle printers to pending jobs in fair
+// order (see the fair queue) and gives each job the free feasible printer
+// with the earliest expected completion (print time on that printer over
+// its reliability, favouring its neighbourhood and keeping big beds for
+// big parts), at most one job per printer. Every job it does not place is
+// listed in Plan.Unplaced with a reason. Place only reads s.
 func Place(s *Snapshot) Plan {
-	ref := refProfileOrDefault()
-	order := make([]int, len(s.Jobs))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		ja, jb := &s.Jobs[order[a]], &s.Jobs[order[b]]
-		if ja.Submitted != jb.Submitted {
-			return ja.Submitted < jb.Submitted
-		}
-		return ja.ID < jb.ID
-	})
-	used := make([]bool, len(s.Printers))
-	var plan Plan
-	for _, ji := range order {
-		j := &s.Jobs[ji]
-		if code := validJob(j); code != "" {
-			plan.Unplaced = append(plan.Unplaced, Unplaced{JobID: j.ID, Code: code, Reason: "job has no material or a bad size"})
+	x := newIndex(s)
+	refProf := refProfileOrDefault()
+
+	q := fairQueue{}
+	commIdx := make(map[string]int32, len(s.Communities))
+	var hoods []string
+	for _, c := range s.Communities {
+		if _, dup := commIdx[c.Name]; dup {
 			continue
 		}
-		ref := jobRefSeconds(j, ref)
-		placed := false
-		for pi := range s.Printers {
-			p := &s.Printers[pi]
-			if used[pi] {
+		w := weightOf(c.Weight)
+		commIdx[c.Name] = int32(len(q.comms))
+		q.comms = append(q.comms, community{
+			name: c.Name, weight: w, vtime: nonNeg(c.UsedPrinterSeconds) / w,
+			tie: tieHash(s.Seed, c.Name),
+		})
+		hoods = append(hoods, x.norm(c.Neighbourhood))
+	}
+
+	// status per job: 0 pending, 1 placed, 2 invalid.
+	status := make([]uint8, len(s.Jobs))
+	refs := make([]jobRef, len(s.Jobs))
+	seen := make(map[string]struct{}, len(s.Jobs))
+	var plan Plan
+	for i := range s.Jobs {
+		j := &s.Jobs[i]
+		if _, dup := seen[j.ID]; dup || validJob(j) != "" {
+			status[i] = 2
+			continue
+		}
+		seen[j.ID] = struct{}{}
+		ci, ok := commIdx[j.Community]
+		if !ok {
+			ci = int32(len(q.comms))
+			commIdx[j.Community] = ci
+			q.comms = append(q.comms, community{name: j.Community, weight: 1, tie: tieHash(s.Seed, j.Community)})
+			hoods = append(hoods, "")
+		}
+		long, short, height := footprint(j.SizeMM)
+		r := jobRef{
+			idx: int32(i), comm: ci, deadline: j.Deadline, submitted: j.Submitted,
+			ref: jobRefSeconds(j, refProf), tie: tieHash(s.Seed, j.ID),
+			material: x.norm(j.Material), colour: x.norm(j.Colour), hood: x.norm(j.Neighbourhood),
+			nozzle: j.NozzleMM, long: long, short: short, height: height,
+		}
+		if r.deadline <= 0 {
+			r.deadline = math.MaxInt64
+		}
+		if r.hood == "" {
+			r.hood = hoods[ci]
+		}
+		refs[i] = r
+		q.comms[ci].jobs = append(q.comms[ci].jobs, r)
+	}
+	q.init()
+
+	hopeless := map[sig]struct{}{}
+	for x.idleLeft > 0 {
+		_, j := q.peek()
+		if j == nil {
+			break
+		}
+		excl := s.Jobs[j.idx].Excluded
+		var js sig
+		if len(excl) == 0 {
+			js = j.sig()
+			if _, ok := hopeless[js]; ok {
+				q.advance(0)
 				continue
 			}
-			secs := ref / speed(p)
-			if feasibleSecs(j, p, s.Now, secs) == "" {
-				used[pi] = true
-				plan.Placements = append(plan.Placements, Placement{JobID: j.ID, PrinterID: p.ID, EstSeconds: secs})
-				placed = true
-				break
-			}
 		}
-		if !placed {
-			plan.Unplaced = append(plan.Unplaced, Unplaced{JobID: j.ID, Code: CodeWaiting, Reason: fmt.Sprintf("no idle printer can print job %s now", j.ID)})
+		p, _ := x.best(j, s.Now, excl)
+		if p < 0 {
+			if len(excl) == 0 {
+				hopeless[js] = struct{}{}
+			}
+			q.advance(0)
+			continue
+		}
+		x.take(p)
+		secs := j.ref / x.classes[x.class[p]].key.speed
+		status[j.idx] = 1
+		plan.Placements = append(plan.Placements, Placement{JobID: s.Jobs[j.idx].ID, PrinterID: s.Printers[p].ID, EstSeconds: secs})
+		q.advance(secs)
+	}
+
+	ex := newExplainer(x, s)
+	for i := range s.Jobs {
+		switch status[i] {
+		case 1:
+			continue
+		case 2:
+			plan.Unplaced = append(plan.Unplaced, invalidReason(&s.Jobs[i], seen))
+		default:
+			code, reason := ex.explain(&refs[i], &s.Jobs[i])
+			plan.Unplaced = append(plan.Unplaced, Unplaced{JobID: s.Jobs[i].ID, Code: code, Reason: reason})
 		}
 	}
 	return plan
+}
+
+// nonNeg maps negative, NaN and infinite values to 0.
+func nonNeg(v float64) float64 {
+	if v > 0 && !math.IsInf(v, 0) {
+		return v
+	}
+	return 0
 }

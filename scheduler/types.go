@@ -21,7 +21,8 @@ type Snapshot struct {
 	Seed int64
 	// Jobs are the pending jobs. Their order does not matter.
 	Jobs []Job
-	// Printers are the known printers, in any state.
+	// Printers are the known printers, in any state. IDs must be unique;
+	// of several printers with one ID only the first is considered.
 	Printers []Printer
 	// Communities carry fair-share weights and past usage. A community a
 	// job names but that is missing here gets weight 1 and no usage.
@@ -58,7 +59,7 @@ type Job struct {
 	Attempts int
 	// Excluded lists printer IDs this job must not go to again.
 	Excluded []string
-	// Neighbourhood is where the part is wanted; "" = anywhere.
+	// Neighbourhood is where the part is wanted; "" = the community's.
 	Neighbourhood string
 }
 
@@ -107,6 +108,9 @@ type Community struct {
 	// UsedPrinterSeconds is the printer time already given to the
 	// community (running and finished jobs in the accounting period).
 	UsedPrinterSeconds float64
+	// Neighbourhood is where the community's parts are wanted, for jobs
+	// that do not name their own; "" = anywhere.
+	Neighbourhood string
 }
 
 // Plan is the outcome of one round: every job in the snapshot appears

@@ -1,0 +1,160 @@
+package scheduler
+
+import (
+	"math"
+	"slices"
+	"strings"
+)
+
+// The fair queue decides the order in which jobs are offered printers.
+// Between communities it is weighted fair queuing on printer time: each
+// community has a virtual time, the printer-seconds it has used divided by
+// its weight, and the community with the smallest virtual time offers its
+// next job; a placement advances the community's virtual time by the job's
+// printer-seconds over its weight. A community that ordered 1,000 parts
+// therefore cannot starve one that ordered 3: the small one is never more
+// than one job behind its share. Within a community, jobs go earliest
+// deadline first (jobs without a deadline last), then first come first
+// served, then longest first (so long prints do not end up alone at the end
+// of the run), then by a seeded hash.
+
+// jobRef is a job reduced to what the placement loop compares.
+type jobRef struct {
+	idx                    int32 // snapshot index
+	comm                   int32
+	deadline               int64 // math.MaxInt64 when none
+	submitted              int64
+	ref                    float64 // seconds on the reference printer
+	tie                    uint64
+	material, colour, hood string // normalised
+	nozzle                 float64
+	long, short, height    float64
+}
+
+// sig is what makes two jobs without exclusions equally feasible.
+type sig struct {
+	material, colour    string
+	nozzle, ref         float64
+	long, short, height float64
+}
+
+func (j *jobRef) sig() sig {
+	return sig{j.material, j.colour, j.nozzle, j.ref, j.long, j.short, j.height}
+}
+
+func cmpJobs(a, b *jobRef) int {
+	switch {
+	case a.deadline != b.deadline:
+		return cmpI64(a.deadline, b.deadline)
+	case a.submitted != b.submitted:
+		return cmpI64(a.submitted, b.submitted)
+	case a.ref != b.ref:
+		return cmpF(b.ref, a.ref)
+	case a.tie != b.tie:
+		return cmpU64(a.tie, b.tie)
+	}
+	return int(a.idx - b.idx)
+}
+
+// community is one flow of the fair queue.
+type community struct {
+	name   string
+	weight float64
+	vtime  float64 // used printer-seconds / weight
+	tie    uint64
+	jobs   []jobRef
+	next   int
+}
+
+// fairQueue is a min-heap of communities with jobs left, by virtual time.
+type fairQueue struct {
+	comms []community
+	heap  []int32
+}
+
+func (q *fairQueue) less(a, b int32) bool {
+	ca, cb := &q.comms[a], &q.comms[b]
+	if ca.vtime != cb.vtime {
+		return ca.vtime < cb.vtime
+	}
+	if ca.tie != cb.tie {
+		return ca.tie < cb.tie
+	}
+	return strings.Compare(ca.name, cb.name) < 0
+}
+
+// init sorts each community's jobs and builds the heap.
+func (q *fairQueue) init() {
+	q.heap = q.heap[:0]
+	for i := range q.comms {
+		c := &q.comms[i]
+		slices.SortFunc(c.jobs, func(a, b jobRef) int { return cmpJobs(&a, &b) })
+		if len(c.jobs) > 0 {
+			q.heap = append(q.heap, int32(i))
+		}
+	}
+	for i := len(q.heap)/2 - 1; i >= 0; i-- {
+		q.down(i)
+	}
+}
+
+// peek returns the next job to offer, or nil when every job was offered.
+func (q *fairQueue) peek() (*community, *jobRef) {
+	if len(q.heap) == 0 {
+		return nil, nil
+	}
+	c := &q.comms[q.heap[0]]
+	return c, &c.jobs[c.next]
+}
+
+// advance moves past the job peek returned, charging its community
+// printer-seconds of work (0 when it was not placed).
+func (q *fairQueue) advance(charge float64) {
+	c := &q.comms[q.heap[0]]
+	c.next++
+	c.vtime += charge / c.weight
+	if c.next >= len(c.jobs) {
+		last := len(q.heap) - 1
+		q.heap[0] = q.heap[last]
+		q.heap = q.heap[:last]
+	}
+	if len(q.heap) > 0 {
+		q.down(0)
+	}
+}
+
+func (q *fairQueue) down(i int) {
+	h := q.heap
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && q.less(h[r], h[l]) {
+			m = r
+		}
+		if !q.less(h[m], h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+func weightOf(w float64) float64 {
+	if w > 0 && !math.IsInf(w, 0) {
+		return w
+	}
+	return 1
+}
+
+func cmpI64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

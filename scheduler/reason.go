@@ -1,0 +1,348 @@
+package scheduler
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The explainer says why a job was not placed, from the printer classes'
+// summaries rather than by re-scanning printers. It walks a funnel, each
+// stage narrowing the online printers that could print the job, and names
+// the first stage that leaves none:
+//
+//	online → big enough (any material) → material → colour → nozzle →
+//	big enough (with that filament) → not failed on before → owner's
+//	maximum length → owner's hours → free now (else: waiting)
+//
+// Reasons for jobs without exclusions depend only on the job's shape, so
+// they are computed once per shape.
+
+type explainer struct {
+	x     *index
+	s     *Snapshot
+	memo  map[sig][2]string
+	cls   []int32 // scratch: surviving classes
+	eff   []int   // scratch: surviving members per class after exclusions
+	total int     // all printers known, online or not
+}
+
+func newExplainer(x *index, s *Snapshot) *explainer {
+	return &explainer{x: x, s: s, memo: map[sig][2]string{}, total: len(x.byID)}
+}
+
+func (e *explainer) explain(j *jobRef, job *Job) (code, reason string) {
+	if len(job.Excluded) == 0 {
+		k := j.sig()
+		if r, ok := e.memo[k]; ok {
+			return r[0], r[1]
+		}
+		code, reason = e.funnel(j, job)
+		e.memo[k] = [2]string{code, reason}
+		return code, reason
+	}
+	return e.funnel(j, job)
+}
+
+func (e *explainer) funnel(j *jobRef, job *Job) (string, string) {
+	x := e.x
+	mat := strings.TrimSpace(job.Material)
+	if x.online == 0 {
+		if e.total == 0 {
+			return CodeNoPrinter, "no printer has joined the grid yet"
+		}
+		return CodeNoPrinter, fmt.Sprintf("no printer is online (%s offline)", plural(e.total, "printer"))
+	}
+	if r := tooLargeForAll(j, x.shapes, "online printer"); r != "" {
+		return CodeTooLarge, r
+	}
+
+	// Material, colour, nozzle: class-level filters.
+	e.cls = append(e.cls[:0], x.byMat[j.material]...)
+	if len(e.cls) == 0 {
+		r := fmt.Sprintf("no online printer has %s loaded", mat)
+		if n := x.offlineMat[j.material]; n > 0 {
+			r += fmt.Sprintf(" (%s with it %s offline)", plural(n, "printer"), isAre(n))
+		}
+		return CodeNoMaterial, r
+	}
+	what := mat
+	if j.colour != "" {
+		what = strings.TrimSpace(job.Colour) + " " + mat
+		colours := e.distinct(func(c *class) string { return c.key.colour })
+		e.keep(func(c *class) bool { return c.key.colour == j.colour })
+		if len(e.cls) == 0 {
+			return CodeNoColour, fmt.Sprintf("no online printer has %s loaded; %s is loaded in %s", what, mat, listOf(colours, "no named colour"))
+		}
+	}
+	if j.nozzle != 0 {
+		nozzles := e.distinct(func(c *class) string { return mm(c.key.nozzle) + " mm" })
+		e.keep(func(c *class) bool { return nozzleMatches(j.nozzle, c.key.nozzle) })
+		if len(e.cls) == 0 {
+			return CodeNoNozzle, fmt.Sprintf("needs a %s mm nozzle; online printers with %s have %s", mm(j.nozzle), what, listOf(nozzles, "none"))
+		}
+	}
+	var biggest shape
+	for _, ci := range e.cls {
+		k := &x.classes[ci].key
+		if k.long*k.short*k.height > biggest.long*biggest.short*biggest.height {
+			biggest = shape{k.long, k.short, k.height}
+		}
+	}
+	e.keep(func(c *class) bool { return j.long <= c.key.long && j.short <= c.key.short && j.height <= c.key.height })
+	if len(e.cls) == 0 {
+		return CodeTooLarge, fmt.Sprintf("part is %s mm; the biggest online printer with %s takes %s mm", box(j.long, j.short, j.height), what, box(biggest.long, biggest.short, biggest.height))
+	}
+
+	// Exclusions: member-level.
+	e.eff = e.eff[:0]
+	left := 0
+	var failed []string
+	for _, ci := range e.cls {
+		n := x.classes[ci].online
+		for _, id := range job.Excluded {
+			if p, ok := x.byID[id]; ok && x.class[p] == ci && !slices.Contains(failed, id) {
+				failed = append(failed, id)
+				n--
+			}
+		}
+		e.eff = append(e.eff, n)
+		left += n
+	}
+	if left == 0 {
+		return CodeExcluded, fmt.Sprintf("it failed before on every online printer that can print it (%s); it needs another printer with %s", listOf(failed, ""), what)
+	}
+
+	// Owner's maximum job length.
+	fastest, allowed := math.Inf(1), 0.0
+	e.keepEff(func(c *class) bool {
+		secs := j.ref / c.key.speed
+		fastest = math.Min(fastest, secs)
+		if c.key.maxJob > allowed {
+			allowed = c.key.maxJob
+		}
+		return withinMaxLength(c.key.maxJob, secs)
+	})
+	if len(e.cls) == 0 {
+		return CodeTooLong, fmt.Sprintf("estimated %s on the fastest printer that can print it; their owners allow at most %s per job", dur(fastest), dur(allowed))
+	}
+
+	// Owner's hours.
+	now := e.s.Now
+	longest, next := 0.0, int64(math.MaxInt64)
+	e.keepEff(func(c *class) bool {
+		w := c.window()
+		secs := j.ref / c.key.speed
+		if windowFits(w, now, secs) {
+			return true
+		}
+		length := windowLength(w)
+		longest = math.Max(longest, length)
+		if length >= secs {
+			t := nextStart(w, now)
+			if t < next {
+				next = t
+			}
+		}
+		return false
+	})
+	if len(e.cls) == 0 {
+		if next == math.MaxInt64 {
+			return CodeOutsideHours, fmt.Sprintf("estimated %s, longer than the daily printing hours of every printer that can print it (longest %s)", dur(fastest), dur(longest))
+		}
+		return CodeOutsideHours, fmt.Sprintf("estimated %s; no printer that can print it is within its owner's hours for that long now; next chance at %s", dur(fastest), clock(next, now))
+	}
+
+	// Waiting: feasible printers exist but none is free for it.
+	var idle, busy, bedClear, paused, n int
+	var firstFree int64
+	for k, ci := range e.cls {
+		c := &x.classes[ci]
+		n += e.eff[k]
+		idle += c.idleN
+		busy += c.busy
+		bedClear += c.bedClear
+		paused += c.paused
+		if c.firstFree > 0 && (firstFree == 0 || c.firstFree < firstFree) {
+			firstFree = c.firstFree
+		}
+	}
+	if idle > 0 {
+		return CodeWaiting, fmt.Sprintf("%s can print it; this round %s to jobs ahead of it in the fair queue", plural(n, "printer"), itThey(idle))
+	}
+	var parts []string
+	if busy > 0 {
+		p := fmt.Sprintf("%d printing", busy)
+		if firstFree > 0 {
+			p += fmt.Sprintf(" (first expected free at %s)", clock(firstFree, now))
+		}
+		parts = append(parts, p)
+	}
+	if bedClear > 0 {
+		parts = append(parts, fmt.Sprintf("%d waiting for the owner to clear the bed", bedClear))
+	}
+	if paused > 0 {
+		parts = append(parts, fmt.Sprintf("%d paused", paused))
+	}
+	return CodeWaiting, fmt.Sprintf("%s can print it, none is free: %s", plural(n, "printer"), strings.Join(parts, ", "))
+}
+
+// keep filters the surviving classes.
+func (e *explainer) keep(ok func(*class) bool) {
+	out := e.cls[:0]
+	for _, ci := range e.cls {
+		if ok(&e.x.classes[ci]) {
+			out = append(out, ci)
+		}
+	}
+	e.cls = out
+}
+
+// keepEff filters the surviving classes that still have members after
+// exclusions, keeping e.eff aligned.
+func (e *explainer) keepEff(ok func(*class) bool) {
+	out, eff := e.cls[:0], e.eff[:0]
+	for k, ci := range e.cls {
+		if e.eff[k] > 0 && ok(&e.x.classes[ci]) {
+			out = append(out, ci)
+			eff = append(eff, e.eff[k])
+		}
+	}
+	e.cls, e.eff = out, eff
+}
+
+// distinct lists a class attribute's sorted distinct values.
+func (e *explainer) distinct(f func(*class) string) []string {
+	var out []string
+	for _, ci := range e.cls {
+		v := f(&e.x.classes[ci])
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// tooLargeForAll explains a part that no bed in shapes takes, or "".
+func tooLargeForAll(j *jobRef, shapes []shape, who string) string {
+	tallest, best := 0.0, shape{}
+	for _, sh := range shapes {
+		if j.long <= sh.long && j.short <= sh.short && j.height <= sh.height {
+			return ""
+		}
+		tallest = math.Max(tallest, sh.height)
+		if sh.height >= j.height && sh.long*sh.short > best.long*best.short {
+			best = sh
+		}
+	}
+	if j.height > tallest {
+		return fmt.Sprintf("part is %s mm tall; the tallest %s takes %s mm", mm(j.height), who, mm(tallest))
+	}
+	return fmt.Sprintf("part needs a %s mm bed (turning it 90° allowed); the largest %s tall enough takes %s mm", box2(j.long, j.short), who, box2(best.long, best.short))
+}
+
+// invalidReason explains a job the scheduler cannot consider at all.
+func invalidReason(j *Job, seen map[string]struct{}) Unplaced {
+	r := "the job has a duplicate id; only its first copy is scheduled"
+	switch {
+	case strings.TrimSpace(j.Material) == "":
+		r = "the job names no material; resubmit the order with --material"
+	case validJob(j) != "":
+		r = "the job's size, nozzle or time estimate is not a valid number; resubmit the model"
+	}
+	return Unplaced{JobID: j.ID, Code: CodeInvalid, Reason: r}
+}
+
+func windowLength(w *Window) float64 {
+	if w == nil {
+		return math.Inf(1)
+	}
+	start, end := normMinute(w.StartMin), normMinute(w.EndMin)
+	if start == end {
+		return math.Inf(1)
+	}
+	return float64((end-start+minutesPerDay)%minutesPerDay) * 60
+}
+
+// nextStart is the first time after now at which window w opens.
+func nextStart(w *Window, now int64) int64 {
+	t := now - secondOfDay(now) + int64(normMinute(w.StartMin))*60
+	if t <= now {
+		t += secondsPerDay
+	}
+	return t
+}
+
+func mm(v float64) string {
+	if v == math.Trunc(v) {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func box(a, b, c float64) string { return mm(a) + "×" + mm(b) + "×" + mm(c) }
+func box2(a, b float64) string   { return mm(a) + "×" + mm(b) }
+
+// dur formats seconds as "45m" or "5h 20m".
+func dur(secs float64) string {
+	if math.IsInf(secs, 0) || math.IsNaN(secs) {
+		return "unlimited"
+	}
+	m := int64(math.Ceil(secs / 60))
+	if m < 60 {
+		return fmt.Sprintf("%dm", m)
+	}
+	return fmt.Sprintf("%dh %02dm", m/60, m%60)
+}
+
+// clock formats a unix time for a person: "18:00 UTC", with the date when
+// it is not on now's day.
+func clock(t, now int64) string {
+	tt := time.Unix(t, 0).UTC()
+	if t-secondOfDay(t) == now-secondOfDay(now) {
+		return tt.Format("15:04 UTC")
+	}
+	return tt.Format("Jan 2 15:04 UTC")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+func itThey(idle int) string {
+	if idle == 1 {
+		return "the idle one went"
+	}
+	return fmt.Sprintf("the %d idle ones went", idle)
+}
+
+// listOf joins up to five values, "a, b and 3 more".
+func listOf(vs []string, empty string) string {
+	if len(vs) == 0 {
+		return empty
+	}
+	for i, v := range vs {
+		if v == "" {
+			vs[i] = "no named colour"
+		}
+	}
+	const most = 5
+	if len(vs) <= most {
+		return strings.Join(vs, ", ")
+	}
+	return strings.Join(vs[:most], ", ") + fmt.Sprintf(" and %d more", len(vs)-most)
+}
