@@ -1,0 +1,229 @@
+package coordinator
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
+)
+
+// ApplyResult is what applying one command returns to its proposer.
+type ApplyResult struct {
+	Err error
+	// Duplicate marks a late result that was already counted.
+	Duplicate bool
+	// Action answers a progress report.
+	Action string
+	// Placed lists the placements that held, with their epochs.
+	Placed []Placed
+}
+
+// Placed is one placement that was committed.
+type Placed struct {
+	JobID, PrinterID string
+	Epoch            uint64
+}
+
+// apply applies one decoded command. It validates fully before mutating,
+// so a command that fails changes nothing.
+func (s *State) apply(c *Command) ApplyResult {
+	var err error
+	r := ApplyResult{}
+	switch c.Type {
+	case CmdAddAdminToken:
+		err = s.applyAdminToken(c.Token)
+	case CmdAddWorkerToken:
+		err = s.applyWorkerToken(c.Token)
+	case CmdCreateCommunity:
+		err = s.applyCommunity(c.Time, c.Community)
+	case CmdSubmitOrder:
+		err = s.applyOrder(c.Time, c.Order, c.model)
+	case CmdCancelOrder:
+		err = s.applyCancel(c.Time, c.Cancel)
+	case CmdRegisterWorker:
+		err = s.applyRegister(c.Time, c.Worker)
+	case CmdWorkerState:
+		err = s.applyWorkerState(c.WorkerState)
+	case CmdPlace:
+		r.Placed = s.applyPlace(c.Time, c.Place)
+	case CmdProgress:
+		r.Action, err = s.applyProgress(c.Time, c.Progress)
+	case CmdResult:
+		r.Duplicate, err = s.applyResult(c.Time, c.Result)
+	case CmdLeaseExpired:
+		err = s.applyLease(c.Time, c.Lease)
+	case CmdBedClear:
+		err = s.applyBedClear(c.BedClear)
+	case CmdSetNode:
+		err = s.applySetNode(c.Node)
+	case CmdRemoveNode:
+		delete(s.Nodes, c.Node.ID)
+	default:
+		err = fmt.Errorf("%w: unknown type %q", ErrBadCommand, c.Type)
+	}
+	r.Err = err
+	return r
+}
+
+func badf(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrBadCommand}, a...)...)
+}
+
+func validHash(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *State) applyAdminToken(t *TokenCmd) error {
+	if !validHash(t.Hash) {
+		return badf("token hash")
+	}
+	s.AdminTokens[t.Hash] = true
+	return nil
+}
+
+func (s *State) applyWorkerToken(t *TokenCmd) error {
+	if !validHash(t.Hash) {
+		return badf("token hash")
+	}
+	s.WorkerTokens[t.Hash] = t.Name
+	return nil
+}
+
+func (s *State) applyCommunity(now int64, c *CommunityCmd) error {
+	if c.Name == "" || !validHash(c.TokenHash) || c.Weight < 0 {
+		return badf("community")
+	}
+	if _, ok := s.Communities[c.Name]; ok {
+		return fmt.Errorf("%w: community %q exists", ErrConflict, c.Name)
+	}
+	w := c.Weight
+	if w == 0 {
+		w = 1
+	}
+	s.Communities[c.Name] = &Community{Name: c.Name, Weight: w, TokenHash: c.TokenHash, Created: now}
+	return nil
+}
+
+func (s *State) applyOrder(now int64, oc *OrderCmd, model []byte) error {
+	o := oc.Order
+	if o.ID == "" || s.Orders[o.ID] != nil {
+		return fmt.Errorf("%w: order id %q", ErrConflict, o.ID)
+	}
+	if s.Communities[o.Community] == nil {
+		return badf("unknown community %q", o.Community)
+	}
+	if o.Quantity < 1 || o.Quantity > 1000 || o.Material == "" {
+		return badf("order fields")
+	}
+	m := oc.Model
+	if !validHash(m.SHA256) || m.SHA256 != o.ModelSHA256 {
+		return badf("model hash")
+	}
+	stored := s.Models[m.SHA256]
+	if stored == nil {
+		if model == nil || int64(len(model)) != m.Size || sha256Hex(model) != m.SHA256 {
+			return badf("model bytes missing or not matching their hash")
+		}
+		mm := m
+		mm.Bytes = model
+		s.Models[m.SHA256] = &mm
+	}
+	o.State = api.OrderOpen
+	o.Created = now
+	o.JobIDs = make([]string, o.Quantity)
+	for i := range o.Quantity {
+		id := fmt.Sprintf("%s-%d", o.ID, i+1)
+		o.JobIDs[i] = id
+		s.Jobs[id] = &Job{ID: id, OrderID: o.ID, Copy: i + 1, State: api.JobPending, Updated: now}
+	}
+	s.Orders[o.ID] = &o
+	return nil
+}
+
+func (s *State) applyCancel(now int64, c *CancelCmd) error {
+	o := s.Orders[c.OrderID]
+	if o == nil {
+		return fmt.Errorf("%w: order %q", ErrNotFound, c.OrderID)
+	}
+	for _, j := range s.orderJobs(o) {
+		switch {
+		case j.State == api.JobPending:
+			j.State = api.JobCancelled
+			j.Updated = now
+		case j.Active():
+			j.CancelRequested = true
+			j.Updated = now
+		}
+	}
+	s.refreshOrder(o)
+	return nil
+}
+
+var workerStates = []string{api.WorkerIdle, api.WorkerBusy, api.WorkerAwaitingBedClear, api.WorkerPaused, api.WorkerOffline}
+
+func (s *State) applyRegister(now int64, wc *WorkerCmd) error {
+	w := wc.Worker
+	if w.ID == "" || w.Material == "" || !slices.Contains(workerStates, w.State) {
+		return badf("worker fields")
+	}
+	old := s.Workers[w.ID]
+	if old != nil {
+		w.Successes, w.Failures, w.Job = old.Successes, old.Failures, old.Job
+		// A worker that re-registers while the log still gives it a job
+		// keeps the job until it reports or its lease runs out.
+		if w.Job != "" && w.State == api.WorkerIdle {
+			w.State = api.WorkerBusy
+		}
+	}
+	w.Registered = now
+	s.Workers[w.ID] = &w
+	return nil
+}
+
+func (s *State) applyWorkerState(c *WorkerStateCmd) error {
+	w := s.Workers[c.WorkerID]
+	if w == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownWorker, c.WorkerID)
+	}
+	if !slices.Contains(workerStates, c.State) {
+		return badf("worker state %q", c.State)
+	}
+	if w.Job != "" && (c.State == api.WorkerIdle) {
+		// A worker holding a job is busy whatever it says.
+		return nil
+	}
+	w.State = c.State
+	return nil
+}
+
+func (s *State) applyBedClear(c *BedClearCmd) error {
+	w := s.Workers[c.WorkerID]
+	if w == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownWorker, c.WorkerID)
+	}
+	if w.State == api.WorkerAwaitingBedClear || w.State == api.WorkerOffline {
+		w.State = api.WorkerIdle
+	}
+	return nil
+}
+
+func (s *State) applySetNode(n *NodeInfo) error {
+	if n.ID == "" || n.RaftAddr == "" {
+		return badf("node fields")
+	}
+	nn := *n
+	s.Nodes[n.ID] = &nn
+	return nil
+}
+
+// nsToTime converts a command timestamp.
+func nsToTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }

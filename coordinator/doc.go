@@ -1,0 +1,23 @@
+// Package coordinator is the Raft-replicated heart of fabgrid: it accepts
+// orders and their models, keeps the fleet's state, places jobs on
+// printers and leases them to workers, behind the HTTP API of docs/api.md.
+//
+// The pieces, one concern per file:
+//
+//	HTTP (http*.go) ──► auth, strict decoding, STL check (stl.go)
+//	     │   follower? ──► forward.go proxies writes to the leader
+//	     ▼
+//	command (commands.go, versioned JSON, IDs and times inside)
+//	     │   raft.Apply (node.go: hashicorp/raft, boltdb, TCP transport)
+//	     ▼
+//	FSM (fsm.go) ──► State.apply* (state.go, apply*.go): pure, deterministic
+//	     │          snapshots (snapshot.go) carry everything, models too
+//	     ▼
+//	leader loop (leader.go): barrier, fresh lease grace, placement
+//	(placement.go, via package scheduler) and lease expiry (leases.go),
+//	all driven by an injected Clock (clock.go).
+//
+// Nothing is acknowledged before it is committed on a majority: an order's
+// model travels inside the order's log entry, so the 201 for an order
+// means the order and its model are both replicated.
+package coordinator

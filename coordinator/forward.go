@@ -1,0 +1,103 @@
+package coordinator
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/hashicorp/raft"
+)
+
+// forwardedHeader marks a request a follower has already forwarded, so
+// it is never forwarded twice.
+const forwardedHeader = "X-Fabgrid-Forwarded"
+
+// leaderHTTP returns the leader's HTTP address as recorded in the FSM.
+func (n *Node) leaderHTTP() (string, error) {
+	_, id := n.raft.LeaderWithID()
+	if id == "" {
+		return "", ErrNoLeader
+	}
+	var addr string
+	n.fsm.View(func(s *State) {
+		if ni := s.Nodes[string(id)]; ni != nil {
+			addr = ni.HTTPAddr
+		}
+	})
+	if addr == "" {
+		return "", ErrNoLeader
+	}
+	return addr, nil
+}
+
+// forward proxies a request to the leader, unless it was forwarded
+// already (then there is no leader we can trust: 503).
+func (n *Node) forward(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get(forwardedHeader) != "" {
+		writeError(w, http.StatusServiceUnavailable, api.CodeNoLeader, "no leader reachable; retry shortly")
+		return
+	}
+	addr, err := n.leaderHTTP()
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, api.CodeNoLeader, "no leader known to "+n.cfg.NodeID+"; retry shortly")
+		return
+	}
+	target := &url.URL{Scheme: "http", Host: addr}
+	p := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Host = r.Host
+			pr.Out.Header.Set(forwardedHeader, n.cfg.NodeID)
+		},
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			writeError(w, http.StatusServiceUnavailable, api.CodeNoLeader, "leader unreachable: "+err.Error())
+		},
+	}
+	p.ServeHTTP(w, r)
+}
+
+// write runs h on the leader; a follower forwards the request.
+func (n *Node) write(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if n.raft.State() != raft.Leader {
+			n.forward(w, r)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// read serves locally, unless ?consistent=leader: then the leader serves
+// it after confirming it still leads and has applied everything
+// committed; a follower forwards.
+func (n *Node) read(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get(api.ConsistentParam) != api.ConsistentLeader {
+			h(w, r)
+			return
+		}
+		if n.raft.State() != raft.Leader {
+			n.forward(w, r)
+			return
+		}
+		if err := n.verifyLeader(); err != nil {
+			writeError(w, http.StatusServiceUnavailable, api.CodeNoLeader, err.Error()+"; retry shortly")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// verifyLeader confirms leadership with a majority and waits until the
+// FSM has applied everything committed.
+func (n *Node) verifyLeader() error {
+	if err := n.raft.VerifyLeader().Error(); err != nil {
+		return errors.Join(ErrNoLeader, err)
+	}
+	if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err != nil {
+		return errors.Join(ErrNoLeader, err)
+	}
+	return nil
+}

@@ -1,0 +1,240 @@
+package coordinator
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
+)
+
+func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	boundary, err := multipartBoundary(r)
+	if err != nil {
+		writeFormErr(w, err)
+		return
+	}
+	if r.ContentLength > n.cfg.MaxModelSize+1<<20 {
+		writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, "upload of "+strconv.FormatInt(r.ContentLength, 10)+" bytes is over the model limit")
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, n.cfg.MaxModelSize+1<<20)
+	f, err := ParseOrderForm(body, boundary, n.cfg.MaxModelSize)
+	if err != nil {
+		writeFormErr(w, err)
+		return
+	}
+	community := f.Community
+	switch {
+	case p.role == roleCommunity && community == "":
+		community = p.community
+	case p.role == roleCommunity && community != p.community:
+		writeError(w, http.StatusForbidden, api.CodeForbidden, "this token belongs to community "+p.community+", not "+community)
+		return
+	case p.role == roleAdmin && community == "":
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "with the admin token, name the community in the community field")
+		return
+	}
+	mesh, err := CheckSTL(f.Model)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	sum := sha256Hex(f.Model)
+	known, communityOK := false, false
+	n.fsm.View(func(s *State) {
+		known = s.Models[sum] != nil
+		communityOK = s.Communities[community] != nil
+	})
+	if !communityOK {
+		writeError(w, http.StatusNotFound, api.CodeNotFound, "no community "+community)
+		return
+	}
+	name := f.ModelName
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	cmd := &OrderCmd{
+		Order: Order{
+			ID: newID("o-"), Community: community, ModelSHA256: sum, ModelName: name, Quantity: f.Quantity,
+			Material: f.Material, Colour: f.Colour, LayerHeight: f.LayerHeight, Infill: f.Infill,
+			Deadline: f.Deadline, DeadlineUnix: f.DeadlineUnix, PickupNote: f.PickupNote,
+		},
+		Model:    Model{SHA256: sum, Size: int64(len(f.Model)), Name: name, SizeMM: mesh.SizeMM, VolumeMM3: mesh.VolumeMM3, SurfaceMM2: mesh.SurfaceMM2},
+		HasBytes: !known,
+	}
+	c := &Command{Type: CmdSubmitOrder, Order: cmd}
+	if !known {
+		c.model = f.Model
+	}
+	if _, err := n.propose(c); err != nil {
+		writeErr(w, err)
+		return
+	}
+	n.Kick()
+	var out api.Order
+	n.fsm.View(func(s *State) { out = n.orderView(s, s.Orders[cmd.Order.ID], true, nil) })
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func writeFormErr(w http.ResponseWriter, err error) {
+	var fe *formError
+	if errors.As(err, &fe) {
+		writeError(w, http.StatusBadRequest, fe.code, fe.msg)
+		return
+	}
+	writeErr(w, err)
+}
+
+// orderView renders an order; reasons explain unplaced pending jobs.
+func (n *Node) orderView(s *State, o *Order, withJobs bool, reasons map[string]string) api.Order {
+	v := api.Order{
+		ID: o.ID, Community: o.Community, ModelSHA256: o.ModelSHA256, ModelName: o.ModelName,
+		Quantity: o.Quantity, Material: o.Material, Colour: o.Colour, LayerHeight: o.LayerHeight, Infill: o.Infill,
+		Deadline: o.Deadline, PickupNote: o.PickupNote, State: o.State, Created: nsToTime(o.Created), JobsDone: s.jobsDone(o),
+	}
+	if m := s.Models[o.ModelSHA256]; m != nil {
+		v.ModelSize = m.Size
+	}
+	if !withJobs {
+		return v
+	}
+	v.Jobs = []api.Job{}
+	for _, j := range s.orderJobs(o) {
+		jv := api.Job{
+			ID: j.ID, OrderID: j.OrderID, Copy: j.Copy, State: j.State, Printer: j.Printer, Attempts: j.Attempts,
+			Epoch: j.Epoch, Failures: j.Failures, EstSeconds: j.EstSeconds, Pickup: j.Pickup,
+		}
+		if j.Progress != nil {
+			pp := *j.Progress
+			jv.Progress = &pp
+		}
+		switch {
+		case j.State == api.JobPending:
+			jv.Reason = reasons[j.ID]
+			if jv.Reason == "" {
+				jv.Reason = "waiting for the next placement round"
+			}
+		case j.State == api.JobFailed:
+			var rs []string
+			for _, f := range j.Failures {
+				rs = append(rs, f.Printer+": "+f.Reason)
+			}
+			jv.Reason = "failed on every printer tried: " + strings.Join(rs, "; ")
+		case j.CancelRequested:
+			jv.Reason = "cancel requested; the worker stops at its next report"
+		}
+		v.Jobs = append(v.Jobs, jv)
+	}
+	return v
+}
+
+// unplacedReasons asks the placer about the current state, for the
+// reasons shown beside pending jobs. It does not place anything.
+func (n *Node) unplacedReasons(s *State) map[string]string {
+	snap := snapshotFor(s, n.clock.Now())
+	if len(snap.Jobs) == 0 {
+		return nil
+	}
+	plan := n.cfg.Placer.Place(snap)
+	out := make(map[string]string, len(plan.Unplaced))
+	for _, u := range plan.Unplaced {
+		out[u.JobID] = u.Reason
+	}
+	for _, p := range plan.Placements {
+		out[p.JobID] = "being placed on " + p.PrinterID
+	}
+	return out
+}
+
+// visible reports whether principal p may see order o.
+func visible(p principal, o *Order) bool {
+	return p.role == roleAdmin || p.role == roleCommunity && p.community == o.Community
+}
+
+func (n *Node) handleOrders(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	out := api.Orders{Orders: []api.Order{}}
+	n.fsm.View(func(s *State) {
+		for _, id := range sortedKeys(s.Orders) {
+			if o := s.Orders[id]; visible(p, o) {
+				out.Orders = append(out.Orders, n.orderView(s, o, false, nil))
+			}
+		}
+	})
+	writeJSON(w, http.StatusOK, out)
+}
+
+// lookupOrder finds an order the principal may see; it writes 404/403.
+func lookupOrder(w http.ResponseWriter, s *State, p principal, id string) *Order {
+	o := s.Orders[id]
+	if o == nil {
+		writeError(w, http.StatusNotFound, api.CodeNotFound, "no order "+id)
+		return nil
+	}
+	if !visible(p, o) {
+		writeError(w, http.StatusForbidden, api.CodeForbidden, "order "+id+" belongs to another community")
+		return nil
+	}
+	return o
+}
+
+func (n *Node) handleOrder(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	var (
+		out   api.Order
+		found bool
+	)
+	n.fsm.View(func(s *State) {
+		o := lookupOrder(w, s, p, r.PathValue("id"))
+		if o == nil {
+			return
+		}
+		found = true
+		out = n.orderView(s, o, true, n.unplacedReasons(s))
+	})
+	if found {
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func (n *Node) handleCancel(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	id := r.PathValue("id")
+	ok := false
+	n.fsm.View(func(s *State) { ok = lookupOrder(w, s, p, id) != nil })
+	if !ok {
+		return
+	}
+	if _, err := n.propose(&Command{Type: CmdCancelOrder, Cancel: &CancelCmd{OrderID: id}}); err != nil {
+		writeErr(w, err)
+		return
+	}
+	var out api.Order
+	n.fsm.View(func(s *State) { out = n.orderView(s, s.Orders[id], true, nil) })
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (n *Node) handleModel(w http.ResponseWriter, r *http.Request) {
+	sum := r.PathValue("sha256")
+	var b []byte
+	n.fsm.View(func(s *State) {
+		if m := s.Models[sum]; m != nil {
+			b = m.Bytes
+		}
+	})
+	if b == nil {
+		if !n.IsLeader() && r.Header.Get(forwardedHeader) == "" {
+			n.forward(w, r) // not applied here yet: the leader has it
+			return
+		}
+		writeError(w, http.StatusNotFound, api.CodeNotFound, "no model "+sum)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,168 @@
+package coordinator
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/scheduler"
+	"github.com/hashicorp/raft"
+)
+
+// watchLeadership starts the leader's loops when this node gains
+// leadership and stops them when it loses it.
+func (n *Node) watchLeadership() {
+	var (
+		stop func()
+		wg   sync.WaitGroup
+	)
+	end := func() {
+		if stop != nil {
+			stop()
+			wg.Wait()
+			stop = nil
+		}
+	}
+	defer end()
+	check := time.NewTicker(n.cfg.TickInterval)
+	defer check.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-n.raft.LeaderCh():
+		case <-check.C:
+		}
+		leading := n.raft.State() == raft.Leader
+		if leading && stop == nil {
+			ctx, cancel := context.WithCancel(n.ctx)
+			stop = cancel
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n.leaderLoop(ctx)
+			}()
+		} else if !leading && stop != nil {
+			n.log.Info("lost leadership")
+			end()
+		}
+	}
+}
+
+// leaderLoop runs while this node leads: a barrier first (so the FSM has
+// every committed entry), then fresh lease grace, then placement and
+// lease checks on every kick and tick.
+func (n *Node) leaderLoop(ctx context.Context) {
+	for {
+		if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err == nil {
+			break
+		} else if n.raft.State() != raft.Leader {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(n.cfg.TickInterval):
+		}
+	}
+	n.leases.reset(n.clock.Now())
+	n.log.Info("leading", "term", n.raft.CurrentTerm())
+	n.ensureSetup()
+	tick := time.NewTicker(n.cfg.TickInterval)
+	defer tick.Stop()
+	for {
+		n.placeOnce()
+		n.checkLeases()
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.kick:
+		case <-tick.C:
+		}
+	}
+}
+
+// ensureSetup records this node's addresses and the configured tokens in
+// the FSM if they are not there yet.
+func (n *Node) ensureSetup() {
+	var haveSelf, haveAdmin, haveWorker bool
+	self := NodeInfo{ID: n.cfg.NodeID, RaftAddr: n.RaftAddr(), HTTPAddr: n.HTTPAddr()}
+	n.fsm.View(func(s *State) {
+		if ni := s.Nodes[self.ID]; ni != nil && *ni == self {
+			haveSelf = true
+		}
+		haveAdmin = n.cfg.AdminToken == "" || s.AdminTokens[HashToken(n.cfg.AdminToken)]
+		_, haveWorker = s.WorkerTokens[HashToken(n.cfg.WorkerToken)]
+		haveWorker = haveWorker || n.cfg.WorkerToken == ""
+	})
+	if !haveSelf {
+		n.proposeLogged(&Command{Type: CmdSetNode, Node: &self})
+	}
+	if !haveAdmin {
+		n.proposeLogged(&Command{Type: CmdAddAdminToken, Token: &TokenCmd{Hash: HashToken(n.cfg.AdminToken), Name: "admin"}})
+	}
+	if !haveWorker {
+		n.proposeLogged(&Command{Type: CmdAddWorkerToken, Token: &TokenCmd{Hash: HashToken(n.cfg.WorkerToken), Name: "grid"}})
+	}
+}
+
+func (n *Node) proposeLogged(c *Command) ApplyResult {
+	r, err := n.propose(c)
+	if err != nil {
+		n.log.Debug("proposal refused", "type", c.Type, "err", err)
+	}
+	return r
+}
+
+// placeOnce plans on a snapshot of the state and commits the placements;
+// Apply re-checks each one, and anything skipped is re-planned at once
+// (a bounded number of times; the tick catches the rest).
+func (n *Node) placeOnce() {
+	for range 3 {
+		var snap *scheduler.Snapshot
+		now := n.clock.Now()
+		n.fsm.View(func(s *State) { snap = snapshotFor(s, now) })
+		if len(snap.Jobs) == 0 {
+			return
+		}
+		plan := n.cfg.Placer.Place(snap)
+		if len(plan.Placements) == 0 {
+			return
+		}
+		cmd := &PlaceCmd{}
+		for _, p := range plan.Placements {
+			cmd.Placements = append(cmd.Placements, PlaceItem{JobID: p.JobID, PrinterID: p.PrinterID, EstSeconds: p.EstSeconds})
+		}
+		r, err := n.propose(&Command{Type: CmdPlace, Place: cmd})
+		if err != nil {
+			return
+		}
+		n.metrics.placements.Add(float64(len(r.Placed)))
+		for _, p := range r.Placed {
+			n.log.Debug("placed", "job", p.JobID, "printer", p.PrinterID, "epoch", p.Epoch)
+		}
+		if len(r.Placed) == len(cmd.Placements) {
+			return
+		}
+	}
+}
+
+// checkLeases expires the leases of silent workers and marks silent idle
+// workers offline.
+func (n *Node) checkLeases() {
+	var d leaseDecision
+	now := n.clock.Now()
+	n.fsm.View(func(s *State) { d = n.leases.decide(s, now, n.cfg.LostAfter, n.cfg.MaxAttempts) })
+	for i := range d.expire {
+		l := d.expire[i]
+		if _, err := n.propose(&Command{Type: CmdLeaseExpired, Lease: &l}); err == nil {
+			n.log.Info("lease expired, job requeued", "job", l.JobID, "epoch", l.Epoch)
+			n.metrics.leaseExpiries.Inc()
+			n.Kick()
+		}
+	}
+	for _, w := range d.offline {
+		n.proposeLogged(&Command{Type: CmdWorkerState, WorkerState: &WorkerStateCmd{WorkerID: w, State: api.WorkerOffline}})
+	}
+}

@@ -1,0 +1,125 @@
+package coordinator
+
+import (
+	"sync"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
+)
+
+// leaseTable is the leader's memory of when it last heard from each
+// worker. It is not replicated: a new leader starts it afresh and gives
+// every lease a full grace period from the moment it took over, so a
+// failover never declares the whole fleet lost at once.
+type leaseTable struct {
+	mu       sync.Mutex
+	grace    time.Time            // when this node last became leader
+	lastSeen map[string]time.Time // worker ID → last contact
+	gossip   map[string]string    // worker ID → gossip view
+	// beats keeps the last heartbeat per worker across leadership
+	// changes, for display only.
+	beats map[string]time.Time
+}
+
+func newLeaseTable() *leaseTable {
+	return &leaseTable{lastSeen: map[string]time.Time{}, gossip: map[string]string{}, beats: map[string]time.Time{}}
+}
+
+// reset starts a new term of leadership at now.
+func (t *leaseTable) reset(now time.Time) {
+	t.mu.Lock()
+	t.grace = now
+	t.lastSeen = map[string]time.Time{}
+	t.mu.Unlock()
+}
+
+// seen records contact from a worker.
+func (t *leaseTable) seen(worker string, now time.Time) {
+	t.mu.Lock()
+	if now.After(t.lastSeen[worker]) {
+		t.lastSeen[worker] = now
+	}
+	t.mu.Unlock()
+}
+
+func (t *leaseTable) setHeartbeat(worker string, now time.Time) {
+	t.mu.Lock()
+	t.beats[worker] = now
+	t.mu.Unlock()
+}
+
+func (t *leaseTable) heartbeat(worker string) (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.beats[worker]
+	return v, ok
+}
+
+func (t *leaseTable) last(worker string) (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.lastSeen[worker]
+	return v, ok
+}
+
+func (t *leaseTable) setGossip(worker, view string) {
+	t.mu.Lock()
+	t.gossip[worker] = view
+	t.mu.Unlock()
+}
+
+func (t *leaseTable) gossipView(worker string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v, ok := t.gossip[worker]; ok {
+		return v
+	}
+	return api.GossipNotJoined
+}
+
+// expiry is when a job leased to worker at time since (the command time
+// of its last change) is lost: lost-after past the latest of the
+// worker's last contact, the lease's own start and the leader's grace.
+func (t *leaseTable) expiry(worker string, since time.Time, lostAfter time.Duration) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	base := t.grace
+	if ls := t.lastSeen[worker]; ls.After(base) {
+		base = ls
+	}
+	if since.After(base) {
+		base = since
+	}
+	return base.Add(lostAfter)
+}
+
+// leaseDecision is what the lease check wants committed.
+type leaseDecision struct {
+	expire  []LeaseCmd
+	offline []string
+}
+
+// decide finds expired leases and silent idle workers in s at now.
+func (t *leaseTable) decide(s *State, now time.Time, lostAfter time.Duration, maxAttempts int) leaseDecision {
+	var d leaseDecision
+	for _, id := range sortedKeys(s.Jobs) {
+		j := s.Jobs[id]
+		if !j.Active() {
+			continue
+		}
+		if now.After(t.expiry(j.Printer, nsToTime(j.Updated), lostAfter)) {
+			d.expire = append(d.expire, LeaseCmd{JobID: j.ID, Epoch: j.Epoch, MaxAttempts: maxAttempts,
+				Reason: "no report from " + j.Printer + " for " + lostAfter.String()})
+		}
+	}
+	for _, id := range sortedKeys(s.Workers) {
+		w := s.Workers[id]
+		if w.Job != "" || w.State == api.WorkerOffline {
+			continue
+		}
+		if now.After(t.expiry(w.ID, nsToTime(w.Registered), lostAfter)) {
+			d.offline = append(d.offline, w.ID)
+		}
+	}
+	return d
+}

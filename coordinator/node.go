@@ -1,0 +1,290 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+)
+
+// Node is one coordinator: a raft member with its FSM, the HTTP API and,
+// while it leads, the placement and lease loops.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	clock Clock
+	fsm   *FSM
+	raft  *raft.Raft
+	trans raft.Transport
+	// closers are the stores and transport to close after raft stops.
+	closers []io.Closer
+
+	ln      net.Listener
+	httpSrv *http.Server
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	kick    chan struct{}
+	leases  *leaseTable
+	metrics *metrics
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New starts a coordinator node: it opens (or creates) its raft state,
+// bootstraps or joins a cluster when it has none, and serves the HTTP API.
+func New(cfg Config) (*Node, error) {
+	if cfg.NodeID == "" {
+		return nil, errors.New("coordinator: config: NodeID is required")
+	}
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{
+		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), clock: cfg.Clock,
+		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
+	}
+	n.leases = newLeaseTable()
+	n.fsm = NewFSM(n.log)
+	n.metrics = newMetrics(n)
+	n.fsm.applied = n.metrics.observeApply
+	if err := n.start(); err != nil {
+		n.cancel()
+		n.closeResources()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) start() error {
+	cfg := n.cfg
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("coordinator: http listen: %w", err)
+	}
+	n.ln = ln
+	n.closers = append(n.closers, ln)
+
+	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft." + cfg.NodeID, Level: hclog.Warn, Output: cfg.RaftLogOutput})
+	logs, stable, snaps := cfg.LogStore, cfg.StableStore, cfg.SnapshotStore
+	switch {
+	case logs != nil:
+		if stable == nil || snaps == nil {
+			return errors.New("coordinator: config: LogStore needs StableStore and SnapshotStore")
+		}
+	case cfg.DataDir != "":
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return fmt.Errorf("coordinator: data dir: %w", err)
+		}
+		bs, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.DataDir, "raft.db")})
+		if err != nil {
+			return fmt.Errorf("coordinator: raft store: %w", err)
+		}
+		n.closers = append(n.closers, bs)
+		logs, stable = bs, bs
+		fs, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, 2, hlog)
+		if err != nil {
+			return fmt.Errorf("coordinator: snapshot store: %w", err)
+		}
+		snaps = fs
+	default:
+		ms := raft.NewInmemStore()
+		logs, stable, snaps = ms, ms, raft.NewInmemSnapshotStore()
+	}
+
+	trans := cfg.Transport
+	if trans == nil {
+		// The transport has no message size limit of its own; entries are
+		// bounded by MaxModelSize and RPCs by MaxAppendEntries entries.
+		// The timeout covers sending one RPC of that size on a LAN.
+		tt, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, nil, 3, 10*time.Second, hlog)
+		if err != nil {
+			return fmt.Errorf("coordinator: raft transport: %w", err)
+		}
+		trans = tt
+		n.closers = append(n.closers, tt)
+	}
+	n.trans = trans
+
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(cfg.NodeID)
+	rc.HeartbeatTimeout = cfg.HeartbeatTimeout
+	rc.ElectionTimeout = cfg.ElectionTimeout
+	rc.LeaderLeaseTimeout = cfg.LeaderLeaseTimeout
+	rc.CommitTimeout = cfg.CommitTimeout
+	rc.SnapshotThreshold = cfg.SnapshotThreshold
+	rc.SnapshotInterval = cfg.SnapshotInterval
+	rc.TrailingLogs = cfg.TrailingLogs
+	rc.MaxAppendEntries = cfg.MaxAppendEntries
+	rc.Logger = hlog
+
+	existing, err := raft.HasExistingState(logs, stable, snaps)
+	if err != nil {
+		return fmt.Errorf("coordinator: raft state: %w", err)
+	}
+	r, err := raft.NewRaft(rc, n.fsm, logs, stable, snaps, trans)
+	if err != nil {
+		return fmt.Errorf("coordinator: raft: %w", err)
+	}
+	n.raft = r
+	if !existing && cfg.Bootstrap {
+		f := r.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{
+			Suffrage: raft.Voter, ID: rc.LocalID, Address: trans.LocalAddr(),
+		}}})
+		if err := f.Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+			return fmt.Errorf("coordinator: bootstrap: %w", err)
+		}
+	}
+
+	n.httpSrv = &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
+	n.goFunc(func() {
+		if err := n.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("http server stopped", "err", err)
+		}
+	})
+	n.goFunc(n.watchLeadership)
+	if !existing && !cfg.Bootstrap && len(cfg.Join) > 0 {
+		n.goFunc(n.joinLoop)
+	}
+	n.log.Info("coordinator started", "http", n.HTTPAddr(), "raft", string(trans.LocalAddr()), "existing_state", existing)
+	return nil
+}
+
+// goFunc runs f in a goroutine owned by the node.
+func (n *Node) goFunc(f func()) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f()
+	}()
+}
+
+// ID returns the node's ID.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// HTTPAddr returns the address the API listens on ("127.0.0.1:41234").
+func (n *Node) HTTPAddr() string { return n.ln.Addr().String() }
+
+// URL returns the API's base URL.
+func (n *Node) URL() string { return "http://" + n.HTTPAddr() }
+
+// RaftAddr returns the raft transport's address.
+func (n *Node) RaftAddr() string { return string(n.trans.LocalAddr()) }
+
+// IsLeader reports whether this node is the raft leader.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// Leader returns the leader's ID, or "" when none is known.
+func (n *Node) Leader() string {
+	_, id := n.raft.LeaderWithID()
+	return string(id)
+}
+
+// Raft exposes the raft instance (tests, benchmarks, cluster tools).
+func (n *Node) Raft() *raft.Raft { return n.raft }
+
+// FSM exposes the node's state machine (tests compare states).
+func (n *Node) FSM() *FSM { return n.fsm }
+
+// Close shuts the node down gracefully: a leader first hands leadership
+// to another voter, in-flight requests finish, raft stops, stores close.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		n.cancel()
+		if n.IsLeader() && n.voters() > 1 {
+			if err := n.raft.LeadershipTransfer().Error(); err != nil {
+				n.log.Warn("leadership transfer", "err", err)
+			}
+		}
+		sctx, stop := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := n.httpSrv.Shutdown(sctx); err != nil {
+			n.httpSrv.Close()
+		}
+		stop()
+		n.closeErr = n.raft.Shutdown().Error()
+		n.wg.Wait()
+		n.closeResources()
+		n.log.Info("coordinator stopped")
+	})
+	return n.closeErr
+}
+
+// Kill stops the node abruptly, like a crash: no leadership transfer,
+// connections cut. Its data dir stays as a crash would leave it.
+func (n *Node) Kill() {
+	n.closeOnce.Do(func() {
+		n.cancel()
+		n.httpSrv.Close()
+		if c, ok := n.trans.(io.Closer); ok {
+			c.Close()
+		}
+		n.closeErr = n.raft.Shutdown().Error()
+		n.wg.Wait()
+		n.closeResources()
+	})
+}
+
+func (n *Node) closeResources() {
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		n.closers[i].Close()
+	}
+	n.closers = nil
+}
+
+func (n *Node) voters() int {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return 0
+	}
+	v := 0
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			v++
+		}
+	}
+	return v
+}
+
+// propose commits a command through raft and returns Apply's result. It
+// returns only after the entry is committed on a majority and applied
+// here. Errors from raft (not leader, lost leadership, timeout) wrap
+// ErrNoLeader; the command's own refusal is ApplyResult.Err.
+func (n *Node) propose(c *Command) (ApplyResult, error) {
+	c.V = CommandVersion
+	if c.Time == 0 {
+		c.Time = n.clock.Now().UnixNano()
+	}
+	data, err := EncodeCommand(c)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	start := time.Now()
+	f := n.raft.Apply(data, n.cfg.ApplyTimeout)
+	if err := f.Error(); err != nil {
+		return ApplyResult{}, fmt.Errorf("%w: %v", ErrNoLeader, err)
+	}
+	n.metrics.applyLatency.Observe(time.Since(start).Seconds())
+	r, _ := f.Response().(ApplyResult)
+	return r, r.Err
+}
+
+// Kick asks the leader's placement loop to run soon.
+func (n *Node) Kick() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,97 @@
+package coordinator
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrBadSnapshot is returned by Restore for a snapshot it cannot read.
+var ErrBadSnapshot = errors.New("coordinator: bad snapshot")
+
+// Snapshot format, version 1:
+//
+//	"FGSNAP1\n"
+//	uint64 length, the State as JSON (maps sorted, so deterministic)
+//	uint32 model count, then per model in hash order:
+//	    64 bytes hex sha256, uint64 length, the bytes
+const snapMagic = "FGSNAP1\n"
+
+// maxSnapshotJSON bounds the JSON part of a snapshot.
+const maxSnapshotJSON = 1 << 32
+
+func encodeSnapshot(s *State) ([]byte, error) {
+	js, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(snapMagic)
+	_ = binary.Write(&buf, binary.BigEndian, uint64(len(js)))
+	buf.Write(js)
+	keys := sortedKeys(s.Models)
+	_ = binary.Write(&buf, binary.BigEndian, uint32(len(keys)))
+	for _, k := range keys {
+		m := s.Models[k]
+		buf.WriteString(k)
+		_ = binary.Write(&buf, binary.BigEndian, uint64(len(m.Bytes)))
+		buf.Write(m.Bytes)
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeSnapshot(r io.Reader) (*State, error) {
+	br := bufio.NewReader(r)
+	magic := make([]byte, len(snapMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapMagic {
+		return nil, fmt.Errorf("%w: magic", ErrBadSnapshot)
+	}
+	var n uint64
+	if err := binary.Read(br, binary.BigEndian, &n); err != nil || n > maxSnapshotJSON {
+		return nil, fmt.Errorf("%w: header length", ErrBadSnapshot)
+	}
+	js := make([]byte, n)
+	if _, err := io.ReadFull(br, js); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
+	}
+	s := NewState()
+	if err := json.Unmarshal(js, s); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
+	}
+	s.fillNil()
+	var count uint32
+	if err := binary.Read(br, binary.BigEndian, &count); err != nil {
+		return nil, fmt.Errorf("%w: model count", ErrBadSnapshot)
+	}
+	for range count {
+		h := make([]byte, 64)
+		if _, err := io.ReadFull(br, h); err != nil {
+			return nil, fmt.Errorf("%w: model hash", ErrBadSnapshot)
+		}
+		var size uint64
+		if err := binary.Read(br, binary.BigEndian, &size); err != nil {
+			return nil, fmt.Errorf("%w: model size", ErrBadSnapshot)
+		}
+		m := s.Models[string(h)]
+		if m == nil || uint64(m.Size) != size {
+			return nil, fmt.Errorf("%w: model %s not in the state or of another size", ErrBadSnapshot, h)
+		}
+		m.Bytes = make([]byte, size)
+		if _, err := io.ReadFull(br, m.Bytes); err != nil {
+			return nil, fmt.Errorf("%w: model %s: %v", ErrBadSnapshot, h, err)
+		}
+		if sha256Hex(m.Bytes) != string(h) {
+			return nil, fmt.Errorf("%w: model %s does not match its hash", ErrBadSnapshot, h)
+		}
+	}
+	for k, m := range s.Models {
+		if m.Bytes == nil {
+			return nil, fmt.Errorf("%w: model %s has no bytes", ErrBadSnapshot, k)
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,231 @@
+package coordinator
+
+import (
+	"sort"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
+)
+
+// State is the replicated state. Only the FSM changes it, through the
+// apply* methods; everything else reads copies under the FSM's lock.
+type State struct {
+	Communities  map[string]*Community `json:"communities"`
+	AdminTokens  map[string]bool       `json:"admin_tokens"`
+	WorkerTokens map[string]string     `json:"worker_tokens"`
+	Models       map[string]*Model     `json:"models"`
+	Orders       map[string]*Order     `json:"orders"`
+	Jobs         map[string]*Job       `json:"jobs"`
+	Workers      map[string]*Worker    `json:"workers"`
+	Nodes        map[string]*NodeInfo  `json:"nodes"`
+	// Epoch is the last fencing token handed out.
+	Epoch uint64 `json:"epoch"`
+}
+
+// Community is an ordering community.
+type Community struct {
+	Name      string  `json:"name"`
+	Weight    float64 `json:"weight"`
+	TokenHash string  `json:"token_hash"`
+	Created   int64   `json:"created"`
+	// UsedSeconds is the printer time given to the community so far.
+	UsedSeconds float64 `json:"used_seconds"`
+}
+
+// Model is a stored model, content-addressed by SHA256.
+type Model struct {
+	SHA256     string     `json:"sha256"`
+	Size       int64      `json:"size"`
+	Name       string     `json:"name"`
+	SizeMM     [3]float64 `json:"size_mm"`
+	VolumeMM3  float64    `json:"volume_mm3"`
+	SurfaceMM2 float64    `json:"surface_mm2"`
+	Bytes      []byte     `json:"-"`
+}
+
+// Order is one order of Quantity copies of a model.
+type Order struct {
+	ID           string   `json:"id"`
+	Community    string   `json:"community"`
+	ModelSHA256  string   `json:"model_sha256"`
+	ModelName    string   `json:"model_name"`
+	Quantity     int      `json:"quantity"`
+	Material     string   `json:"material"`
+	Colour       string   `json:"colour,omitempty"`
+	LayerHeight  float64  `json:"layer_height"`
+	Infill       float64  `json:"infill"`
+	Deadline     string   `json:"deadline,omitempty"`
+	DeadlineUnix int64    `json:"deadline_unix,omitempty"`
+	PickupNote   string   `json:"pickup_note,omitempty"`
+	State        string   `json:"state"`
+	Created      int64    `json:"created"`
+	JobIDs       []string `json:"job_ids"`
+}
+
+// Job is one copy of an order.
+type Job struct {
+	ID       string `json:"id"`
+	OrderID  string `json:"order_id"`
+	Copy     int    `json:"copy"`
+	State    string `json:"state"`
+	Printer  string `json:"printer,omitempty"`
+	Attempts int    `json:"attempts"`
+	Epoch    uint64 `json:"epoch"`
+	// CancelRequested: the order was cancelled while the job was with a
+	// worker; the next progress answer says "cancel".
+	CancelRequested bool          `json:"cancel_requested,omitempty"`
+	Failures        []api.Failure `json:"failures,omitempty"`
+	Excluded        []string      `json:"excluded,omitempty"`
+	// Assignments lists every (printer, epoch) the job was given, so a
+	// late report can be checked against a real past assignment.
+	Assignments []Assignment `json:"assignments,omitempty"`
+	EstSeconds      float64       `json:"est_seconds,omitempty"`
+	Progress        *api.Progress `json:"progress,omitempty"`
+	Pickup          string        `json:"pickup,omitempty"`
+	Updated         int64         `json:"updated"`
+}
+
+// Active reports whether the job is with a worker.
+func (j *Job) Active() bool {
+	return j.State == api.JobAssigned || j.State == api.JobSlicing || j.State == api.JobPrinting
+}
+
+// Terminal reports whether the job will not change any more.
+func (j *Job) Terminal() bool {
+	return j.State == api.JobDone || j.State == api.JobFailed || j.State == api.JobCancelled
+}
+
+// Assignment is one past or present lease of a job.
+type Assignment struct {
+	Printer string `json:"printer"`
+	Epoch   uint64 `json:"epoch"`
+}
+
+// Worker is a registered printer and its worker.
+type Worker struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	Profile       string     `json:"profile"`
+	BuildMM       [3]float64 `json:"build_mm"`
+	NozzleMM      float64    `json:"nozzle_mm"`
+	Material      string     `json:"material"`
+	Colour        string     `json:"colour,omitempty"`
+	Hours         string     `json:"hours,omitempty"`
+	MaxJobHours   float64    `json:"max_job_hours,omitempty"`
+	GossipAddr    string     `json:"gossip_addr,omitempty"`
+	Neighbourhood string     `json:"neighbourhood,omitempty"`
+	State         string     `json:"state"`
+	Job           string     `json:"job,omitempty"`
+	Successes     int        `json:"successes"`
+	Failures      int        `json:"failures"`
+	Registered    int64      `json:"registered"`
+}
+
+// NodeInfo is one coordinator's addresses, recorded when it joins.
+type NodeInfo struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raft_addr"`
+	HTTPAddr string `json:"http_addr"`
+}
+
+// NewState returns an empty state.
+func NewState() *State {
+	return &State{
+		Communities:  map[string]*Community{},
+		AdminTokens:  map[string]bool{},
+		WorkerTokens: map[string]string{},
+		Models:       map[string]*Model{},
+		Orders:       map[string]*Order{},
+		Jobs:         map[string]*Job{},
+		Workers:      map[string]*Worker{},
+		Nodes:        map[string]*NodeInfo{},
+	}
+}
+
+// sortedKeys returns a map's keys in order, for deterministic iteration.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// orderJobs returns an order's jobs in copy order.
+func (s *State) orderJobs(o *Order) []*Job {
+	js := make([]*Job, 0, len(o.JobIDs))
+	for _, id := range o.JobIDs {
+		if j := s.Jobs[id]; j != nil {
+			js = append(js, j)
+		}
+	}
+	return js
+}
+
+// refreshOrder recomputes an order's state from its jobs: open while any
+// job can still print; else done if every job is done, failed if any
+// failed, cancelled otherwise.
+func (s *State) refreshOrder(o *Order) {
+	done, failed, cancelled, total := 0, 0, 0, 0
+	for _, j := range s.orderJobs(o) {
+		total++
+		switch j.State {
+		case api.JobDone:
+			done++
+		case api.JobFailed:
+			failed++
+		case api.JobCancelled:
+			cancelled++
+		}
+	}
+	switch {
+	case done+failed+cancelled < total:
+		o.State = api.OrderOpen
+	case done == total:
+		o.State = api.OrderDone
+	case failed > 0:
+		o.State = api.OrderFailed
+	default:
+		o.State = api.OrderCancelled
+	}
+}
+
+// jobsDone counts an order's finished copies.
+func (s *State) jobsDone(o *Order) int {
+	n := 0
+	for _, j := range s.orderJobs(o) {
+		if j.State == api.JobDone {
+			n++
+		}
+	}
+	return n
+}
+
+// fillNil replaces nil maps (from a snapshot) with empty ones.
+func (s *State) fillNil() {
+	e := NewState()
+	if s.Communities == nil {
+		s.Communities = e.Communities
+	}
+	if s.AdminTokens == nil {
+		s.AdminTokens = e.AdminTokens
+	}
+	if s.WorkerTokens == nil {
+		s.WorkerTokens = e.WorkerTokens
+	}
+	if s.Models == nil {
+		s.Models = e.Models
+	}
+	if s.Orders == nil {
+		s.Orders = e.Orders
+	}
+	if s.Jobs == nil {
+		s.Jobs = e.Jobs
+	}
+	if s.Workers == nil {
+		s.Workers = e.Workers
+	}
+	if s.Nodes == nil {
+		s.Nodes = e.Nodes
+	}
+}
