@@ -15,20 +15,20 @@ const CommandVersion = 1
 
 // Command types.
 const (
-	CmdAddAdminToken  = "add_admin_token"
-	CmdAddWorkerToken = "add_worker_token"
+	CmdAddAdminToken   = "add_admin_token"
+	CmdAddWorkerToken  = "add_worker_token"
 	CmdCreateCommunity = "create_community"
-	CmdSubmitOrder    = "submit_order"
-	CmdCancelOrder    = "cancel_order"
-	CmdRegisterWorker = "register_worker"
-	CmdWorkerState    = "worker_state"
-	CmdPlace          = "place"
-	CmdProgress       = "progress"
-	CmdResult         = "result"
-	CmdLeaseExpired   = "lease_expired"
-	CmdBedClear       = "bed_clear"
-	CmdSetNode        = "set_node"
-	CmdRemoveNode     = "remove_node"
+	CmdSubmitOrder     = "submit_order"
+	CmdCancelOrder     = "cancel_order"
+	CmdRegisterWorker  = "register_worker"
+	CmdWorkerState     = "worker_state"
+	CmdPlace           = "place"
+	CmdProgress        = "progress"
+	CmdResult          = "result"
+	CmdLeaseExpired    = "lease_expired"
+	CmdBedClear        = "bed_clear"
+	CmdSetNode         = "set_node"
+	CmdRemoveNode      = "remove_node"
 )
 
 // Command is one entry of the replicated log. Everything Apply needs —

@@ -77,11 +77,11 @@ type Job struct {
 	Excluded        []string      `json:"excluded,omitempty"`
 	// Assignments lists every (printer, epoch) the job was given, so a
 	// late report can be checked against a real past assignment.
-	Assignments []Assignment `json:"assignments,omitempty"`
-	EstSeconds      float64       `json:"est_seconds,omitempty"`
-	Progress        *api.Progress `json:"progress,omitempty"`
-	Pickup          string        `json:"pickup,omitempty"`
-	Updated         int64         `json:"updated"`
+	Assignments []Assignment  `json:"assignments,omitempty"`
+	EstSeconds  float64       `json:"est_seconds,omitempty"`
+	Progress    *api.Progress `json:"progress,omitempty"`
+	Pickup      string        `json:"pickup,omitempty"`
+	Updated     int64         `json:"updated"`
 }
 
 // Active reports whether the job is with a worker.

@@ -43,9 +43,9 @@ func CheckSTL(b []byte) (MeshInfo, error) {
 }
 
 type meshAcc struct {
-	min, max [3]float64
+	min, max  [3]float64
 	vol, surf float64
-	n        int
+	n         int
 }
 
 func newMeshAcc() *meshAcc {
