@@ -1,0 +1,210 @@
+package main
+
+// Shared plumbing of the commands that talk to a coordinator cluster
+// (community, order, workers, cluster): the --coordinator/--token/--json
+// flags, the client, subcommand dispatch, tables and readable errors.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/client"
+)
+
+// Environment variables read by the remote commands.
+const (
+	envAddr  = "FABGRID_ADDR"
+	envToken = "FABGRID_TOKEN"
+)
+
+// remoteFlags are the flags every remote command has.
+type remoteFlags struct {
+	coordinator string
+	token       string
+	json        bool
+	endpoints   []string // filled by client()
+}
+
+func addRemoteFlags(fs *flag.FlagSet) *remoteFlags {
+	rf := &remoteFlags{}
+	fs.StringVar(&rf.coordinator, "coordinator", "", "coordinator URL(s), comma-separated; tried in turn (default $"+envAddr+", else "+client.DefaultAddr+")")
+	fs.StringVar(&rf.token, "token", "", "bearer token: admin or community (default $"+envToken+")")
+	fs.BoolVar(&rf.json, "json", false, "print machine-readable JSON instead of a table")
+	return rf
+}
+
+// client builds the API client from the flags and the environment.
+func (rf *remoteFlags) client() (*client.Client, error) {
+	addr := rf.coordinator
+	if addr == "" {
+		addr = os.Getenv(envAddr)
+	}
+	if rf.token == "" {
+		rf.token = os.Getenv(envToken)
+	}
+	c, err := client.New([]string{addr}, client.Options{Token: rf.token})
+	if err != nil {
+		return nil, usageError("--coordinator: %w", err)
+	}
+	rf.endpoints = c.Endpoints()
+	return c, nil
+}
+
+// explain turns a client error into one line that says what to do.
+func (rf *remoteFlags) explain(err error) error {
+	var ae *client.APIError
+	switch {
+	case errors.As(err, &ae) && ae.Status == 401 && rf.token == "":
+		return fmt.Errorf("coordinator at %s wants a token: 401 %s — pass --token or set %s", ae.Endpoint, ae.Code, envToken)
+	case errors.As(err, &ae) && ae.Status == 401:
+		return fmt.Errorf("coordinator at %s refused the token: 401 %s — check --token or %s", ae.Endpoint, ae.Code, envToken)
+	case errors.As(err, &ae) && ae.Status == 403:
+		return fmt.Errorf("coordinator at %s: 403 %s: %s — this needs another token (the admin token, or the order's community's)", ae.Endpoint, ae.Code, ae.Message)
+	case errors.As(err, &ae) && ae.Code == api.CodeNoLeader:
+		return fmt.Errorf("coordinator at %s: the cluster has no leader (%s) — a majority of coordinators must be up and connected; try again shortly", ae.Endpoint, ae.Message)
+	case errors.As(err, &ae):
+		msg := ae.Message
+		if msg == "" {
+			msg = "(no details)"
+		}
+		return fmt.Errorf("coordinator at %s: %d %s: %s", ae.Endpoint, ae.Status, ae.Code, msg)
+	case errors.Is(err, client.ErrNoCoordinator):
+		last := err
+		var op *net.OpError
+		if errors.As(err, &op) {
+			last = op.Err
+		}
+		return fmt.Errorf("no coordinator reachable at %s (last: %v) — check --coordinator or %s and that a coordinator runs there",
+			strings.Join(rf.endpoints, ", "), last, envAddr)
+	}
+	return err
+}
+
+// parseInterspersed parses flags that may come after positional arguments
+// ("order submit cube.stl --qty 3") and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// usageError is a wrong command line: exit status 2.
+func usageError(format string, a ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
+}
+
+// subcommand is one verb of a command group ("order submit").
+type subcommand struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// dispatch runs the verb named by args[0] of a command group.
+func dispatch(ctx context.Context, group string, subs map[string]subcommand, args []string, stdout, stderr io.Writer) error {
+	names := make([]string, 0, len(subs))
+	for n := range subs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	groupUsage := func(w io.Writer) {
+		fmt.Fprintf(w, "Usage: fabgrid %s <%s> [flags]\n\n", group, strings.Join(names, "|"))
+		for _, n := range names {
+			fmt.Fprintf(w, "  %-16s %s\n", n, subs[n].summary)
+		}
+		fmt.Fprintf(w, "\nRun 'fabgrid %s <verb> --help' for its flags.\n", group)
+	}
+	if len(args) == 0 {
+		groupUsage(stderr)
+		return usageError("missing verb (one of %s)", strings.Join(names, ", "))
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		groupUsage(stderr)
+		return flag.ErrHelp
+	}
+	sub, ok := subs[args[0]]
+	if !ok {
+		groupUsage(stderr)
+		return usageError("unknown verb %q (one of %s)", args[0], strings.Join(names, ", "))
+	}
+	return sub.run(ctx, args[1:], stdout, stderr)
+}
+
+// printJSON writes v as indented JSON: the stable, machine-readable output.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// table writes aligned columns.
+type table struct{ tw *tabwriter.Writer }
+
+func newTable(w io.Writer, header ...string) *table {
+	t := &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
+	t.row(header...)
+	return t
+}
+
+func (t *table) row(cols ...string) {
+	for i, c := range cols {
+		if c == "" {
+			cols[i] = "-"
+		}
+	}
+	fmt.Fprintln(t.tw, strings.Join(cols, "\t"))
+}
+
+func (t *table) flush() error { return t.tw.Flush() }
+
+// humanBytes prints a size the way people read it.
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// ago prints how long ago t was, or "-" for the zero time.
+func ago(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t).Round(time.Second)
+	if d < 0 {
+		d = 0
+	}
+	return d.String() + " ago"
+}
+
+func short(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

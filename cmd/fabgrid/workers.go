@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
+)
+
+func init() {
+	register(command{name: "workers", summary: "list the printers of the grid and what they do", run: runWorkers})
+}
+
+func runWorkers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("workers", "workers [flags]",
+		"Lists the printers (workers) known to the coordinators: profile, loaded material,\n"+
+			"state, what gossip says of them, current job, history and last heartbeat.\n"+
+			"Any valid token will do.", stderr)
+	rf := addRemoteFlags(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError("unexpected argument %q", pos[0])
+	}
+	c, err := rf.client()
+	if err != nil {
+		return err
+	}
+	list, err := c.Workers(ctx)
+	if err != nil {
+		return rf.explain(err)
+	}
+	if rf.json {
+		if list == nil {
+			list = []api.Worker{}
+		}
+		return printJSON(stdout, api.Workers{Workers: list})
+	}
+	return printWorkers(stdout, list, time.Now())
+}
+
+func printWorkers(w io.Writer, list []api.Worker, now time.Time) error {
+	t := newTable(w, "ID", "NAME", "PROFILE", "MATERIAL", "NOZZLE", "BUILD", "STATE", "GOSSIP", "JOB", "OK/FAILED", "HEARTBEAT")
+	for _, wk := range list {
+		mat := wk.Material
+		if wk.Colour != "" {
+			mat += " " + wk.Colour
+		}
+		t.row(wk.ID, wk.Name, wk.Profile, mat, fmt.Sprintf("%g mm", wk.NozzleMM),
+			fmt.Sprintf("%gx%gx%g", wk.BuildMM[0], wk.BuildMM[1], wk.BuildMM[2]), wk.State, wk.Gossip, wk.Job,
+			strconv.Itoa(wk.Successes)+"/"+strconv.Itoa(wk.Failures), ago(wk.LastHeartbeat, now))
+	}
+	return t.flush()
+}
