@@ -26,8 +26,9 @@ var _ Placer = PlacerFunc(nil)
 // Place calls f.
 func (f PlacerFunc) Place(s *scheduler.Snapshot) scheduler.Plan { return f(s) }
 
-// DefaultPlacer is the placer a Node uses unless Config.Placer is set.
-var DefaultPlacer Placer = PlacerFunc(FirstFit)
+// DefaultPlacer is the placer a Node uses unless Config.Placer is set:
+// package scheduler's fair, deadline-aware placement.
+var DefaultPlacer Placer = PlacerFunc(scheduler.Place)
 
 // FirstFit places each pending job, oldest first, on the first idle
 // printer (by ID) whose build volume holds the part (turned 90° about Z
