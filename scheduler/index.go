@@ -26,9 +26,13 @@ type classKey struct {
 	hood             string
 }
 
-// class is one group of interchangeable printers.
+// class is one set of interchangeable printers.
 type class struct {
-	key classKey
+	key   classKey
+	group int32
+	// capSecs is the longest job (seconds on this class) the owners'
+	// maximum length and hours allow if started now; 0 when closed.
+	capSecs float64
 	// mult is the static score multiplier: size penalty / speed. A
 	// printer's score for a job is ref seconds · mult / reliability.
 	mult float64
@@ -51,14 +55,55 @@ func (c *class) window() *Window {
 	return &Window{StartMin: c.key.startMin, EndMin: c.key.endMin}
 }
 
-// matColour keys the walk lists of jobs that want one colour.
+// matColour keys the groups of jobs that want one colour.
 type matColour struct{ material, colour string }
 
-// walkList is a list of classes with idle members, best lower bound first.
-// Exhausted classes at the front are dropped by advancing start.
-type walkList struct {
-	classes []int32
-	start   int
+// groupKey is what jobs are matched on before time: filament, nozzle, bed.
+type groupKey struct {
+	material, colour string
+	nozzle           float64
+	long, short      float64
+	height           float64
+}
+
+// group is the set of classes sharing a groupKey. It holds the walk list
+// for placement and the summaries the explainer reads.
+type group struct {
+	key groupKey
+	// walk: classes with idle members, best lower bound first; start
+	// skips exhausted classes at the front.
+	walk  []int32
+	start int
+	// byCap: every class, largest capRef first, with running totals,
+	// so the printers able to take a job of ref seconds are a prefix.
+	byCap  []int32
+	capRef []float64 // capSecs·speed, in byCap order
+	cum    []counts  // cum[k]: totals over byCap[:k+1]
+	// byMax: every class by the owners' maximum length in reference
+	// seconds, largest first, with running online counts.
+	byMax     []int32
+	maxRef    []float64
+	maxCum    []int
+	online    int
+	maxSpeed  float64
+	maxJobCap float64 // largest owner's limit in seconds (Inf = none)
+}
+
+// counts are printer totals by state, for reasons.
+type counts struct {
+	online, idle, busy, bedClear, paused int
+	firstFree                            int64
+}
+
+func (c *counts) add(o counts) {
+	c.online += o.online
+	c.idle += o.idle
+	c.busy += o.busy
+	c.bedClear += o.bedClear
+	c.paused += o.paused
+	if o.firstFree > 0 && (c.firstFree == 0 || o.firstFree < c.firstFree) {
+		c.firstFree = o.firstFree
+	}
 }
 
 // shape is a distinct online bed.
@@ -74,10 +119,9 @@ type index struct {
 	taken []bool
 	byID  map[string]int32
 
-	walkMat       map[string]*walkList
-	walkMatColour map[matColour]*walkList
-	// byMat lists every online class carrying a material, for reasons.
-	byMat      map[string][]int32
+	groups        []group
+	groupsMat     map[string][]int32    // every group with a material
+	groupsColour  map[matColour][]int32 // … and colour
 	offlineMat map[string]int
 	shapes     []shape
 	online     int
@@ -107,7 +151,7 @@ const (
 	sizePenaltyPerDoubling = 0.1
 	// localBonus multiplies the score of a printer in the job's
 	// neighbourhood.
-	localBonus = 0.9
+	localBonus   = 0.9
 	refBedVolume = 220 * 220 * 250.0
 )
 
@@ -141,9 +185,8 @@ func newIndex(s *Snapshot) *index {
 		tie:           make([]uint64, n),
 		taken:         make([]bool, n),
 		byID:          make(map[string]int32, n),
-		walkMat:       map[string]*walkList{},
-		walkMatColour: map[matColour]*walkList{},
-		byMat:         map[string][]int32{},
+		groupsMat:     map[string][]int32{},
+		groupsColour:  map[matColour][]int32{},
 		offlineMat:    map[string]int{},
 		names:         map[string]string{},
 	}
@@ -164,6 +207,7 @@ func newIndex(s *Snapshot) *index {
 		return int(a - b)
 	})
 	keys := map[classKey]int32{}
+	gkeys := map[groupKey]int32{}
 	shapes := map[shape]bool{}
 	for _, i := range order {
 		p := &s.Printers[i]
@@ -181,8 +225,25 @@ func newIndex(s *Snapshot) *index {
 		if !ok {
 			ci = int32(len(x.classes))
 			keys[k] = ci
-			x.classes = append(x.classes, class{key: k, mult: sizePenalty(k.long, k.short, k.height) / k.speed})
-			x.byMat[k.material] = append(x.byMat[k.material], ci)
+			gk := groupKey{k.material, k.colour, k.nozzle, k.long, k.short, k.height}
+			gi, ok := gkeys[gk]
+			if !ok {
+				gi = int32(len(x.groups))
+				gkeys[gk] = gi
+				x.groups = append(x.groups, group{key: gk})
+				x.groupsMat[gk.material] = append(x.groupsMat[gk.material], gi)
+				mc := matColour{gk.material, gk.colour}
+				x.groupsColour[mc] = append(x.groupsColour[mc], gi)
+			}
+			cl := class{key: k, group: gi, mult: sizePenalty(k.long, k.short, k.height) / k.speed}
+			cl.capSecs = math.Inf(1)
+			if k.maxJob > 0 {
+				cl.capSecs = k.maxJob
+			}
+			if w := cl.window(); w != nil {
+				cl.capSecs = math.Min(cl.capSecs, windowLeft(w, s.Now))
+			}
+			x.classes = append(x.classes, cl)
 		}
 		x.class[i] = ci
 		c := &x.classes[ci]
@@ -208,10 +269,29 @@ func newIndex(s *Snapshot) *index {
 		x.shapes = append(x.shapes, sh)
 	}
 	slices.SortFunc(x.shapes, func(a, b shape) int {
-		return cmpF(a.long*a.short*a.height, b.long*b.short*b.height)
+		if c := cmpF(a.long*a.short*a.height, b.long*b.short*b.height); c != 0 {
+			return c
+		}
+		if c := cmpF(a.long, b.long); c != 0 {
+			return c
+		}
+		if c := cmpF(a.short, b.short); c != 0 {
+			return c
+		}
+		return cmpF(a.height, b.height)
 	})
 	for ci := range x.classes {
 		c := &x.classes[ci]
+		g := &x.groups[c.group]
+		g.byCap = append(g.byCap, int32(ci))
+		g.byMax = append(g.byMax, int32(ci))
+		g.online += c.online
+		g.maxSpeed = math.Max(g.maxSpeed, c.key.speed)
+		if c.key.maxJob == 0 {
+			g.maxJobCap = math.Inf(1)
+		} else {
+			g.maxJobCap = math.Max(g.maxJobCap, c.key.maxJob)
+		}
 		if len(c.idle) == 0 {
 			continue
 		}
@@ -226,33 +306,54 @@ func newIndex(s *Snapshot) *index {
 		})
 		c.lb = c.mult / x.rel[c.idle[0]]
 		x.idleLeft += len(c.idle)
-		wl := x.walkMat[c.key.material]
-		if wl == nil {
-			wl = &walkList{}
-			x.walkMat[c.key.material] = wl
-		}
-		wl.classes = append(wl.classes, int32(ci))
-		mc := matColour{c.key.material, c.key.colour}
-		wl = x.walkMatColour[mc]
-		if wl == nil {
-			wl = &walkList{}
-			x.walkMatColour[mc] = wl
-		}
-		wl.classes = append(wl.classes, int32(ci))
+		g.walk = append(g.walk, int32(ci))
 	}
-	byLB := func(a, b int32) int {
-		if c := cmpF(x.classes[a].lb, x.classes[b].lb); c != 0 {
+	for gi := range x.groups {
+		x.groups[gi].summarise(x.classes)
+	}
+	return x
+}
+
+// summarise sorts a group's classes for the walk and the explainer.
+func (g *group) summarise(classes []class) {
+	slices.SortFunc(g.walk, func(a, b int32) int {
+		if c := cmpF(classes[a].lb, classes[b].lb); c != 0 {
 			return c
 		}
 		return int(a - b)
+	})
+	capRef := func(ci int32) float64 { return classes[ci].capSecs * classes[ci].key.speed }
+	slices.SortFunc(g.byCap, func(a, b int32) int {
+		if c := cmpF(capRef(b), capRef(a)); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	var run counts
+	for _, ci := range g.byCap {
+		c := &classes[ci]
+		g.capRef = append(g.capRef, capRef(ci))
+		run.add(counts{online: c.online, idle: c.idleN, busy: c.busy, bedClear: c.bedClear, paused: c.paused, firstFree: c.firstFree})
+		g.cum = append(g.cum, run)
 	}
-	for _, wl := range x.walkMat {
-		slices.SortFunc(wl.classes, byLB)
+	maxRef := func(ci int32) float64 {
+		if classes[ci].key.maxJob == 0 {
+			return math.Inf(1)
+		}
+		return classes[ci].key.maxJob * classes[ci].key.speed
 	}
-	for _, wl := range x.walkMatColour {
-		slices.SortFunc(wl.classes, byLB)
+	slices.SortFunc(g.byMax, func(a, b int32) int {
+		if c := cmpF(maxRef(b), maxRef(a)); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	n := 0
+	for _, ci := range g.byMax {
+		n += classes[ci].online
+		g.maxRef = append(g.maxRef, maxRef(ci))
+		g.maxCum = append(g.maxCum, n)
 	}
-	return x
 }
 
 func (x *index) keyOf(p *Printer) classKey {
@@ -273,61 +374,65 @@ func (x *index) keyOf(p *Printer) classKey {
 	return k
 }
 
-// classFits applies every per-class check for a job of ref reference
-// seconds: nozzle, size, the owner's maximum length and hours.
-func (c *class) fits(j *jobRef, now int64) bool {
-	k := &c.key
-	if !nozzleMatches(j.nozzle, k.nozzle) || j.long > k.long || j.short > k.short || j.height > k.height {
-		return false
+// fits reports whether a job of secs seconds on this class fits the
+// owners' maximum length and hours now (the same rules as Feasible).
+func (c *class) fits(secs float64) bool {
+	return secs <= c.capSecs && c.capSecs > 0
+}
+
+// groupFits reports whether a group's filament, nozzle and bed suit j
+// (material and colour are matched by the group lists).
+func (g *group) fits(j *jobRef) bool {
+	k := &g.key
+	return nozzleMatches(j.nozzle, k.nozzle) && j.long <= k.long && j.short <= k.short && j.height <= k.height
+}
+
+// groupsFor lists the groups carrying the job's material and colour.
+func (x *index) groupsFor(j *jobRef) []int32 {
+	if j.colour == "" {
+		return x.groupsMat[j.material]
 	}
-	secs := j.ref / k.speed
-	if !withinMaxLength(k.maxJob, secs) {
-		return false
-	}
-	return !k.hasHours || windowFits(&Window{StartMin: k.startMin, EndMin: k.endMin}, now, secs)
+	return x.groupsColour[matColour{j.material, j.colour}]
 }
 
 // best finds the best free printer for job j, or -1. It does not take it.
-func (x *index) best(j *jobRef, now int64, excl []string) (printer int32, score float64) {
-	var wl *walkList
-	if j.colour == "" {
-		wl = x.walkMat[j.material]
-	} else {
-		wl = x.walkMatColour[matColour{j.material, j.colour}]
-	}
-	if wl == nil {
-		return -1, 0
-	}
+func (x *index) best(j *jobRef, excl []string) (printer int32, score float64) {
 	printer, score = -1, math.Inf(1)
 	loc := 1.0
 	if j.hood != "" {
 		loc = localBonus
 	}
-	for i := wl.start; i < len(wl.classes); i++ {
-		c := &x.classes[wl.classes[i]]
-		x.skipTaken(c)
-		if c.next >= len(c.idle) {
-			if i == wl.start {
-				wl.start++
+	for _, gi := range x.groupsFor(j) {
+		g := &x.groups[gi]
+		if g.start >= len(g.walk) || !g.fits(j) {
+			continue
+		}
+		for i := g.start; i < len(g.walk); i++ {
+			c := &x.classes[g.walk[i]]
+			x.skipTaken(c)
+			if c.next >= len(c.idle) {
+				if i == g.start {
+					g.start++
+				}
+				continue
 			}
-			continue
-		}
-		if j.ref*c.lb*loc > score {
-			break // classes are sorted by lb: nothing later can win
-		}
-		if !c.fits(j, now) {
-			continue
-		}
-		p := x.firstAllowed(c, excl)
-		if p < 0 {
-			continue
-		}
-		sc := j.ref * c.mult / x.rel[p]
-		if j.hood != "" && c.key.hood == j.hood {
-			sc *= localBonus
-		}
-		if sc < score || sc == score && x.tie[p] < x.tie[printer] {
-			printer, score = p, sc
+			if j.ref*c.lb*loc > score {
+				break // the walk is sorted by lb: nothing later here can win
+			}
+			if !c.fits(j.ref / c.key.speed) {
+				continue
+			}
+			p := x.firstAllowed(c, excl)
+			if p < 0 {
+				continue
+			}
+			sc := j.ref * c.mult / x.rel[p]
+			if j.hood != "" && c.key.hood == j.hood {
+				sc *= localBonus
+			}
+			if sc < score || sc == score && x.tie[p] < x.tie[printer] {
+				printer, score = p, sc
+			}
 		}
 	}
 	return printer, score

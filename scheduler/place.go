@@ -82,7 +82,7 @@ func Place(s *Snapshot) Plan {
 				continue
 			}
 		}
-		p, _ := x.best(j, s.Now, excl)
+		p, _ := x.best(j, excl)
 		if p < 0 {
 			if len(excl) == 0 {
 				hopeless[js] = struct{}{}

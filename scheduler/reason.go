@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -25,13 +26,15 @@ type explainer struct {
 	x     *index
 	s     *Snapshot
 	memo  map[sig][2]string
-	cls   []int32 // scratch: surviving classes
-	eff   []int   // scratch: surviving members per class after exclusions
+	gs    []int32 // scratch: surviving groups
+	mark  []int   // per group: stamp when it survives
+	stamp int
+	excl  []int32 // scratch: excluded printers in surviving groups
 	total int     // all printers known, online or not
 }
 
 func newExplainer(x *index, s *Snapshot) *explainer {
-	return &explainer{x: x, s: s, memo: map[sig][2]string{}, total: len(x.byID)}
+	return &explainer{x: x, s: s, memo: map[sig][2]string{}, mark: make([]int, len(x.groups)), total: len(x.byID)}
 }
 
 func (e *explainer) explain(j *jobRef, job *Job) (code, reason string) {
@@ -60,9 +63,9 @@ func (e *explainer) funnel(j *jobRef, job *Job) (string, string) {
 		return CodeTooLarge, r
 	}
 
-	// Material, colour, nozzle: class-level filters.
-	e.cls = append(e.cls[:0], x.byMat[j.material]...)
-	if len(e.cls) == 0 {
+	// Material, colour, nozzle, bed: group-level filters.
+	e.gs = append(e.gs[:0], x.groupsMat[j.material]...)
+	if len(e.gs) == 0 {
 		r := fmt.Sprintf("no online printer has %s loaded", mat)
 		if n := x.offlineMat[j.material]; n > 0 {
 			r += fmt.Sprintf(" (%s with it %s offline)", plural(n, "printer"), isAre(n))
@@ -72,153 +75,198 @@ func (e *explainer) funnel(j *jobRef, job *Job) (string, string) {
 	what := mat
 	if j.colour != "" {
 		what = strings.TrimSpace(job.Colour) + " " + mat
-		colours := e.distinct(func(c *class) string { return c.key.colour })
-		e.keep(func(c *class) bool { return c.key.colour == j.colour })
-		if len(e.cls) == 0 {
+		colours := e.distinct(func(g *group) string { return g.key.colour })
+		e.keep(func(g *group) bool { return g.key.colour == j.colour })
+		if len(e.gs) == 0 {
 			return CodeNoColour, fmt.Sprintf("no online printer has %s loaded; %s is loaded in %s", what, mat, listOf(colours, "no named colour"))
 		}
 	}
 	if j.nozzle != 0 {
-		nozzles := e.distinct(func(c *class) string { return mm(c.key.nozzle) + " mm" })
-		e.keep(func(c *class) bool { return nozzleMatches(j.nozzle, c.key.nozzle) })
-		if len(e.cls) == 0 {
+		nozzles := e.distinct(func(g *group) string { return mm(g.key.nozzle) + " mm" })
+		e.keep(func(g *group) bool { return nozzleMatches(j.nozzle, g.key.nozzle) })
+		if len(e.gs) == 0 {
 			return CodeNoNozzle, fmt.Sprintf("needs a %s mm nozzle; online printers with %s have %s", mm(j.nozzle), what, listOf(nozzles, "none"))
 		}
 	}
 	var biggest shape
-	for _, ci := range e.cls {
-		k := &x.classes[ci].key
+	for _, gi := range e.gs {
+		k := &x.groups[gi].key
 		if k.long*k.short*k.height > biggest.long*biggest.short*biggest.height {
 			biggest = shape{k.long, k.short, k.height}
 		}
 	}
-	e.keep(func(c *class) bool { return j.long <= c.key.long && j.short <= c.key.short && j.height <= c.key.height })
-	if len(e.cls) == 0 {
+	e.keep(func(g *group) bool { return g.fits(j) })
+	if len(e.gs) == 0 {
 		return CodeTooLarge, fmt.Sprintf("part is %s mm; the biggest online printer with %s takes %s mm", box(j.long, j.short, j.height), what, box(biggest.long, biggest.short, biggest.height))
 	}
 
-	// Exclusions: member-level.
-	e.eff = e.eff[:0]
-	left := 0
-	var failed []string
-	for _, ci := range e.cls {
-		n := x.classes[ci].online
-		for _, id := range job.Excluded {
-			if p, ok := x.byID[id]; ok && x.class[p] == ci && !slices.Contains(failed, id) {
-				failed = append(failed, id)
-				n--
-			}
-		}
-		e.eff = append(e.eff, n)
-		left += n
+	// Exclusions: printer-level, few per job.
+	e.stamp++
+	online := 0
+	for _, gi := range e.gs {
+		e.mark[gi] = e.stamp
+		online += x.groups[gi].online
 	}
-	if left == 0 {
+	e.excl = e.excl[:0]
+	var failed []string
+	for _, id := range job.Excluded {
+		p, ok := x.byID[id]
+		if !ok || x.class[p] < 0 || e.mark[x.classes[x.class[p]].group] != e.stamp || slices.Contains(e.excl, p) {
+			continue
+		}
+		e.excl = append(e.excl, p)
+		failed = append(failed, id)
+	}
+	if online-len(e.excl) == 0 {
 		return CodeExcluded, fmt.Sprintf("it failed before on every online printer that can print it (%s); it needs another printer with %s", listOf(failed, ""), what)
 	}
 
 	// Owner's maximum job length.
-	fastest, allowed := math.Inf(1), 0.0
-	e.keepEff(func(c *class) bool {
-		secs := j.ref / c.key.speed
-		fastest = math.Min(fastest, secs)
-		if c.key.maxJob > allowed {
-			allowed = c.key.maxJob
+	withinMax := func(ci int32) bool {
+		c := &x.classes[ci]
+		return withinMaxLength(c.key.maxJob, j.ref/c.key.speed)
+	}
+	fastest, allowed, n := math.Inf(1), 0.0, 0
+	for _, gi := range e.gs {
+		g := &x.groups[gi]
+		fastest = math.Min(fastest, j.ref/g.maxSpeed)
+		allowed = math.Max(allowed, g.maxJobCap)
+		if k := prefix(g.maxRef, j.ref, func(i int) bool { return withinMax(g.byMax[i]) }); k > 0 {
+			n += g.maxCum[k-1]
 		}
-		return withinMaxLength(c.key.maxJob, secs)
-	})
-	if len(e.cls) == 0 {
+	}
+	for _, p := range e.excl {
+		if withinMax(x.class[p]) {
+			n--
+		}
+	}
+	if n == 0 {
 		return CodeTooLong, fmt.Sprintf("estimated %s on the fastest printer that can print it; their owners allow at most %s per job", dur(fastest), dur(allowed))
 	}
 
-	// Owner's hours.
-	now := e.s.Now
-	longest, next := 0.0, int64(math.MaxInt64)
-	e.keepEff(func(c *class) bool {
-		w := c.window()
-		secs := j.ref / c.key.speed
-		if windowFits(w, now, secs) {
-			return true
+	// Owner's hours (and length) now.
+	fitsNow := func(ci int32) bool {
+		c := &x.classes[ci]
+		return c.fits(j.ref / c.key.speed)
+	}
+	var tot counts
+	for _, gi := range e.gs {
+		g := &x.groups[gi]
+		if k := prefix(g.capRef, j.ref, func(i int) bool { return fitsNow(g.byCap[i]) }); k > 0 {
+			tot.add(g.cum[k-1])
 		}
-		length := windowLength(w)
-		longest = math.Max(longest, length)
-		if length >= secs {
-			t := nextStart(w, now)
-			if t < next {
-				next = t
+	}
+	for _, p := range e.excl {
+		if fitsNow(x.class[p]) {
+			tot.online--
+			switch e.s.Printers[p].State {
+			case StateIdle:
+				tot.idle--
+			case StateBusy:
+				tot.busy--
+			case StateAwaitingBedClear:
+				tot.bedClear--
+			case StatePaused:
+				tot.paused--
 			}
 		}
-		return false
-	})
-	if len(e.cls) == 0 {
-		if next == math.MaxInt64 {
-			return CodeOutsideHours, fmt.Sprintf("estimated %s, longer than the daily printing hours of every printer that can print it (longest %s)", dur(fastest), dur(longest))
-		}
-		return CodeOutsideHours, fmt.Sprintf("estimated %s; no printer that can print it is within its owner's hours for that long now; next chance at %s", dur(fastest), clock(next, now))
+	}
+	now := e.s.Now
+	if tot.online == 0 {
+		return e.hoursReason(j, withinMax, now)
 	}
 
-	// Waiting: feasible printers exist but none is free for it.
-	var idle, busy, bedClear, paused, n int
-	var firstFree int64
-	for k, ci := range e.cls {
-		c := &x.classes[ci]
-		n += e.eff[k]
-		idle += c.idleN
-		busy += c.busy
-		bedClear += c.bedClear
-		paused += c.paused
-		if c.firstFree > 0 && (firstFree == 0 || c.firstFree < firstFree) {
-			firstFree = c.firstFree
-		}
-	}
-	if idle > 0 {
-		return CodeWaiting, fmt.Sprintf("%s can print it; this round %s to jobs ahead of it in the fair queue", plural(n, "printer"), itThey(idle))
+	// Waiting: printers exist that could print it, none free for it.
+	if tot.idle > 0 {
+		return CodeWaiting, fmt.Sprintf("%s can print it; this round %s to jobs ahead of it in the fair queue", plural(tot.online, "printer"), itThey(tot.idle))
 	}
 	var parts []string
-	if busy > 0 {
-		p := fmt.Sprintf("%d printing", busy)
-		if firstFree > 0 {
-			p += fmt.Sprintf(" (first expected free at %s)", clock(firstFree, now))
+	if tot.busy > 0 {
+		p := fmt.Sprintf("%d printing", tot.busy)
+		if tot.firstFree > 0 {
+			p += fmt.Sprintf(" (first expected free at %s)", clock(tot.firstFree, now))
 		}
 		parts = append(parts, p)
 	}
-	if bedClear > 0 {
-		parts = append(parts, fmt.Sprintf("%d waiting for the owner to clear the bed", bedClear))
+	if tot.bedClear > 0 {
+		parts = append(parts, fmt.Sprintf("%d waiting for the owner to clear the bed", tot.bedClear))
 	}
-	if paused > 0 {
-		parts = append(parts, fmt.Sprintf("%d paused", paused))
+	if tot.paused > 0 {
+		parts = append(parts, fmt.Sprintf("%d paused", tot.paused))
 	}
-	return CodeWaiting, fmt.Sprintf("%s can print it, none is free: %s", plural(n, "printer"), strings.Join(parts, ", "))
+	return CodeWaiting, fmt.Sprintf("%s can print it, none is free: %s", plural(tot.online, "printer"), strings.Join(parts, ", "))
 }
 
-// keep filters the surviving classes.
-func (e *explainer) keep(ok func(*class) bool) {
-	out := e.cls[:0]
-	for _, ci := range e.cls {
-		if ok(&e.x.classes[ci]) {
-			out = append(out, ci)
+// hoursReason explains a job that only owners' hours keep out: it walks
+// the surviving classes (a rare path) for the longest window and the next
+// time one opens that is long enough.
+func (e *explainer) hoursReason(j *jobRef, withinMax func(int32) bool, now int64) (string, string) {
+	x := e.x
+	fastest, longest, next := math.Inf(1), 0.0, int64(math.MaxInt64)
+	for _, gi := range e.gs {
+		for _, ci := range x.groups[gi].byCap {
+			c := &x.classes[ci]
+			if !withinMax(ci) || c.online == e.excludedIn(ci) {
+				continue
+			}
+			w := c.window()
+			secs := j.ref / c.key.speed
+			fastest = math.Min(fastest, secs)
+			length := windowLength(w)
+			longest = math.Max(longest, length)
+			if w != nil && length >= secs {
+				if t := nextStart(w, now); t < next {
+					next = t
+				}
+			}
 		}
 	}
-	e.cls = out
+	if next == math.MaxInt64 {
+		return CodeOutsideHours, fmt.Sprintf("estimated %s, longer than the daily printing hours of every printer that can print it (longest %s)", dur(fastest), dur(longest))
+	}
+	return CodeOutsideHours, fmt.Sprintf("estimated %s; no printer that can print it is within its owner's hours for that long now; next chance at %s", dur(fastest), clock(next, now))
 }
 
-// keepEff filters the surviving classes that still have members after
-// exclusions, keeping e.eff aligned.
-func (e *explainer) keepEff(ok func(*class) bool) {
-	out, eff := e.cls[:0], e.eff[:0]
-	for k, ci := range e.cls {
-		if e.eff[k] > 0 && ok(&e.x.classes[ci]) {
-			out = append(out, ci)
-			eff = append(eff, e.eff[k])
+func (e *explainer) excludedIn(ci int32) int {
+	n := 0
+	for _, p := range e.excl {
+		if e.x.class[p] == ci {
+			n++
 		}
 	}
-	e.cls, e.eff = out, eff
+	return n
 }
 
-// distinct lists a class attribute's sorted distinct values.
-func (e *explainer) distinct(f func(*class) string) []string {
+// prefix counts the leading entries of vals (sorted largest first) that
+// are at least ref, then settles the boundary with the exact predicate ok
+// so that rounding in vals never disagrees with the placement checks.
+func prefix(vals []float64, ref float64, ok func(int) bool) int {
+	k := sort.Search(len(vals), func(i int) bool { return vals[i] < ref })
+	for k < len(vals) && ok(k) {
+		k++
+	}
+	for k > 0 && !ok(k-1) {
+		k--
+	}
+	return k
+}
+
+// keep filters the surviving groups.
+func (e *explainer) keep(ok func(*group) bool) {
+	out := e.gs[:0]
+	for _, gi := range e.gs {
+		if ok(&e.x.groups[gi]) {
+			out = append(out, gi)
+		}
+	}
+	e.gs = out
+}
+
+// distinct lists a group attribute's sorted distinct values.
+func (e *explainer) distinct(f func(*group) string) []string {
 	var out []string
-	for _, ci := range e.cls {
-		v := f(&e.x.classes[ci])
+	for _, gi := range e.gs {
+		v := f(&e.x.groups[gi])
 		if !slices.Contains(out, v) {
 			out = append(out, v)
 		}
