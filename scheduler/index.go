@@ -119,14 +119,14 @@ type index struct {
 	taken []bool
 	byID  map[string]int32
 
-	groups        []group
-	groupsMat     map[string][]int32    // every group with a material
-	groupsColour  map[matColour][]int32 // … and colour
-	offlineMat map[string]int
-	shapes     []shape
-	online     int
-	idleLeft   int
-	names      map[string]string
+	groups       []group
+	groupsMat    map[string][]int32    // every group with a material
+	groupsColour map[matColour][]int32 // … and colour
+	offlineMat   map[string]int
+	shapes       []shape
+	online       int
+	idleLeft     int
+	names        map[string]string
 }
 
 // norm interns the normalised (trimmed, lower-case) form of a name.
@@ -179,16 +179,16 @@ func online(st PrinterState) bool {
 func newIndex(s *Snapshot) *index {
 	n := len(s.Printers)
 	x := &index{
-		seed:          s.Seed,
-		class:         make([]int32, n),
-		rel:           make([]float64, n),
-		tie:           make([]uint64, n),
-		taken:         make([]bool, n),
-		byID:          make(map[string]int32, n),
-		groupsMat:     map[string][]int32{},
-		groupsColour:  map[matColour][]int32{},
-		offlineMat:    map[string]int{},
-		names:         map[string]string{},
+		seed:         s.Seed,
+		class:        make([]int32, n),
+		rel:          make([]float64, n),
+		tie:          make([]uint64, n),
+		taken:        make([]bool, n),
+		byID:         make(map[string]int32, n),
+		groupsMat:    map[string][]int32{},
+		groupsColour: map[matColour][]int32{},
+		offlineMat:   map[string]int{},
+		names:        map[string]string{},
 	}
 	order := make([]int32, n)
 	for i := range s.Printers {
