@@ -1,0 +1,253 @@
+package coordinator
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/hashicorp/raft"
+)
+
+// base is a state with a community, a 1-copy order and two PLA printers.
+func base(t *testing.T) *FSM {
+	t.Helper()
+	f := NewFSM(nil)
+	b := &logBuilder{}
+	b.add(communityCmd("makers"))
+	b.add(orderCmd("o-1", "makers", 1, true))
+	b.add(registerCmd("w-a", "PLA"))
+	b.add(registerCmd("w-b", "PLA"))
+	b.add(registerCmd("w-c", "PLA"))
+	applyAll(t, f, b.cmds, 1)
+	return f
+}
+
+func mustApply(t *testing.T, f *FSM, c *Command) ApplyResult {
+	t.Helper()
+	c.V, c.Time = CommandVersion, 99e9
+	r := f.ApplyCommand(f.Index()+1, c)
+	if r.Err != nil {
+		t.Fatalf("%s: %v", c.Type, r.Err)
+	}
+	return r
+}
+
+func job(f *FSM, id string) (j Job) {
+	f.View(func(s *State) { j = *s.Jobs[id] })
+	return j
+}
+
+func worker(f *FSM, id string) (w Worker) {
+	f.View(func(s *State) { w = *s.Workers[id] })
+	return w
+}
+
+func TestBadCommandsChangeNothing(t *testing.T) {
+	valid := func() *Command { return orderCmd("o-9", "makers", 1, false) }
+	for _, tc := range []struct {
+		name string
+		data []byte
+		cmd  *Command
+		want error
+	}{
+		{name: "garbage", data: []byte("{nope"), want: ErrBadCommand},
+		{name: "unknown field", data: []byte(`{"v":1,"type":"cancel_order","cancel":{"order_id":"o-1"},"extra":1}`), want: ErrBadCommand},
+		{name: "version 2", data: []byte(`{"v":2,"type":"cancel_order","cancel":{"order_id":"o-1"}}`), want: ErrBadCommand},
+		{name: "unknown type", data: []byte(`{"v":1,"type":"launch","cancel":{"order_id":"o-1"}}`), want: ErrBadCommand},
+		{name: "missing payload", data: []byte(`{"v":1,"type":"cancel_order"}`), want: ErrBadCommand},
+		{name: "framed without bytes flag", data: append([]byte{1, 0, 0, 0, 2}, []byte("{}x")...), want: ErrBadCommand},
+		{name: "cancel unknown order", cmd: &Command{Type: CmdCancelOrder, Cancel: &CancelCmd{OrderID: "o-x"}}, want: ErrNotFound},
+		{name: "order unknown community", cmd: func() *Command { c := valid(); c.Order.Order.Community = "x"; return c }(), want: ErrBadCommand},
+		{name: "order duplicate id", cmd: orderCmd("o-1", "makers", 1, false), want: ErrConflict},
+		{name: "order zero quantity", cmd: func() *Command { c := valid(); c.Order.Order.Quantity = 0; return c }(), want: ErrBadCommand},
+		{name: "order new model without bytes", cmd: func() *Command {
+			c := valid()
+			c.Order.Model.SHA256, c.Order.Order.ModelSHA256 = sha256Hex([]byte("other")), sha256Hex([]byte("other"))
+			return c
+		}(), want: ErrBadCommand},
+		{name: "order bytes not matching hash", cmd: func() *Command {
+			c := orderCmd("o-9", "makers", 1, true)
+			c.Order.Model.SHA256, c.Order.Order.ModelSHA256 = sha256Hex([]byte("other")), sha256Hex([]byte("other"))
+			return c
+		}(), want: ErrBadCommand},
+		{name: "community exists", cmd: communityCmd("makers"), want: ErrConflict},
+		{name: "community bad hash", cmd: &Command{Type: CmdCreateCommunity, Community: &CommunityCmd{Name: "x", TokenHash: "zz"}}, want: ErrBadCommand},
+		{name: "worker bad state", cmd: &Command{Type: CmdWorkerState, WorkerState: &WorkerStateCmd{WorkerID: "w-a", State: "flying"}}, want: ErrBadCommand},
+		{name: "worker unknown", cmd: &Command{Type: CmdBedClear, BedClear: &BedClearCmd{WorkerID: "w-x"}}, want: ErrUnknownWorker},
+		{name: "progress stale", cmd: progressCmd("o-1-1", "w-a", 7, api.JobPrinting), want: ErrStaleEpoch},
+		{name: "progress bad state", cmd: progressCmd("o-1-1", "w-a", 0, "done"), want: ErrBadCommand},
+		{name: "result never leased", cmd: resultCmd("o-1-1", "w-a", 1, api.OutcomeDone, ""), want: ErrStaleEpoch},
+		{name: "result bad outcome", cmd: resultCmd("o-1-1", "w-a", 1, "meh", ""), want: ErrBadCommand},
+		{name: "lease of pending job", cmd: &Command{Type: CmdLeaseExpired, Lease: &LeaseCmd{JobID: "o-1-1", Epoch: 0}}, want: ErrStaleEpoch},
+		{name: "register without material", cmd: &Command{Type: CmdRegisterWorker, Worker: &WorkerCmd{Worker: Worker{ID: "w-z", State: "idle"}}}, want: ErrBadCommand},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := base(t)
+			before := f.SnapshotBytes()
+			data := tc.data
+			if tc.cmd != nil {
+				tc.cmd.V, tc.cmd.Time = CommandVersion, 1
+				var err error
+				if data, err = EncodeCommand(tc.cmd); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := f.Apply(&raft.Log{Index: 100, Type: raft.LogCommand, Data: data}).(ApplyResult)
+			if !errors.Is(r.Err, tc.want) {
+				t.Fatalf("err %v, want %v", r.Err, tc.want)
+			}
+			if !bytes.Equal(before, f.SnapshotBytes()) {
+				t.Fatal("a refused command changed the state")
+			}
+		})
+	}
+}
+
+func TestPlaceRechecks(t *testing.T) {
+	f := base(t)
+	mustApply(t, f, &Command{Type: CmdWorkerState, WorkerState: &WorkerStateCmd{WorkerID: "w-a", State: api.WorkerPaused}})
+	r := mustApply(t, f, &Command{Type: CmdPlace, Place: &PlaceCmd{Placements: []PlaceItem{
+		{JobID: "o-1-1", PrinterID: "w-a"}, // paused meanwhile: skipped
+		{JobID: "o-1-1", PrinterID: "w-b"}, // holds
+		{JobID: "o-1-1", PrinterID: "w-c"}, // job taken meanwhile: skipped
+	}}})
+	if len(r.Placed) != 1 || r.Placed[0].PrinterID != "w-b" {
+		t.Fatalf("placed %+v", r.Placed)
+	}
+	if j := job(f, "o-1-1"); j.State != api.JobAssigned || j.Printer != "w-b" || j.Epoch != 1 || j.Attempts != 1 {
+		t.Fatalf("job %+v", j)
+	}
+	if w := worker(f, "w-b"); w.State != api.WorkerBusy || w.Job != "o-1-1" {
+		t.Fatalf("worker %+v", w)
+	}
+}
+
+func TestRetryExcludesFailedPrinterThenFails(t *testing.T) {
+	f := base(t)
+	var epoch uint64
+	for i, p := range []string{"w-a", "w-b", "w-c"} {
+		r := mustApply(t, f, placeCmd("o-1-1", p))
+		epoch = r.Placed[0].Epoch
+		mustApply(t, f, progressCmd("o-1-1", p, epoch, api.JobPrinting))
+		mustApply(t, f, resultCmd("o-1-1", p, epoch, api.OutcomeFailed, "nozzle clog "+p))
+		j := job(f, "o-1-1")
+		if i < 2 && (j.State != api.JobPending || j.Printer != "") {
+			t.Fatalf("after failure %d: %+v", i+1, j)
+		}
+		// The failed printer is never offered the job again.
+		mustApply(t, f, &Command{Type: CmdBedClear, BedClear: &BedClearCmd{WorkerID: p}})
+		if r := mustApply(t, f, placeCmd("o-1-1", p)); len(r.Placed) != 0 {
+			t.Fatalf("job placed again on %s, which failed it", p)
+		}
+	}
+	j := job(f, "o-1-1")
+	if j.State != api.JobFailed || len(j.Failures) != 3 || j.Failures[2].Reason != "nozzle clog w-c" {
+		t.Fatalf("job %+v", j)
+	}
+	var o Order
+	f.View(func(s *State) { o = *s.Orders["o-1"] })
+	if o.State != api.OrderFailed {
+		t.Fatalf("order state %s", o.State)
+	}
+	if w := worker(f, "w-a"); w.Failures != 1 {
+		t.Fatalf("printer failures %d", w.Failures)
+	}
+}
+
+func TestStaleEpochAndDuplicateDone(t *testing.T) {
+	f := base(t)
+	e1 := mustApply(t, f, placeCmd("o-1-1", "w-a")).Placed[0].Epoch
+	mustApply(t, f, progressCmd("o-1-1", "w-a", e1, api.JobPrinting))
+	// w-a goes silent; its lease expires and w-b gets the copy.
+	mustApply(t, f, &Command{Type: CmdLeaseExpired, Lease: &LeaseCmd{JobID: "o-1-1", Epoch: e1, Reason: "silent"}})
+	if w := worker(f, "w-a"); w.State != api.WorkerOffline || w.Job != "" {
+		t.Fatalf("silent worker %+v", w)
+	}
+	e2 := mustApply(t, f, placeCmd("o-1-1", "w-b")).Placed[0].Epoch
+	mustApply(t, f, progressCmd("o-1-1", "w-b", e2, api.JobPrinting))
+	// A late report from w-a is stale.
+	c := progressCmd("o-1-1", "w-a", e1, api.JobPrinting)
+	c.V = CommandVersion
+	if r := f.ApplyCommand(f.Index()+1, c); !errors.Is(r.Err, ErrStaleEpoch) {
+		t.Fatalf("stale progress: %v", r.Err)
+	}
+	// w-a's print finishes after all: it counts; w-b's duplicate stops.
+	if r := mustApply(t, f, resultCmd("o-1-1", "w-a", e1, api.OutcomeDone, "")); r.Duplicate {
+		t.Fatal("first done marked duplicate")
+	}
+	j := job(f, "o-1-1")
+	if j.State != api.JobDone || j.Printer != "w-a" {
+		t.Fatalf("job %+v", j)
+	}
+	c = progressCmd("o-1-1", "w-b", e2, api.JobPrinting)
+	c.V = CommandVersion
+	if r := f.ApplyCommand(f.Index()+1, c); !errors.Is(r.Err, ErrStaleEpoch) {
+		t.Fatalf("duplicate's progress: %v", r.Err)
+	}
+	if w := worker(f, "w-b"); w.Job != "" || w.State != api.WorkerAwaitingBedClear {
+		t.Fatalf("duplicate's printer %+v", w)
+	}
+	// w-b finishing too is a duplicate, not a second done.
+	if r := mustApply(t, f, resultCmd("o-1-1", "w-b", e2, api.OutcomeDone, "")); !r.Duplicate {
+		t.Fatal("second done not marked duplicate")
+	}
+	var done int
+	f.View(func(s *State) { done = s.jobsDone(s.Orders["o-1"]) })
+	if done != 1 {
+		t.Fatalf("copies done %d, want 1", done)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	f := base(t)
+	b := &logBuilder{}
+	applyAll(t, f, []*Command{b.add(orderCmd("o-2", "makers", 2, false))}, f.Index()+1)
+	e := mustApply(t, f, placeCmd("o-2-1", "w-a")).Placed[0].Epoch
+	mustApply(t, f, progressCmd("o-2-1", "w-a", e, api.JobPrinting))
+	mustApply(t, f, &Command{Type: CmdCancelOrder, Cancel: &CancelCmd{OrderID: "o-2"}})
+	if j := job(f, "o-2-2"); j.State != api.JobCancelled {
+		t.Fatalf("pending job %s", j.State)
+	}
+	if r := mustApply(t, f, progressCmd("o-2-1", "w-a", e, api.JobPrinting)); r.Action != api.ActionCancel {
+		t.Fatalf("action %q", r.Action)
+	}
+	mustApply(t, f, resultCmd("o-2-1", "w-a", e, api.OutcomeFailed, "cancelled by the coordinator"))
+	if j := job(f, "o-2-1"); j.State != api.JobCancelled {
+		t.Fatalf("printing job %s", j.State)
+	}
+	var o Order
+	f.View(func(s *State) { o = *s.Orders["o-2"] })
+	if o.State != api.OrderCancelled {
+		t.Fatalf("order %s", o.State)
+	}
+}
+
+func TestLeaseDecisionGraceAndContact(t *testing.T) {
+	f := base(t)
+	mustApply(t, f, placeCmd("o-1-1", "w-a")) // command time 99 s
+	lt := newLeaseTable()
+	start := time.Unix(100, 0)
+	lt.reset(start) // new leader at 100 s
+	decide := func(now time.Time) leaseDecision {
+		var d leaseDecision
+		f.View(func(s *State) { d = lt.decide(s, now, 60*time.Second, 3) })
+		return d
+	}
+	if d := decide(start.Add(59 * time.Second)); len(d.expire) != 0 {
+		t.Fatal("lease expired within the new leader's grace")
+	}
+	lt.seen("w-a", start.Add(30*time.Second))
+	if d := decide(start.Add(61 * time.Second)); len(d.expire) != 0 {
+		t.Fatal("lease expired although the worker was heard from")
+	}
+	d := decide(start.Add(91 * time.Second))
+	if len(d.expire) != 1 || d.expire[0].JobID != "o-1-1" || d.expire[0].Epoch != 1 {
+		t.Fatalf("expiry %+v", d.expire)
+	}
+	// Idle printers silent as long go offline.
+	if len(d.offline) != 2 {
+		t.Fatalf("offline %v", d.offline)
+	}
+}

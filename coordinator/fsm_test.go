@@ -1,0 +1,181 @@
+package coordinator
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
+)
+
+// testModel is a tiny valid model.
+var testModel = []byte("solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 10 0 0\nvertex 0 10 5\nendloop\nendfacet\nendsolid t\n")
+
+// logBuilder makes commands with increasing times.
+type logBuilder struct {
+	t    int64
+	cmds []*Command
+}
+
+func (b *logBuilder) add(c *Command) *Command {
+	b.t += 1e9
+	c.V, c.Time = CommandVersion, b.t
+	b.cmds = append(b.cmds, c)
+	return c
+}
+
+func communityCmd(name string) *Command {
+	return &Command{Type: CmdCreateCommunity, Community: &CommunityCmd{Name: name, Weight: 1, TokenHash: HashToken("fgC_" + name)}}
+}
+
+func orderCmd(id, community string, qty int, withBytes bool) *Command {
+	sum := sha256Hex(testModel)
+	c := &Command{Type: CmdSubmitOrder, Order: &OrderCmd{
+		Order:    Order{ID: id, Community: community, ModelSHA256: sum, Quantity: qty, Material: "PLA", LayerHeight: 0.2, Infill: 20},
+		Model:    Model{SHA256: sum, Size: int64(len(testModel)), SizeMM: [3]float64{10, 10, 5}},
+		HasBytes: withBytes,
+	}}
+	if withBytes {
+		c.model = testModel
+	}
+	return c
+}
+
+func registerCmd(id, material string) *Command {
+	return &Command{Type: CmdRegisterWorker, Worker: &WorkerCmd{Worker: Worker{
+		ID: id, Name: id, BuildMM: [3]float64{200, 200, 200}, Material: material, State: api.WorkerIdle}}}
+}
+
+func placeCmd(job, printer string) *Command {
+	return &Command{Type: CmdPlace, Place: &PlaceCmd{Placements: []PlaceItem{{JobID: job, PrinterID: printer, EstSeconds: 600}}}}
+}
+
+func progressCmd(job, worker string, epoch uint64, state string) *Command {
+	return &Command{Type: CmdProgress, Progress: &ProgressCmd{JobID: job, Report: api.ProgressRequest{Epoch: epoch, WorkerID: worker, State: state, Percent: 10}}}
+}
+
+func resultCmd(job, worker string, epoch uint64, outcome, reason string) *Command {
+	return &Command{Type: CmdResult, Result: &ResultCmd{JobID: job, MaxAttempts: 3, Result: api.ResultRequest{Epoch: epoch, WorkerID: worker, Outcome: outcome, Reason: reason}}}
+}
+
+// scenario is a log touching every command type.
+func scenario() []*Command {
+	b := &logBuilder{}
+	b.add(&Command{Type: CmdAddAdminToken, Token: &TokenCmd{Hash: HashToken("fgA_x")}})
+	b.add(&Command{Type: CmdAddWorkerToken, Token: &TokenCmd{Hash: HashToken("fgW_x"), Name: "grid"}})
+	b.add(&Command{Type: CmdSetNode, Node: &NodeInfo{ID: "c1", RaftAddr: "127.0.0.1:1", HTTPAddr: "127.0.0.1:2"}})
+	b.add(communityCmd("makers"))
+	b.add(orderCmd("o-1", "makers", 3, true))
+	b.add(orderCmd("o-2", "makers", 1, false))
+	b.add(registerCmd("w-a", "PLA"))
+	b.add(registerCmd("w-b", "PLA"))
+	b.add(placeCmd("o-1-1", "w-a"))
+	b.add(placeCmd("o-1-2", "w-b"))
+	b.add(progressCmd("o-1-1", "w-a", 1, api.JobPrinting))
+	b.add(resultCmd("o-1-1", "w-a", 1, api.OutcomeDone, ""))
+	b.add(resultCmd("o-1-2", "w-b", 2, api.OutcomeFailed, "thermal runaway"))
+	b.add(&Command{Type: CmdBedClear, BedClear: &BedClearCmd{WorkerID: "w-a"}})
+	b.add(placeCmd("o-1-2", "w-a"))
+	b.add(&Command{Type: CmdLeaseExpired, Lease: &LeaseCmd{JobID: "o-1-2", Epoch: 3, Reason: "silent", MaxAttempts: 3}})
+	b.add(&Command{Type: CmdWorkerState, WorkerState: &WorkerStateCmd{WorkerID: "w-b", State: api.WorkerPaused}})
+	b.add(&Command{Type: CmdCancelOrder, Cancel: &CancelCmd{OrderID: "o-2"}})
+	b.add(&Command{Type: CmdRemoveNode, Node: &NodeInfo{ID: "c9"}})
+	return b.cmds
+}
+
+func applyAll(t *testing.T, f *FSM, cmds []*Command, from uint64) {
+	t.Helper()
+	for i, c := range cmds {
+		if r := f.ApplyCommand(from+uint64(i), c); r.Err != nil {
+			t.Fatalf("command %d (%s): %v", i, c.Type, r.Err)
+		}
+	}
+}
+
+func TestTwoFSMsSameLogSameState(t *testing.T) {
+	a, b := NewFSM(nil), NewFSM(nil)
+	applyAll(t, a, scenario(), 1)
+	applyAll(t, b, scenario(), 1)
+	if !bytes.Equal(a.SnapshotBytes(), b.SnapshotBytes()) {
+		t.Fatal("same log, different states")
+	}
+	// The scenario really moved things.
+	a.View(func(s *State) {
+		j := s.Jobs["o-1-2"]
+		if j.State != api.JobPending || len(j.Failures) != 2 || len(j.Excluded) != 2 {
+			t.Fatalf("job o-1-2 %+v", j)
+		}
+		if s.Orders["o-2"].State != api.OrderCancelled || s.Jobs["o-1-1"].State != api.JobDone {
+			t.Fatal("order/job states")
+		}
+	})
+}
+
+func TestSnapshotRestoreRoundTrip(t *testing.T) {
+	a := NewFSM(nil)
+	applyAll(t, a, scenario(), 1)
+	snap := a.SnapshotBytes()
+	b := NewFSM(nil)
+	if err := b.Restore(nopCloser{bytes.NewReader(snap)}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(snap, b.SnapshotBytes()) {
+		t.Fatal("restored state differs")
+	}
+	b.View(func(s *State) {
+		if !bytes.Equal(s.Models[sha256Hex(testModel)].Bytes, testModel) {
+			t.Fatal("model bytes lost in the snapshot")
+		}
+	})
+}
+
+func TestRestorePlusTailEqualsWholeLog(t *testing.T) {
+	cmds := scenario()
+	for cut := range len(cmds) + 1 {
+		t.Run(fmt.Sprint(cut), func(t *testing.T) {
+			whole := NewFSM(nil)
+			applyAll(t, whole, cmds, 1)
+			head := NewFSM(nil)
+			applyAll(t, head, cmds[:cut], 1)
+			restored := NewFSM(nil)
+			if err := restored.Restore(nopCloser{bytes.NewReader(head.SnapshotBytes())}); err != nil {
+				t.Fatal(err)
+			}
+			applyAll(t, restored, cmds[cut:], uint64(cut)+1)
+			if !bytes.Equal(whole.SnapshotBytes(), restored.SnapshotBytes()) {
+				t.Fatal("restore + tail differs from the whole log")
+			}
+		})
+	}
+}
+
+func TestRestoreRejectsCorruptSnapshot(t *testing.T) {
+	a := NewFSM(nil)
+	applyAll(t, a, scenario(), 1)
+	snap := a.SnapshotBytes()
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"magic", append([]byte("XXSNAP1\n"), snap[8:]...)},
+		{"truncated", snap[:len(snap)-3]},
+		{"model bit flip", append(append([]byte{}, snap[:len(snap)-1]...), snap[len(snap)-1]^1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewFSM(nil)
+			applyAll(t, b, scenario()[:4], 1)
+			before := b.SnapshotBytes()
+			if err := b.Restore(nopCloser{bytes.NewReader(tc.data)}); err == nil {
+				t.Fatal("corrupt snapshot restored")
+			}
+			if !bytes.Equal(before, b.SnapshotBytes()) {
+				t.Fatal("failed restore changed the state")
+			}
+		})
+	}
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
