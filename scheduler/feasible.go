@@ -34,7 +34,11 @@ func Feasible(j *Job, p *Printer, now int64) string {
 	if code := validJob(j); code != "" {
 		return code
 	}
-	secs := jobRefSeconds(j, refProfileOrDefault()) / speed(p)
+	ref := j.EstSeconds
+	if ref <= 0 {
+		ref = jobRefSeconds(j, refProfileOrDefault())
+	}
+	secs := ref / speed(p)
 	return feasibleSecs(j, p, now, secs)
 }
 

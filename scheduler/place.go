@@ -34,7 +34,7 @@ func Place(s *Snapshot) Plan {
 	status := make([]uint8, len(s.Jobs))
 	refs := make([]jobRef, len(s.Jobs))
 	seen := make(map[string]struct{}, len(s.Jobs))
-	var plan Plan
+	plan := Plan{Unplaced: make([]Unplaced, 0, len(s.Jobs))}
 	for i := range s.Jobs {
 		j := &s.Jobs[i]
 		if _, dup := seen[j.ID]; dup || validJob(j) != "" {
@@ -66,6 +66,7 @@ func Place(s *Snapshot) Plan {
 		q.comms[ci].jobs = append(q.comms[ci].jobs, r)
 	}
 	q.init()
+	plan.Placements = make([]Placement, 0, min(x.idleLeft, len(s.Jobs)))
 
 	hopeless := map[sig]struct{}{}
 	for x.idleLeft > 0 {

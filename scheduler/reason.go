@@ -27,6 +27,7 @@ type explainer struct {
 	s     *Snapshot
 	memo  map[sig][2]string
 	gs    []int32 // scratch: surviving groups
+	prev  []int32 // scratch: survivors before the last filter
 	mark  []int   // per group: stamp when it survives
 	stamp int
 	excl  []int32 // scratch: excluded printers in surviving groups
@@ -75,16 +76,19 @@ func (e *explainer) funnel(j *jobRef, job *Job) (string, string) {
 	what := mat
 	if j.colour != "" {
 		what = strings.TrimSpace(job.Colour) + " " + mat
-		colours := e.distinct(func(g *group) string { return g.key.colour })
 		e.keep(func(g *group) bool { return g.key.colour == j.colour })
 		if len(e.gs) == 0 {
+			e.gs = append(e.gs, x.groupsMat[j.material]...)
+			colours := e.distinct(func(g *group) string { return g.key.colour })
 			return CodeNoColour, fmt.Sprintf("no online printer has %s loaded; %s is loaded in %s", what, mat, listOf(colours, "no named colour"))
 		}
 	}
 	if j.nozzle != 0 {
-		nozzles := e.distinct(func(g *group) string { return mm(g.key.nozzle) + " mm" })
+		e.prev = append(e.prev[:0], e.gs...)
 		e.keep(func(g *group) bool { return nozzleMatches(j.nozzle, g.key.nozzle) })
 		if len(e.gs) == 0 {
+			e.gs = append(e.gs, e.prev...)
+			nozzles := e.distinct(func(g *group) string { return mm(g.key.nozzle) + " mm" })
 			return CodeNoNozzle, fmt.Sprintf("needs a %s mm nozzle; online printers with %s have %s", mm(j.nozzle), what, listOf(nozzles, "none"))
 		}
 	}
