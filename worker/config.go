@@ -1,0 +1,199 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fabgrid/fabgrid/profile"
+)
+
+// ErrConfig is returned for an unusable configuration.
+var ErrConfig = errors.New("worker: bad configuration")
+
+// Config is one worker daemon's configuration.
+type Config struct {
+	// Name is the printer's human name, shown to communities ("alice-ender").
+	Name string
+	// Printer and Material are this printer's profile and loaded filament;
+	// Colour is the loaded colour ("" = unspecified).
+	Printer  profile.Printer
+	Material profile.Material
+	Colour   string
+	// Hours is the owner's printing window ("08:00-22:00"; zero = always).
+	Hours Hours
+	// MaxJobHours refuses jobs estimated longer than this (0 = no limit).
+	MaxJobHours float64
+	// StateDir holds the worker id and the in-flight job (required).
+	StateDir string
+	// AutoClear skips "awaiting bed clear" (printers that eject parts,
+	// virtual printers).
+	AutoClear bool
+	// Control is the owner's loopback endpoint ("127.0.0.1:8750"); "" = none.
+	Control string
+	// GossipBind, GossipKey and Join configure the optional gossip
+	// membership; Join empty = do not join.
+	GossipBind string
+	GossipKey  []byte
+	Join       []string
+	// Neighbourhood is passed to the coordinators at registration.
+	Neighbourhood string
+
+	// ProgressEvery is how often progress is reported (default 3 s).
+	ProgressEvery time.Duration
+	// PollWait is the long-poll wait for an assignment (default 25 s).
+	PollWait time.Duration
+	// HeartbeatEvery overrides the interval the coordinator asks for.
+	HeartbeatEvery time.Duration
+	// Location is the time zone of Hours (default time.Local).
+	Location *time.Location
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// ShutdownGrace bounds how long Run waits, after its context ends, for
+	// the safe cancel of a print and the delivery of results (default 15 s).
+	ShutdownGrace time.Duration
+	// Logger receives the daemon's logs (default: discard).
+	Logger *slog.Logger
+}
+
+func (c *Config) validate() error {
+	var errs []string
+	if strings.TrimSpace(c.Name) == "" {
+		errs = append(errs, "a printer name is required (--name)")
+	}
+	if c.Printer.ID == "" {
+		errs = append(errs, "a printer profile is required (--profile)")
+	}
+	if c.Material.ID == "" {
+		errs = append(errs, "the loaded material is required (--material)")
+	}
+	if c.StateDir == "" {
+		errs = append(errs, "a state directory is required (--state-dir)")
+	}
+	if c.MaxJobHours < 0 {
+		errs = append(errs, "--max-job-hours must not be negative")
+	}
+	if c.Control != "" {
+		if err := CheckLoopback(c.Control); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %s", ErrConfig, strings.Join(errs, "; "))
+	}
+	if c.ProgressEvery <= 0 {
+		c.ProgressEvery = 3 * time.Second
+	}
+	if c.PollWait <= 0 {
+		c.PollWait = 25 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = 15 * time.Second
+	}
+	if c.Location == nil {
+		c.Location = time.Local
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// CheckLoopback accepts only host:port addresses on a loopback interface:
+// the owner controls have no authentication, so they must never be
+// reachable from the network.
+func CheckLoopback(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%w: control address %q: %v", ErrConfig, addr, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%w: control address %q: bad port", ErrConfig, addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%w: control address %q is not loopback; the owner controls are unauthenticated, use 127.0.0.1:PORT", ErrConfig, addr)
+	}
+	return nil
+}
+
+// Hours is a daily window in local time, [Start, End) in minutes after
+// midnight; End < Start wraps past midnight ("22:00-06:00"). The zero value
+// (Start == End) means always.
+type Hours struct {
+	Start, End int
+}
+
+// ParseHours reads "HH:MM-HH:MM"; "" means always.
+func ParseHours(s string) (Hours, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Hours{}, nil
+	}
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return Hours{}, fmt.Errorf("%w: hours %q: want HH:MM-HH:MM", ErrConfig, s)
+	}
+	start, err1 := parseClock(a)
+	end, err2 := parseClock(b)
+	if err := errors.Join(err1, err2); err != nil {
+		return Hours{}, fmt.Errorf("%w: hours %q: %v", ErrConfig, s, err)
+	}
+	if start == end {
+		return Hours{}, fmt.Errorf("%w: hours %q: empty window (leave --hours out to print at any time)", ErrConfig, s)
+	}
+	return Hours{Start: start, End: end}, nil
+}
+
+func parseClock(s string) (int, error) {
+	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if !ok || err1 != nil || err2 != nil || len(m) != 2 || hh < 0 || hh > 24 || mm < 0 || mm > 59 || (hh == 24 && mm != 0) {
+		return 0, fmt.Errorf("bad time %q", s)
+	}
+	return hh*60 + mm, nil
+}
+
+// Always reports whether the window is unrestricted.
+func (h Hours) Always() bool { return h.Start == h.End }
+
+func (h Hours) String() string {
+	if h.Always() {
+		return ""
+	}
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", h.Start/60, h.Start%60, h.End/60, h.End%60)
+}
+
+// Remaining returns how long the window stays open after t, or -1 if t is
+// outside the window. For Always it returns a very long duration.
+func (h Hours) Remaining(t time.Time) time.Duration {
+	if h.Always() {
+		return 1 << 62
+	}
+	sod := time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute +
+		time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())
+	start, end := time.Duration(h.Start)*time.Minute, time.Duration(h.End)*time.Minute
+	day := 24 * time.Hour
+	switch {
+	case start < end:
+		if sod >= start && sod < end {
+			return end - sod
+		}
+	case sod >= start: // wrapping window, evening part
+		return day - sod + end
+	case sod < end: // wrapping window, morning part
+		return end - sod
+	}
+	return -1
+}

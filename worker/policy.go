@@ -1,0 +1,82 @@
+package worker
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
+)
+
+// Policy is the owner's rules for what this printer accepts. Its checks are
+// pure; a non-empty answer is the refusal reason reported to the
+// coordinator.
+type Policy struct {
+	Material    string
+	Colour      string
+	BuildMM     [3]float64
+	Hours       Hours
+	MaxJobHours float64
+	Location    *time.Location
+}
+
+// CheckAssignment runs the checks possible before the model is fetched:
+// material, colour and the owner's hours at now.
+func (p Policy) CheckAssignment(a api.Assignment, now time.Time) string {
+	if !strings.EqualFold(a.Material, p.Material) {
+		return fmt.Sprintf("material mismatch: job needs %s, printer has %s loaded", a.Material, p.Material)
+	}
+	if a.Colour != "" && !strings.EqualFold(a.Colour, p.Colour) {
+		have := p.Colour
+		if have == "" {
+			have = "an unspecified colour"
+		}
+		return fmt.Sprintf("colour mismatch: job needs %s, printer has %s loaded", a.Colour, have)
+	}
+	if p.Hours.Remaining(p.local(now)) < 0 {
+		return fmt.Sprintf("outside the owner's printing hours %s", p.Hours)
+	}
+	return ""
+}
+
+// CheckSliced runs the checks that need the sliced model: it must fit the
+// build volume (turning it 90° about Z is allowed), its estimate must not
+// exceed the owner's maximum job length, and it must end inside the
+// owner's hours.
+func (p Policy) CheckSliced(sizeMM [3]float64, est time.Duration, now time.Time) string {
+	const slack = 1e-6
+	fits := func(x, y float64) bool { return x <= p.BuildMM[0]+slack && y <= p.BuildMM[1]+slack }
+	if sizeMM[2] > p.BuildMM[2]+slack || !(fits(sizeMM[0], sizeMM[1]) || fits(sizeMM[1], sizeMM[0])) {
+		return fmt.Sprintf("model %.0f×%.0f×%.0f mm does not fit the build volume %.0f×%.0f×%.0f mm",
+			sizeMM[0], sizeMM[1], sizeMM[2], p.BuildMM[0], p.BuildMM[1], p.BuildMM[2])
+	}
+	if p.MaxJobHours > 0 && est.Hours() > p.MaxJobHours {
+		return fmt.Sprintf("estimated %.1f h exceeds the owner's limit of %g h per job", est.Hours(), p.MaxJobHours)
+	}
+	if left := p.Hours.Remaining(p.local(now)); left < 0 {
+		return fmt.Sprintf("outside the owner's printing hours %s", p.Hours)
+	} else if est > left {
+		return fmt.Sprintf("estimated %s would run past the end of the owner's printing hours %s",
+			est.Round(time.Minute), p.Hours)
+	}
+	return ""
+}
+
+func (p Policy) local(t time.Time) time.Time {
+	if p.Location == nil {
+		return t
+	}
+	return t.In(p.Location)
+}
+
+// seconds turns an estimate in seconds into a Duration, saturating.
+func seconds(s float64) time.Duration {
+	if s <= 0 || math.IsNaN(s) {
+		return 0
+	}
+	if s > 1e9 {
+		s = 1e9
+	}
+	return time.Duration(s * float64(time.Second))
+}
