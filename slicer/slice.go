@@ -1,0 +1,263 @@
+package slicer
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fabgrid/fabgrid/profile"
+	"github.com/fabgrid/fabgrid/slicer/poly"
+)
+
+// Speeds are per-feature print speeds in mm/s.
+type Speeds struct {
+	OuterPerimeter float64 `json:"outer_perimeter"`
+	Perimeter      float64 `json:"perimeter"`
+	Infill         float64 `json:"infill"`
+	Skin           float64 `json:"skin"`
+	FirstLayer     float64 `json:"first_layer"`
+	Travel         float64 `json:"travel"`
+}
+
+// Settings configure one slicing run. Lengths are in millimetres.
+type Settings struct {
+	Printer  profile.Printer
+	Material profile.Material
+
+	LayerHeight      float64
+	FirstLayerHeight float64
+	LineWidth        float64 // 0: the nozzle diameter
+	FirstLayerWidth  float64 // 0: LineWidth
+	InfillPercent    int     // sparse infill density, 0–100
+	Perimeters       int
+	TopLayers        int
+	BottomLayers     int
+	SkirtLoops       int
+	SkirtDistance    float64
+	Speeds           Speeds
+	ZHop             float64 // lift on retraction, 0 for none
+	RetractMinTravel float64 // shorter travels never retract
+	CloseGap         float64 // largest mesh gap closed when chaining a layer
+	Resolution       float64 // largest deviation when simplifying outlines
+	// Workers bounds the layers processed at once; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Defaults used by DefaultSettings and for zero fields.
+const (
+	DefaultLayerHeight   = 0.2
+	DefaultInfillPercent = 20
+	DefaultPerimeters    = 2
+	DefaultSolidLayers   = 4
+	DefaultSkirtDistance = 3.0
+	DefaultCloseGap      = 1.0
+	DefaultResolution    = 0.01
+	DefaultRetractMin    = 1.0
+)
+
+// DefaultSettings returns the settings fabgrid slices with unless told
+// otherwise: 0.2 mm layers, 2 perimeters, 4 top and bottom layers, 20 %
+// rectilinear infill, one skirt loop 3 mm out.
+func DefaultSettings(p profile.Printer, m profile.Material) Settings {
+	return Settings{
+		Printer: p, Material: m,
+		LayerHeight: DefaultLayerHeight, FirstLayerHeight: DefaultLayerHeight,
+		InfillPercent: DefaultInfillPercent, Perimeters: DefaultPerimeters,
+		TopLayers: DefaultSolidLayers, BottomLayers: DefaultSolidLayers,
+		SkirtLoops: 1, SkirtDistance: DefaultSkirtDistance,
+		Speeds:           Speeds{OuterPerimeter: 30, Perimeter: 45, Infill: 60, Skin: 40, FirstLayer: 20, Travel: 150},
+		RetractMinTravel: DefaultRetractMin, CloseGap: DefaultCloseGap, Resolution: DefaultResolution,
+	}
+}
+
+func (s *Settings) normalise() error {
+	if s.Printer.ID == "" || s.Material.ID == "" {
+		return fmt.Errorf("%w: printer and material profiles are required", ErrBadSettings)
+	}
+	def := DefaultSettings(s.Printer, s.Material)
+	if s.LayerHeight == 0 {
+		s.LayerHeight = def.LayerHeight
+	}
+	if s.FirstLayerHeight == 0 {
+		s.FirstLayerHeight = s.LayerHeight
+	}
+	if s.LineWidth == 0 {
+		s.LineWidth = s.Printer.NozzleMM
+	}
+	if s.FirstLayerWidth == 0 {
+		s.FirstLayerWidth = s.LineWidth
+	}
+	if s.Speeds == (Speeds{}) {
+		s.Speeds = def.Speeds
+	}
+	if s.CloseGap == 0 {
+		s.CloseGap = def.CloseGap
+	}
+	if s.Resolution == 0 {
+		s.Resolution = def.Resolution
+	}
+	noz := s.Printer.NozzleMM
+	switch {
+	case s.LayerHeight < 0.01 || s.LayerHeight > noz, s.FirstLayerHeight < 0.01 || s.FirstLayerHeight > noz:
+		return fmt.Errorf("%w: layer height %.3g mm (first %.3g mm) must be between 0.01 mm and the nozzle's %.2g mm", ErrBadSettings, s.LayerHeight, s.FirstLayerHeight, noz)
+	case s.LineWidth < noz*0.5 || s.LineWidth > noz*2 || s.FirstLayerWidth < noz*0.5 || s.FirstLayerWidth > noz*2:
+		return fmt.Errorf("%w: line width %.3g mm must be within half and twice the nozzle diameter", ErrBadSettings, s.LineWidth)
+	case s.InfillPercent < 0 || s.InfillPercent > 100:
+		return fmt.Errorf("%w: infill %d%% must be 0–100", ErrBadSettings, s.InfillPercent)
+	case s.Perimeters < 0 || s.Perimeters > 50 || s.TopLayers < 0 || s.BottomLayers < 0 || s.TopLayers > 100 || s.BottomLayers > 100:
+		return fmt.Errorf("%w: perimeters, top and bottom layers must be 0–50/100", ErrBadSettings)
+	case s.Speeds.OuterPerimeter <= 0 || s.Speeds.Perimeter <= 0 || s.Speeds.Infill <= 0 || s.Speeds.Skin <= 0 || s.Speeds.FirstLayer <= 0 || s.Speeds.Travel <= 0:
+		return fmt.Errorf("%w: speeds must be positive", ErrBadSettings)
+	case s.SkirtLoops < 0 || s.SkirtDistance < 0 || s.ZHop < 0 || s.RetractMinTravel < 0 || s.CloseGap < 0 || s.Resolution < 0:
+		return fmt.Errorf("%w: negative skirt, z-hop, retraction or tolerance setting", ErrBadSettings)
+	}
+	if s.Workers <= 0 {
+		s.Workers = runtime.GOMAXPROCS(0)
+	}
+	return nil
+}
+
+// Estimate is what a sliced job will take.
+type Estimate struct {
+	Seconds     float64 `json:"seconds"`
+	FilamentMM  float64 `json:"filament_mm"`
+	FilamentMM3 float64 `json:"filament_mm3"`
+	Grams       float64 `json:"grams"`
+	Cost        float64 `json:"cost"`
+}
+
+// SliceReport counts the repairs made while slicing.
+type SliceReport struct {
+	ClosedGaps       int `json:"closed_gaps"`
+	DroppedFragments int `json:"dropped_fragments"`
+	EmptyLayers      int `json:"empty_layers"`
+}
+
+// Result is a sliced job.
+type Result struct {
+	GCode    []byte      `json:"-"`
+	Layers   int         `json:"layers"`
+	Estimate Estimate    `json:"estimate"`
+	Mesh     MeshReport  `json:"mesh"`
+	Slicing  SliceReport `json:"slicing"`
+	// Placed is the model's box on the bed after centring, in mm.
+	Placed Box `json:"placed_mm"`
+}
+
+// Slice turns a mesh into G-code for s.Printer and s.Material. progress,
+// when not nil, is called serially with the number of finished steps out of
+// total (every layer is sliced, then planned). ctx only cancels.
+func Slice(ctx context.Context, m *Mesh, s Settings, progress func(done, total int)) (*Result, error) {
+	if err := s.normalise(); err != nil {
+		return nil, err
+	}
+	if m == nil || len(m.Tris) == 0 {
+		return nil, ErrEmptyMesh
+	}
+	bv := s.Printer.BuildVolume
+	pm, err := Placed(m, bv.X, bv.Y, bv.Z)
+	if err != nil {
+		return nil, err
+	}
+	box := Bounds(pm)
+	plan := planLayers(box.Max.Z, s.FirstLayerHeight, s.LayerHeight)
+	n := len(plan.top)
+	idx := buildTriIndex(pm, plan.plane)
+
+	var pmu sync.Mutex
+	done := 0
+	step := func() {
+		if progress == nil {
+			return
+		}
+		pmu.Lock()
+		done++
+		progress(done, 2*n)
+		pmu.Unlock()
+	}
+
+	// 1. Slice every layer into clean outlines.
+	outlines := make([]poly.Paths, n)
+	stats := make([]sliceStats, n)
+	res := s.Resolution * 1000
+	err = parallel(ctx, n, s.Workers, func(i int) {
+		raw := sliceLayer(pm, idx.tris[idx.start[i]:idx.start[i+1]], plan.plane[i], s.CloseGap*1000, &stats[i])
+		if res > 0 {
+			raw = poly.Simplify(raw, int64(math.Round(res)))
+		}
+		outlines[i] = dropSpecks(poly.Union(raw, poly.EvenOdd), 1e4)
+		step()
+	})
+	if err != nil {
+		return nil, err
+	}
+	idx = triIndex{}
+
+	// 2. Plan every layer (regions, toolpaths, ordering) and write its G-code.
+	g := newGcodeParams(&s)
+	chunks := make([]chunk, n)
+	err = parallel(ctx, n, s.Workers, func(i int) {
+		lp := planLayer(&s, plan, outlines, i)
+		chunks[i] = writeLayer(g, lp)
+		step()
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	out, est, layers, err := assemble(g, chunks)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{GCode: out, Estimate: est, Placed: box}
+	for i := range stats {
+		r.Slicing.ClosedGaps += stats[i].closedGaps
+		r.Slicing.DroppedFragments += stats[i].droppedFragments
+		if len(outlines[i]) == 0 {
+			r.Slicing.EmptyLayers++
+		}
+	}
+	r.Layers = layers
+	return r, nil
+}
+
+// dropSpecks removes loops smaller than minArea µm² (slivers no nozzle can
+// print; they come from noise in the mesh).
+func dropSpecks(ps poly.Paths, minArea float64) poly.Paths {
+	out := ps[:0]
+	for _, p := range ps {
+		if math.Abs(poly.Area(p)) >= minArea {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parallel runs f(0..n-1) on at most workers goroutines, stopping early
+// when ctx is cancelled.
+func parallel(ctx context.Context, n, workers int, f func(i int)) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	workers = max(1, min(workers, n))
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("slicer: %w", err)
+	}
+	return nil
+}
