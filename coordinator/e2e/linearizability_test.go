@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -336,7 +335,7 @@ func runLinearizability(t *testing.T, nClients int, perPhase int64, seed uint64)
 
 	// Never lost: every acknowledged order is on every surviving node.
 	leader := cl.WaitLeader(5 * time.Second)
-	cl.WaitApplied(leader.Raft().AppliedIndex(), 10*time.Second)
+	cl.WaitApplied(leader.FSM().Index(), 10*time.Second)
 	acked := map[string]bool{}
 	for _, op := range h.ops {
 		if in := op.Input.(opInput); in.kind == opSubmit && op.Output == stOpen {
@@ -382,4 +381,3 @@ func newClient(t testing.TB, cl *coordinatortest.Cluster, token string) *client.
 	return c
 }
 
-var _ = errors.New
