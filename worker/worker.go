@@ -40,6 +40,8 @@ type Worker struct {
 	out       *outbox
 	sess      *session
 
+	ctlAddr atomic.Value // string: where the owner controls listen
+
 	runCtx context.Context // lives until Run returns; I/O of jobs uses it
 	wg     sync.WaitGroup
 }
@@ -78,6 +80,12 @@ func New(cfg Config, coord Coordinator, pr Printer, sl Slicer) (*Worker, error) 
 	})
 	w.restore = p
 	return w, nil
+}
+
+// ControlAddr is where the owner controls listen, once Run started them.
+func (w *Worker) ControlAddr() string {
+	a, _ := w.ctlAddr.Load().(string)
+	return a
 }
 
 // ID is the worker's persistent id.
@@ -119,6 +127,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.wg.Wait()
 			return err
 		}
+		w.ctlAddr.Store(ctl.Addr())
 		w.log.Info("owner controls listening", "addr", ctl.Addr())
 	}
 	w.log.Info("worker started", "name", w.cfg.Name, "profile", w.cfg.Printer.ID, "material", w.cfg.Material.ID, "state", w.m.State())
