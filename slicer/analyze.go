@@ -65,6 +65,7 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 	relXYZ, relE := false, false
 	hotend := 0.0
 	inModel := false
+	outside := "" // first out-of-bed extrusion before any layer marker
 	heights := map[float64]bool{}
 	flagged := map[string]bool{}
 	flag := func(format string, args ...any) {
@@ -115,6 +116,14 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 		a.Seconds += secs
 		fields := bytes.Fields(ln)
 		code := string(bytes.ToUpper(fields[0]))
+		switch code {
+		case "G0", "G1", "G00", "G01", "G92", "M104", "M109", "M140", "M190":
+		default:
+			if code == "G90" || code == "G91" || code == "M82" || code == "M83" {
+				break
+			}
+			continue
+		}
 		w, bad := gwords(fields[1:])
 		if bad {
 			flag("NaN or bad number at line %d", a.Lines)
@@ -196,8 +205,13 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 				// Purge lines of the printer's own start G-code may sit
 				// off the nominal bed (the MK3S primes at Y−3); the model
 				// may not.
-				if (inModel || a.LayerComments == 0) && (nx < 0 || ny < 0 || nx > p.BuildVolume.X || ny > p.BuildVolume.Y || nz > p.BuildVolume.Z) {
-					flag("extrusion outside the bed at line %d (X%.3f Y%.3f Z%.3f)", a.Lines, nx, ny, nz)
+				if nx < 0 || ny < 0 || nx > p.BuildVolume.X || ny > p.BuildVolume.Y || nz > p.BuildVolume.Z {
+					msg := fmt.Sprintf("extrusion outside the bed at line %d (X%.3f Y%.3f Z%.3f)", a.Lines, nx, ny, nz)
+					if inModel {
+						flag("%s", msg)
+					} else if outside == "" {
+						outside = msg
+					}
 				}
 				heights[math.Round(nz*1000)/1000] = true
 			case de < 0 && dxy == 0:
@@ -210,6 +224,9 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return a, fmt.Errorf("%w: %w", ErrGCode, err)
+	}
+	if outside != "" && a.LayerComments == 0 {
+		flag("%s", outside)
 	}
 	a.Layers = len(heights)
 	a.FilamentMM3 = a.FilamentMM * filArea
@@ -242,9 +259,6 @@ func gwords(fs [][]byte) (map[byte]float64, bool) {
 		}
 		v, err := strconv.ParseFloat(string(f[1:]), 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			if k == 'P' || k == 'S' || k == 'T' { // M862.3 P "MK3S" and friends
-				continue
-			}
 			return nil, true
 		}
 		w[k] = v

@@ -65,6 +65,7 @@ func DefaultSettings(p profile.Printer, m profile.Material) Settings {
 	return Settings{
 		Printer: p, Material: m,
 		LayerHeight: DefaultLayerHeight, FirstLayerHeight: DefaultLayerHeight,
+		LineWidth: p.NozzleMM, FirstLayerWidth: p.NozzleMM,
 		InfillPercent: DefaultInfillPercent, Perimeters: DefaultPerimeters,
 		TopLayers: DefaultSolidLayers, BottomLayers: DefaultSolidLayers,
 		SkirtLoops: 1, SkirtDistance: DefaultSkirtDistance,
