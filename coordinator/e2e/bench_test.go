@@ -1,0 +1,153 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator"
+	"github.com/fabgrid/fabgrid/coordinator/client"
+	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
+)
+
+// benchClients is the number of concurrent clients of the intake goal.
+const benchClients = 64
+
+// lanTimings puts a node back on the production LAN raft timings
+// (coordinatortest speeds them up for tests).
+func lanTimings(_ int, cfg *coordinator.Config) {
+	cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = 0, 0, 0
+	cfg.CommitTimeout, cfg.ApplyTimeout, cfg.TickInterval = 0, 0, 0
+}
+
+// intakeCluster starts a three-node loopback TCP cluster on LAN timings
+// with a community whose model is already stored.
+func intakeCluster(b *testing.B) (cl *coordinatortest.Cluster, token string, model client.Model) {
+	b.Helper()
+	cl = coordinatortest.Start(b, 3, coordinatortest.Options{Configure: lanTimings})
+	ctx := context.Background()
+	cc, err := newClient(b, cl, cl.AdminToken).CreateCommunity(ctx, "bench", 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	model = client.BytesModel("cube.stl", coordinatortest.CubeSTL(20, 20, 10))
+	if _, err := newClient(b, cl, cc.Token).SubmitOrder(ctx, model, client.OrderRequest{Quantity: 1, Material: "PLA"}); err != nil {
+		b.Fatal(err)
+	}
+	return cl, cc.Token, model
+}
+
+// runConcurrent runs n operations over benchClients goroutines and
+// reports throughput and latency percentiles.
+func runConcurrent(b *testing.B, n int, unit string, op func(i int) error) {
+	b.Helper()
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range benchClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				if err := op(i); err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d operations failed, first: %v", f, n, firstErr.Load())
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(n)/elapsed.Seconds(), unit+"/s")
+	b.ReportMetric(float64(lat[n/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[n*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkOrderIntake submits small orders (a 684-byte STL already
+// stored, quantity 1) through the HTTP API from 64 concurrent clients to a
+// three-node loopback cluster. "leader" sends to the leader; "follower"
+// to a follower, which forwards each order to the leader.
+//
+//	go test ./coordinator/e2e -run '^$' -bench 'OrderIntake|RaftApply' -benchtime 20000x
+func BenchmarkOrderIntake(b *testing.B) {
+	for _, via := range []string{"leader", "follower"} {
+		b.Run(via, func(b *testing.B) {
+			cl, token, model := intakeCluster(b)
+			l := cl.LeaderIndex(5 * time.Second)
+			target := cl.Nodes[l]
+			if via == "follower" {
+				target = cl.Nodes[(l+1)%3]
+			}
+			c, err := client.New([]string{target.URL()}, client.Options{Token: token})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			req := client.OrderRequest{Quantity: 1, Material: "PLA"}
+			runConcurrent(b, b.N, "orders", func(int) error {
+				_, err := c.SubmitOrder(ctx, model, req)
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkRaftApply is the bare-raft reference for BenchmarkOrderIntake:
+// the leader's raft.Apply of the very command an order submission commits
+// (encoded the same way, same size), from 64 concurrent goroutines, on the
+// same cluster shape. It includes the FSM applying the order, not HTTP.
+func BenchmarkRaftApply(b *testing.B) {
+	cl, _, _ := intakeCluster(b)
+	leader := cl.WaitLeader(5 * time.Second)
+	var tmpl coordinator.OrderCmd
+	leader.FSM().View(func(s *coordinator.State) {
+		for _, o := range s.Orders {
+			tmpl.Order = *o
+			tmpl.Model = *s.Models[o.ModelSHA256]
+		}
+	})
+	tmpl.Model.Bytes = nil
+	tmpl.Order.State, tmpl.Order.JobIDs = "", nil
+	cmds := make([][]byte, b.N)
+	for i := range cmds {
+		oc := tmpl
+		oc.Order.ID = fmt.Sprintf("o-bench%010d", i)
+		data, err := coordinator.EncodeCommand(&coordinator.Command{V: coordinator.CommandVersion, Type: coordinator.CmdSubmitOrder,
+			Time: time.Now().UnixNano(), Order: &oc})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cmds[i] = data
+	}
+	b.ReportMetric(float64(len(cmds[0])), "cmd-bytes")
+	r := leader.Raft()
+	runConcurrent(b, b.N, "applies", func(i int) error {
+		f := r.Apply(cmds[i], 5*time.Second)
+		if err := f.Error(); err != nil {
+			return err
+		}
+		if res, ok := f.Response().(coordinator.ApplyResult); ok && res.Err != nil {
+			return res.Err
+		}
+		return nil
+	})
+}
