@@ -3,6 +3,7 @@ package worker
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
@@ -271,6 +272,9 @@ func (m *Machine) Sliced(jobID string, info SliceInfo, err error, now time.Time)
 	}
 	if j.stopReason != "" {
 		return m.finish(api.OutcomeFailed, j.stopReason, now)
+	}
+	if errors.Is(err, ErrRefused) {
+		return m.finish(api.OutcomeRefused, strings.TrimPrefix(err.Error(), ErrRefused.Error()+": "), now)
 	}
 	if err != nil {
 		return m.finish(api.OutcomeFailed, "slicing failed: "+err.Error(), now)

@@ -1,0 +1,88 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/fabgrid/fabgrid/profile"
+	"github.com/fabgrid/fabgrid/slicer"
+)
+
+// ErrRefused, wrapped by a Slicer's error, makes the job refused (a policy
+// answer, e.g. the part does not fit) rather than failed.
+var ErrRefused = errors.New("worker: refused")
+
+// LocalSlicer slices with package slicer on this machine.
+type LocalSlicer struct {
+	// Workers bounds the slicer's parallelism (0 = GOMAXPROCS).
+	Workers int
+}
+
+var _ Slicer = LocalSlicer{}
+
+// Slice loads the STL, turns it 90° about Z when only that way fits the
+// bed, slices it with the default settings at the job's layer height and
+// infill, and returns the G-code lines with the estimate.
+func (s LocalSlicer) Slice(ctx context.Context, model []byte, p profile.Printer, m profile.Material, layerHeight, infill float64) (Sliced, error) {
+	mesh, rep, err := slicer.ParseSTL(model, slicer.DefaultLimits)
+	if err != nil {
+		return Sliced{}, err
+	}
+	size := [3]float64{rep.Size.X, rep.Size.Y, rep.Size.Z}
+	bv := p.BuildVolume
+	straight := size[0] <= bv.X && size[1] <= bv.Y
+	turned := size[1] <= bv.X && size[0] <= bv.Y
+	if size[2] > bv.Z || (!straight && !turned) {
+		return Sliced{}, fmt.Errorf("%w: model %.0f×%.0f×%.0f mm does not fit the build volume %.0f×%.0f×%.0f mm",
+			ErrRefused, size[0], size[1], size[2], bv.X, bv.Y, bv.Z)
+	}
+	if !straight {
+		mesh = turn90(mesh)
+	}
+	set := slicer.DefaultSettings(p, m)
+	if layerHeight > 0 {
+		set.LayerHeight, set.FirstLayerHeight = layerHeight, layerHeight
+	}
+	if infill > 0 {
+		set.InfillPercent = int(math.Round(infill))
+	}
+	set.Workers = s.Workers
+	res, err := slicer.Slice(ctx, mesh, set, nil)
+	if err != nil {
+		if errors.Is(err, slicer.ErrNotFit) {
+			return Sliced{}, fmt.Errorf("%w: %v", ErrRefused, err)
+		}
+		return Sliced{}, err
+	}
+	return Sliced{
+		GCode: splitLines(res.GCode),
+		Info: SliceInfo{SizeMM: size, EstSeconds: res.Estimate.Seconds, Layers: res.Layers,
+			FilamentMM: res.Estimate.FilamentMM},
+	}, nil
+}
+
+// turn90 rotates the mesh 90° about Z, (x, y) → (−y, x): a proper
+// rotation, so the triangles' winding stays outward.
+func turn90(m *slicer.Mesh) *slicer.Mesh {
+	out := &slicer.Mesh{Verts: make([]slicer.Vec3, len(m.Verts)), Tris: m.Tris}
+	for i, v := range m.Verts {
+		out.Verts[i] = slicer.Vec3{X: -v.Y, Y: v.X, Z: v.Z}
+	}
+	return out
+}
+
+func splitLines(b []byte) []string {
+	b = bytes.TrimRight(b, "\n")
+	if len(b) == 0 {
+		return nil
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSuffix(l, "\r")
+	}
+	return lines
+}

@@ -1,0 +1,56 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fabgrid/fabgrid/profile"
+)
+
+func readModel(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "models", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestLocalSlicer(t *testing.T) {
+	pr, _ := profile.LookupPrinter("ender3")
+	mat, _ := profile.LookupMaterial("PLA")
+	s, err := LocalSlicer{Workers: 1}.Slice(context.Background(), readModel(t, "cube20.stl"), pr, mat, 0.2, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Info.SizeMM != [3]float64{20, 20, 20} || s.Info.Layers < 90 || s.Info.EstSeconds <= 0 || s.Info.FilamentMM <= 0 {
+		t.Fatalf("info %+v", s.Info)
+	}
+	if len(s.GCode) < 100 || strings.Contains(strings.Join(s.GCode[:10], "\n"), "\r") {
+		t.Fatalf("%d G-code lines", len(s.GCode))
+	}
+	// A bed too small is a refusal, not a failure.
+	tiny := pr
+	tiny.BuildVolume = profile.Vec3{X: 10, Y: 10, Z: 10}
+	_, err = LocalSlicer{Workers: 1}.Slice(context.Background(), readModel(t, "cube20.stl"), tiny, mat, 0.2, 20)
+	if !errors.Is(err, ErrRefused) {
+		t.Fatalf("err = %v, want ErrRefused", err)
+	}
+	if _, err := (LocalSlicer{}).Slice(context.Background(), []byte("garbage"), pr, mat, 0.2, 20); err == nil || errors.Is(err, ErrRefused) {
+		t.Fatalf("garbage: %v", err)
+	}
+}
+
+func TestMachineSlicerRefusal(t *testing.T) {
+	m := testMachine(false)
+	m.Assign(assignment("j-1"), t0)
+	m.Fetched("j-1", nil, t0)
+	r := find[ActReportResult](t, m.Sliced("j-1", SliceInfo{}, errors.Join(ErrRefused), t0))
+	if r.Req.Outcome != "refused" {
+		t.Fatalf("%+v", r.Req)
+	}
+}
