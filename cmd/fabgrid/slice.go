@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fabgrid/fabgrid/profile"
+	"github.com/fabgrid/fabgrid/slicer"
+)
+
+func init() {
+	register(command{name: "slice", summary: "slice an STL model into G-code for a printer and material", run: runSlice})
+}
+
+func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("slice", "slice MODEL.stl [-o OUT.gcode] [flags]",
+		"Slices an STL (binary or ASCII) for a printer profile and a material:\nthe model is centred on the bed and dropped to z=0; the G-code has the\nprinter's start and end G-code, ;LAYER: and ;TYPE: comments and a header\nwith the time, filament, weight and cost estimates.", stderr)
+	out := fs.String("o", "", "output G-code file (default: MODEL with .gcode; - for stdout)")
+	prof := fs.String("profile", "ender3", "printer profile ("+strings.Join(profile.PrinterIDs(), ", ")+")")
+	mat := fs.String("material", "PLA", "material ("+strings.Join(profile.MaterialIDs(), ", ")+")")
+	lh := fs.Float64("layer-height", slicer.DefaultLayerHeight, "layer height, mm")
+	flh := fs.Float64("first-layer-height", 0, "first layer height, mm (default: the layer height)")
+	infill := fs.Int("infill", slicer.DefaultInfillPercent, "sparse infill density, percent")
+	per := fs.Int("perimeters", slicer.DefaultPerimeters, "number of perimeters (walls)")
+	top := fs.Int("top-layers", slicer.DefaultSolidLayers, "solid top layers")
+	bottom := fs.Int("bottom-layers", slicer.DefaultSolidLayers, "solid bottom layers")
+	width := fs.Float64("line-width", 0, "line width, mm (default: the nozzle diameter)")
+	skirt := fs.Int("skirt", 1, "skirt loops around the first layer (0 for none)")
+	zhop := fs.Float64("z-hop", 0, "lift the nozzle by this much on retraction, mm")
+	jsonOut := fs.Bool("json", false, "print the result as JSON")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return &exitError{2, fmt.Errorf("want exactly one model file, got %d", len(pos))}
+	}
+	model := pos[0]
+	p, err := profile.LookupPrinter(*prof)
+	if err != nil {
+		return &exitError{2, err}
+	}
+	m, err := profile.LookupMaterial(*mat)
+	if err != nil {
+		return &exitError{2, err}
+	}
+	s := slicer.DefaultSettings(p, m)
+	s.LayerHeight, s.FirstLayerHeight = *lh, *flh
+	if s.FirstLayerHeight == 0 {
+		s.FirstLayerHeight = s.LayerHeight
+	}
+	s.InfillPercent, s.Perimeters, s.TopLayers, s.BottomLayers = *infill, *per, *top, *bottom
+	if *width > 0 {
+		s.LineWidth, s.FirstLayerWidth = *width, *width
+	}
+	s.SkirtLoops, s.ZHop = *skirt, *zhop
+
+	f, err := os.Open(model)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	mesh, rep, err := slicer.LoadSTL(f, st.Size(), slicer.DefaultLimits)
+	if err != nil {
+		return err
+	}
+	var progress func(done, total int)
+	if !*quiet && !*jsonOut && rep.Triangles >= 100_000 {
+		last := -1
+		progress = func(done, total int) {
+			if pct := done * 100 / total; pct != last {
+				last = pct
+				fmt.Fprintf(stderr, "\rslicing %s: %3d%%", filepath.Base(model), pct)
+				if done == total {
+					fmt.Fprintln(stderr)
+				}
+			}
+		}
+	}
+	res, err := slicer.Slice(ctx, mesh, s, progress)
+	if err != nil {
+		return err
+	}
+	res.Mesh = rep
+	dst := *out
+	if dst == "" {
+		dst = strings.TrimSuffix(model, filepath.Ext(model)) + ".gcode"
+	}
+	if dst == "-" {
+		if _, err := stdout.Write(res.GCode); err != nil {
+			return err
+		}
+	} else if err := os.WriteFile(dst, res.GCode, 0o644); err != nil {
+		return err
+	}
+	elapsed := time.Since(t0)
+	if *jsonOut {
+		if dst == "-" {
+			stdout = stderr
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Output      string             `json:"output"`
+			Printer     string             `json:"printer"`
+			Material    string             `json:"material"`
+			Layers      int                `json:"layers"`
+			Seconds     float64            `json:"seconds"`
+			FilamentMM  float64            `json:"filament_mm"`
+			FilamentMM3 float64            `json:"filament_mm3"`
+			Grams       float64            `json:"grams"`
+			Cost        float64            `json:"cost"`
+			Mesh        slicer.MeshReport  `json:"mesh"`
+			Slicing     slicer.SliceReport `json:"slicing"`
+			SliceTimeS  float64            `json:"slice_time_s"`
+		}{dst, p.ID, m.ID, res.Layers, res.Estimate.Seconds, res.Estimate.FilamentMM, res.Estimate.FilamentMM3,
+			res.Estimate.Grams, res.Estimate.Cost, rep, res.Slicing, elapsed.Seconds()})
+	}
+	w := stdout
+	if dst == "-" {
+		w = stderr
+	}
+	fmt.Fprintf(w, "%s → %s (%s, %s)\n", model, dst, p.ID, m.ID)
+	fmt.Fprintf(w, "  %d layers, print time %s, filament %.2f m (%.1f g, %.2f), sliced in %s\n",
+		res.Layers, time.Duration(res.Estimate.Seconds*float64(time.Second)).Round(time.Second),
+		res.Estimate.FilamentMM/1000, res.Estimate.Grams, res.Estimate.Cost, elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  mesh: %d triangles, %d degenerate dropped, %d open and %d non-manifold edges, %.0f mm³\n",
+		rep.Triangles, rep.Degenerate, rep.OpenEdges, rep.NonManifoldEdges, rep.VolumeMM3)
+	if res.Slicing.ClosedGaps > 0 || res.Slicing.DroppedFragments > 0 {
+		fmt.Fprintf(w, "  repaired: %d gaps closed, %d fragments dropped\n", res.Slicing.ClosedGaps, res.Slicing.DroppedFragments)
+	}
+	return nil
+}
