@@ -1,6 +1,8 @@
 package coordinator
 
 import (
+	"encoding/binary"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -101,25 +103,31 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fsmSnapshot{data: b}, nil
+	return &fsmSnapshot{index: f.index, data: b}, nil
 }
 
 // Restore replaces the state with a snapshot's.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
+	var idx [8]byte
+	if _, err := io.ReadFull(rc, idx[:]); err != nil {
+		return fmt.Errorf("%w: index: %v", ErrBadSnapshot, err)
+	}
 	s, err := decodeSnapshot(rc)
 	if err != nil {
 		return err
 	}
 	f.mu.Lock()
 	f.state = s
+	f.index = binary.BigEndian.Uint64(idx[:])
 	close(f.changed)
 	f.changed = make(chan struct{})
 	f.mu.Unlock()
 	return nil
 }
 
-// SnapshotBytes returns the encoded state, for comparing two FSMs.
+// SnapshotBytes returns the encoded state (without the applied index),
+// for comparing two FSMs.
 func (f *FSM) SnapshotBytes() []byte {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
@@ -130,9 +138,20 @@ func (f *FSM) SnapshotBytes() []byte {
 	return b
 }
 
-type fsmSnapshot struct{ data []byte }
+// fsmSnapshot is the FSM's applied index (uint64 big-endian) followed by
+// the encoded state.
+type fsmSnapshot struct {
+	index uint64
+	data  []byte
+}
 
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	var idx [8]byte
+	binary.BigEndian.PutUint64(idx[:], s.index)
+	if _, err := sink.Write(idx[:]); err != nil {
+		sink.Cancel()
+		return err
+	}
 	if _, err := sink.Write(s.data); err != nil {
 		sink.Cancel()
 		return err

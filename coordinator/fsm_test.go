@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"testing"
 
@@ -116,7 +117,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	applyAll(t, a, scenario(), 1)
 	snap := a.SnapshotBytes()
 	b := NewFSM(nil)
-	if err := b.Restore(nopCloser{bytes.NewReader(snap)}); err != nil {
+	if err := b.Restore(restoreBytes(1, snap)); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(snap, b.SnapshotBytes()) {
@@ -138,7 +139,7 @@ func TestRestorePlusTailEqualsWholeLog(t *testing.T) {
 			head := NewFSM(nil)
 			applyAll(t, head, cmds[:cut], 1)
 			restored := NewFSM(nil)
-			if err := restored.Restore(nopCloser{bytes.NewReader(head.SnapshotBytes())}); err != nil {
+			if err := restored.Restore(restoreBytes(uint64(cut), head.SnapshotBytes())); err != nil {
 				t.Fatal(err)
 			}
 			applyAll(t, restored, cmds[cut:], uint64(cut)+1)
@@ -166,7 +167,7 @@ func TestRestoreRejectsCorruptSnapshot(t *testing.T) {
 			b := NewFSM(nil)
 			applyAll(t, b, scenario()[:4], 1)
 			before := b.SnapshotBytes()
-			if err := b.Restore(nopCloser{bytes.NewReader(tc.data)}); err == nil {
+			if err := b.Restore(restoreBytes(1, tc.data)); err == nil {
 				t.Fatal("corrupt snapshot restored")
 			}
 			if !bytes.Equal(before, b.SnapshotBytes()) {
@@ -179,3 +180,10 @@ func TestRestoreRejectsCorruptSnapshot(t *testing.T) {
 type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
+
+// restoreBytes wraps state bytes as a persisted snapshot at index.
+func restoreBytes(index uint64, state []byte) nopCloser {
+	var idx [8]byte
+	binary.BigEndian.PutUint64(idx[:], index)
+	return nopCloser{bytes.NewReader(append(idx[:], state...))}
+}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -127,8 +128,9 @@ type request struct {
 	method string
 	path   string // starting with /v1/…; already escaped
 	query  url.Values
-	// body returns a fresh body and its content type; nil for no body.
-	body func() (io.ReadCloser, string, error)
+	// body returns a fresh body, its length (-1: unknown) and its content
+	// type; nil for no body.
+	body func() (io.ReadCloser, int64, string, error)
 	// idempotent calls are retried after ambiguous failures (the request may
 	// have reached the coordinator); others only when it surely did not.
 	idempotent bool
@@ -250,10 +252,10 @@ func (c *Client) once(ctx context.Context, ep string, req request) (*http.Respon
 		u += "?" + req.query.Encode()
 	}
 	var body io.ReadCloser
-	ctype := ""
+	ctype, length := "", int64(0)
 	if req.body != nil {
 		var err error
-		body, ctype, err = req.body()
+		body, length, ctype, err = req.body()
 		if err != nil {
 			cancel()
 			return nil, nil, err
@@ -266,6 +268,9 @@ func (c *Client) once(ctx context.Context, ep string, req request) (*http.Respon
 		}
 		cancel()
 		return nil, nil, err
+	}
+	if body != nil {
+		hr.ContentLength = length
 	}
 	if ctype != "" {
 		hr.Header.Set("Content-Type", ctype)
@@ -310,12 +315,12 @@ func decodeJSON(r io.Reader, out any) error {
 }
 
 // jsonBody returns a replayable JSON request body.
-func jsonBody(v any) (func() (io.ReadCloser, string, error), error) {
+func jsonBody(v any) (func() (io.ReadCloser, int64, string, error), error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	return func() (io.ReadCloser, string, error) {
-		return io.NopCloser(strings.NewReader(string(b))), "application/json", nil
+	return func() (io.ReadCloser, int64, string, error) {
+		return io.NopCloser(bytes.NewReader(b)), int64(len(b)), "application/json", nil
 	}, nil
 }

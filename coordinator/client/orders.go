@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -141,71 +142,88 @@ func (c *Client) submitRequest(m Model, o OrderRequest, rid string, withID bool)
 		path:       "/v1/orders",
 		idempotent: withID,
 		stream:     true,
-		body: func() (io.ReadCloser, string, error) {
+		body: func() (io.ReadCloser, int64, string, error) {
 			return multipartBody(m, fields, o.Progress)
 		},
 	}
 }
 
-// multipartBody streams the order's fields and then the model through a
-// pipe; the writer goroutine ends when the model is sent or the transport
-// closes the reader (request done or abandoned).
-func multipartBody(m Model, fields [][2]string, progress func(sent, total int64)) (io.ReadCloser, string, error) {
-	f, err := m.Open()
-	if err != nil {
-		return nil, "", fmt.Errorf("client: opening model: %w", err)
-	}
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		defer f.Close()
-		err := writeMultipart(mw, m, f, fields, progress)
-		pw.CloseWithError(err) // nil closes with EOF
-	}()
-	return pr, mw.FormDataContentType(), nil
-}
-
-func writeMultipart(mw *multipart.Writer, m Model, f io.Reader, fields [][2]string, progress func(sent, total int64)) error {
+// multipartBody lays the order out as multipart/form-data: the fields and
+// the model part's header (built in memory, small), the model streamed
+// from its reader, and the closing boundary. The exact length is known, so
+// the request carries a Content-Length (the coordinator can refuse an
+// oversize upload before reading it) and goes out in large writes, without
+// a goroutine or a pipe; the model itself is never held in memory.
+func multipartBody(m Model, fields [][2]string, progress func(sent, total int64)) (io.ReadCloser, int64, string, error) {
+	var head, tail bytes.Buffer
+	sw := &switchWriter{w: &head}
+	mw := multipart.NewWriter(sw)
 	for _, kv := range fields {
 		if err := mw.WriteField(kv[0], kv[1]); err != nil {
-			return err
+			return nil, 0, "", err
 		}
 	}
 	name := m.Name
 	if name == "" {
 		name = "model.stl"
 	}
-	part, err := mw.CreateFormFile(api.FieldModel, name)
-	if err != nil {
-		return err
+	if _, err := mw.CreateFormFile(api.FieldModel, name); err != nil {
+		return nil, 0, "", err
 	}
+	sw.w = &tail
+	if err := mw.Close(); err != nil {
+		return nil, 0, "", err
+	}
+	f, err := m.Open()
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("client: opening model: %w", err)
+	}
+	model := &modelReader{r: io.LimitReader(f, m.Size), c: f, size: m.Size, progress: progress}
 	if progress != nil {
 		progress(0, m.Size)
 	}
-	// Chunked by hand (not io.Copy, which may hand the pipe everything in
-	// one write) so that progress moves as the transport takes the bytes.
-	buf := make([]byte, uploadChunk)
-	var sent int64
-	for {
-		n, rerr := f.Read(buf)
-		if n > 0 {
-			if _, err := part.Write(buf[:n]); err != nil {
-				return err
-			}
-			sent += int64(n)
-			if progress != nil {
-				progress(sent, m.Size)
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return fmt.Errorf("client: reading model: %w", rerr)
-		}
-	}
-	return mw.Close()
+	body := &multiReadCloser{Reader: io.MultiReader(&head, model, &tail), c: model}
+	return body, int64(head.Len()) + m.Size + int64(tail.Len()), mw.FormDataContentType(), nil
 }
+
+// switchWriter lets one multipart.Writer write its head and its tail into
+// different buffers.
+type switchWriter struct{ w io.Writer }
+
+func (s *switchWriter) Write(b []byte) (int, error) { return s.w.Write(b) }
+
+// modelReader reads the model, reports progress, and insists on the size
+// announced in the Content-Length.
+type modelReader struct {
+	r        io.Reader
+	c        io.Closer
+	size     int64
+	sent     int64
+	progress func(sent, total int64)
+}
+
+func (m *modelReader) Read(p []byte) (int, error) {
+	if len(p) > uploadChunk {
+		p = p[:uploadChunk] // progress moves in steps of at most a chunk
+	}
+	n, err := m.r.Read(p)
+	m.sent += int64(n)
+	if n > 0 && m.progress != nil {
+		m.progress(m.sent, m.size)
+	}
+	if err == io.EOF && m.sent != m.size {
+		return n, fmt.Errorf("client: model changed while uploading: %d bytes instead of %d", m.sent, m.size)
+	}
+	return n, err
+}
+
+type multiReadCloser struct {
+	io.Reader
+	c io.Closer
+}
+
+func (m *multiReadCloser) Close() error { return m.c.Close() }
+func (m *modelReader) Close() error     { return m.c.Close() }
 
 // uploadChunk is the unit of model upload and of its progress reports.
 const uploadChunk = 64 << 10
