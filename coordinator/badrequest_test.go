@@ -25,7 +25,9 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 	register(t, c, u, "w-a", "PLA")
 	a := assignment(t, c, u, "w-a")
 
-	multipart := func(model []byte, fields ...string) (string, []byte) { return coordinatortest.OrderBody(model, fields...) }
+	multipart := func(model []byte, fields ...string) (string, []byte) {
+		return coordinatortest.OrderBody(model, fields...)
+	}
 	ok := []string{"quantity", "1", "material", "PLA"}
 	big := append(bytes.Repeat([]byte{' '}, 5000), model...)
 
