@@ -1,0 +1,152 @@
+package coordinator_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator"
+	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
+)
+
+// TestLeaseExpiryRequeuesAndLateDoneReconciles: a silent worker's job is
+// requeued after lost-after on another printer (not the silent one); the
+// original's late done then counts, the duplicate is stopped with a stale
+// epoch, and its own done is reported as a duplicate.
+func TestLeaseExpiryRequeuesAndLateDoneReconciles(t *testing.T) {
+	clock := coordinator.NewFakeClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	c := coordinatortest.Start(t, 1, coordinatortest.Options{Inmem: true, Configure: func(_ int, cfg *coordinator.Config) {
+		cfg.Clock, cfg.LostAfter = clock, 10*time.Second
+	}})
+	u := c.WaitLeader(5 * time.Second).URL()
+	tok := newCommunity(t, c, u, "makers")
+	o := submit(t, u, tok, coordinatortest.CubeSTL(10, 10, 10), 1, "PLA")
+	register(t, c, u, "w-a", "PLA")
+	a := assignment(t, c, u, "w-a")
+	mustDo(t, 200, "POST", u+"/v1/jobs/"+a.JobID+"/progress", c.WorkerToken,
+		api.ProgressRequest{Epoch: a.Epoch, WorkerID: "w-a", State: "printing", Percent: 5}, nil)
+	register(t, c, u, "w-b", "PLA") // busy: w-a holds the only job
+
+	clock.Advance(6 * time.Second)
+	mustDo(t, 200, "POST", u+"/v1/workers/w-b/heartbeat", c.WorkerToken, api.HeartbeatRequest{State: "idle"}, nil)
+	if j := getOrder(t, u, tok, o.ID).Jobs[0]; j.State != api.JobPrinting {
+		t.Fatalf("lease expired early: %+v", j)
+	}
+	clock.Advance(5 * time.Second) // w-a silent 11 s > lost-after
+	b := assignment(t, c, u, "w-b")
+	if b.JobID != a.JobID || b.Epoch <= a.Epoch {
+		t.Fatalf("requeued assignment %+v after %+v", b, a)
+	}
+	j := getOrder(t, u, tok, o.ID).Jobs[0]
+	if j.Printer != "w-b" || len(j.Failures) != 1 || j.Failures[0].Printer != "w-a" {
+		t.Fatalf("job after requeue %+v", j)
+	}
+	mustDo(t, 200, "POST", u+"/v1/jobs/"+b.JobID+"/progress", c.WorkerToken,
+		api.ProgressRequest{Epoch: b.Epoch, WorkerID: "w-b", State: "printing"}, nil)
+	// w-a's stale progress is refused.
+	code, _, _ := cl.Do("POST", u+"/v1/jobs/"+a.JobID+"/progress", c.WorkerToken,
+		api.ProgressRequest{Epoch: a.Epoch, WorkerID: "w-a", State: "printing"}, nil)
+	if code != http.StatusConflict {
+		t.Fatalf("stale progress: %d", code)
+	}
+	// w-a's print finished after all: the first done counts.
+	var ok api.OK
+	mustDo(t, 200, "POST", u+"/v1/jobs/"+a.JobID+"/result", c.WorkerToken,
+		api.ResultRequest{Epoch: a.Epoch, WorkerID: "w-a", Outcome: "done"}, &ok)
+	if ok.Duplicate {
+		t.Fatal("first done marked duplicate")
+	}
+	code, _, _ = cl.Do("POST", u+"/v1/jobs/"+b.JobID+"/progress", c.WorkerToken,
+		api.ProgressRequest{Epoch: b.Epoch, WorkerID: "w-b", State: "printing"}, nil)
+	if code != http.StatusConflict {
+		t.Fatalf("duplicate's progress: %d, want 409", code)
+	}
+	mustDo(t, 200, "POST", u+"/v1/jobs/"+b.JobID+"/result", c.WorkerToken,
+		api.ResultRequest{Epoch: b.Epoch, WorkerID: "w-b", Outcome: "done"}, &ok)
+	if !ok.Duplicate {
+		t.Fatal("second done not marked duplicate")
+	}
+	got := getOrder(t, u, tok, o.ID)
+	if got.State != api.OrderDone || got.JobsDone != 1 || got.Jobs[0].Printer != "w-a" {
+		t.Fatalf("order %+v", got)
+	}
+}
+
+func TestFailedJobRetriedElsewhereThenFails(t *testing.T) {
+	c := coordinatortest.Start(t, 1, coordinatortest.Options{Inmem: true, Configure: func(_ int, cfg *coordinator.Config) {
+		cfg.MaxAttempts = 2
+	}})
+	u := c.WaitLeader(5 * time.Second).URL()
+	tok := newCommunity(t, c, u, "makers")
+	o := submit(t, u, tok, coordinatortest.CubeSTL(10, 10, 10), 1, "PLA")
+	register(t, c, u, "w-a", "PLA")
+	a := assignment(t, c, u, "w-a")
+	mustDo(t, 200, "POST", u+"/v1/jobs/"+a.JobID+"/result", c.WorkerToken,
+		api.ResultRequest{Epoch: a.Epoch, WorkerID: "w-a", Outcome: "failed", Reason: "thermal runaway"}, nil)
+	// w-a is idle again but never gets this job back.
+	mustDo(t, 200, "POST", u+"/v1/workers/w-a/bed-clear", c.WorkerToken, api.BedClearRequest{}, nil)
+	code, _, _ := cl.Do("GET", u+"/v1/workers/w-a/assignment?wait=200ms", c.WorkerToken, nil, nil)
+	if code != http.StatusNoContent {
+		t.Fatalf("failed printer offered its job again: %d", code)
+	}
+	if j := getOrder(t, u, tok, o.ID).Jobs[0]; j.State != api.JobPending || j.Reason == "" {
+		t.Fatalf("job %+v", j)
+	}
+	register(t, c, u, "w-b", "PLA")
+	b := assignment(t, c, u, "w-b")
+	mustDo(t, 200, "POST", u+"/v1/jobs/"+b.JobID+"/result", c.WorkerToken,
+		api.ResultRequest{Epoch: b.Epoch, WorkerID: "w-b", Outcome: "failed", Reason: "disconnect"}, nil)
+	got := getOrder(t, u, tok, o.ID)
+	if got.State != api.OrderFailed || got.Jobs[0].State != api.JobFailed || len(got.Jobs[0].Failures) != 2 {
+		t.Fatalf("order %+v", got)
+	}
+}
+
+func TestCancelPrintingJobViaProgress(t *testing.T) {
+	c := coordinatortest.Start(t, 1, coordinatortest.Options{Inmem: true})
+	u := c.WaitLeader(5 * time.Second).URL()
+	tok := newCommunity(t, c, u, "makers")
+	o := submit(t, u, tok, coordinatortest.CubeSTL(10, 10, 10), 2, "PLA")
+	register(t, c, u, "w-a", "PLA")
+	a := assignment(t, c, u, "w-a")
+	var got api.Order
+	mustDo(t, 200, "DELETE", u+"/v1/orders/"+o.ID, tok, nil, &got)
+	var pr api.ProgressResponse
+	mustDo(t, 200, "POST", u+"/v1/jobs/"+a.JobID+"/progress", c.WorkerToken,
+		api.ProgressRequest{Epoch: a.Epoch, WorkerID: "w-a", State: "printing"}, &pr)
+	if pr.Action != api.ActionCancel {
+		t.Fatalf("action %q, want cancel", pr.Action)
+	}
+	mustDo(t, 200, "POST", u+"/v1/jobs/"+a.JobID+"/result", c.WorkerToken,
+		api.ResultRequest{Epoch: a.Epoch, WorkerID: "w-a", Outcome: "failed", Reason: "cancelled"}, nil)
+	got = getOrder(t, u, tok, o.ID)
+	if got.State != api.OrderCancelled {
+		t.Fatalf("order %s", got.State)
+	}
+}
+
+func TestLongPollWakesOnPlacement(t *testing.T) {
+	c := coordinatortest.Start(t, 1, coordinatortest.Options{Inmem: true})
+	u := c.WaitLeader(5 * time.Second).URL()
+	tok := newCommunity(t, c, u, "makers")
+	register(t, c, u, "w-a", "PLA")
+	got := make(chan api.Assignment, 1)
+	go func() {
+		var a api.Assignment
+		code, _, _ := cl.Do("GET", u+"/v1/workers/w-a/assignment?wait=20s", c.WorkerToken, nil, &a)
+		if code == 200 {
+			got <- a
+		}
+		close(got)
+	}()
+	o := submit(t, u, tok, coordinatortest.CubeSTL(10, 10, 10), 1, "PLA")
+	select {
+	case a, ok := <-got:
+		if !ok || a.OrderID != o.ID {
+			t.Fatalf("long-poll answer %+v", a)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("long-poll did not wake on placement")
+	}
+}
