@@ -54,7 +54,7 @@ const (
 	DefaultSolidLayers   = 4
 	DefaultSkirtDistance = 3.0
 	DefaultCloseGap      = 1.0
-	DefaultResolution    = 0.01
+	DefaultResolution    = 0.025
 	DefaultRetractMin    = 1.0
 )
 
@@ -197,11 +197,17 @@ func Slice(ctx context.Context, m *Mesh, s Settings, progress func(done, total i
 	}
 	idx = triIndex{}
 
-	// 2. Plan every layer (regions, toolpaths, ordering) and write its G-code.
+	// 2. Find every layer's top and bottom surfaces.
+	surf := &surfaces{top: make([]poly.Paths, n), bottom: make([]poly.Paths, n)}
+	if err := parallel(ctx, n, s.Workers, func(i int) { findSurfaces(outlines, i, surf, s.LineWidth*1000/2) }); err != nil {
+		return nil, err
+	}
+
+	// 3. Plan every layer (regions, toolpaths, ordering) and write its G-code.
 	g := newGcodeParams(&s)
 	chunks := make([]chunk, n)
 	err = parallel(ctx, n, s.Workers, func(i int) {
-		lp := planLayer(&s, plan, outlines, i)
+		lp := planLayer(&s, plan, outlines, surf, i)
 		chunks[i] = writeLayer(g, lp)
 		step()
 	})

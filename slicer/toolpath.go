@@ -37,10 +37,38 @@ type layerPaths struct {
 	islands       []islandPaths
 }
 
-// planLayer computes the walls, skins and infill of layer i. It reads the
-// outlines of the layers around it to find which areas are top or bottom
-// surfaces.
-func planLayer(s *Settings, h heights, outlines []poly.Paths, i int) layerPaths {
+// surfaces holds each layer's top surface (its outline minus the next
+// layer's) and bottom surface (minus the previous layer's).
+type surfaces struct {
+	top, bottom []poly.Paths
+}
+
+// findSurfaces computes layer i's top and bottom surfaces. Slivers (mean
+// width 2·area/perimeter under minWidth µm) are dropped: they come from
+// sloped walls, lie inside the perimeters, and would only make the union in
+// planLayer slow.
+func findSurfaces(outlines []poly.Paths, i int, surf *surfaces, minWidth float64) {
+	diff := func(a, b poly.Paths) poly.Paths {
+		if samePaths(a, b) {
+			return nil
+		}
+		return dropSlivers(poly.Difference(a, b), minWidth)
+	}
+	if i+1 < len(outlines) {
+		surf.top[i] = diff(outlines[i], outlines[i+1])
+	} else {
+		surf.top[i] = outlines[i]
+	}
+	if i > 0 {
+		surf.bottom[i] = diff(outlines[i], outlines[i-1])
+	} else {
+		surf.bottom[i] = outlines[i]
+	}
+}
+
+// planLayer computes the walls, skins and infill of layer i; the top and
+// bottom surfaces of the layers around it tell which areas are solid.
+func planLayer(s *Settings, h heights, outlines []poly.Paths, surf *surfaces, i int) layerPaths {
 	w := s.LineWidth
 	if i == 0 {
 		w = s.FirstLayerWidth
@@ -51,27 +79,23 @@ func planLayer(s *Settings, h heights, outlines []poly.Paths, i int) layerPaths 
 	if len(out) == 0 {
 		return lp
 	}
+	// exposed: the parts of this layer that are not covered by all of
+	// the TopLayers above or all of the BottomLayers below. A point is
+	// uncovered above exactly when some layer i+k (0 ≤ k < TopLayers) has
+	// it in its top surface (outline minus the next outline's), and
+	// likewise below; so exposed is the union of those surfaces.
 	n := len(outlines)
-	// covered: the area present in every layer of the top and bottom
-	// windows. Inside it the layer is sparse, outside it solid.
+	var exposed poly.Paths
 	allSolid := i-s.BottomLayers < 0 || i+s.TopLayers >= n
-	allSparse := s.TopLayers == 0 && s.BottomLayers == 0
-	var covered poly.Paths
-	if !allSolid && !allSparse {
-		first := true
-		for j := i - s.BottomLayers; j <= i+s.TopLayers; j++ {
-			if j == i {
-				continue
-			}
-			if first {
-				covered, first = outlines[j], false
-			} else if !samePaths(covered, outlines[j]) {
-				covered = poly.Intersection(covered, outlines[j])
-			}
-			if len(covered) == 0 {
-				allSolid = true
-				break
-			}
+	if !allSolid {
+		for k := 0; k < s.TopLayers; k++ {
+			exposed = append(exposed, surf.top[i+k]...)
+		}
+		for k := 0; k < s.BottomLayers; k++ {
+			exposed = append(exposed, surf.bottom[i-k]...)
+		}
+		if len(exposed) > 0 {
+			exposed = poly.Union(exposed, poly.NonZero)
 		}
 	}
 	angle := math.Pi / 4
@@ -97,14 +121,14 @@ func planLayer(s *Settings, h heights, outlines []poly.Paths, i int) layerPaths 
 			switch {
 			case allSolid:
 				solid = inner
-			case allSparse:
+			case len(exposed) == 0:
 				sparse = inner
 			default:
-				solid = poly.Difference(inner, covered)
+				solid = poly.Intersection(inner, exposed)
 				if len(solid) == 0 {
 					sparse = inner
 				} else {
-					sparse = poly.Intersection(inner, covered)
+					sparse = poly.Difference(inner, exposed)
 				}
 			}
 			isl.skin = dropShort(poly.Hatch(solid, angle, int64(wu), 0), int64(wu/2))
@@ -127,6 +151,23 @@ func planLayer(s *Settings, h heights, outlines []poly.Paths, i int) layerPaths 
 		}
 	}
 	return lp
+}
+
+// dropSlivers removes the islands of a region whose mean width
+// (2·area/perimeter) is below minWidth, with their holes.
+func dropSlivers(ps poly.Paths, minWidth float64) poly.Paths {
+	var out poly.Paths
+	for _, isl := range groupIslands(ps) {
+		var a, per float64
+		for _, p := range isl {
+			a += poly.Area(p)
+			per += poly.Perimeter(p)
+		}
+		if per > 0 && 2*a/per >= minWidth {
+			out = append(out, isl...)
+		}
+	}
+	return out
 }
 
 func samePaths(a, b poly.Paths) bool {

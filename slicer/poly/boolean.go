@@ -211,36 +211,97 @@ func splitAll(segs []seg) []seg {
 	return segs
 }
 
-// findSplits sweeps the segments by x and tests every pair whose boxes
-// overlap.
+// findSplits finds every pair of segments that touch, using a uniform grid
+// as the broad phase: each segment is entered in the cells its box covers,
+// and a pair is tested once, in the cell holding the lower corner of the
+// overlap of their boxes.
 func findSplits(segs []seg) ([]split, bool) {
-	// segs are sorted by a (hence by min x) after mergeSegs.
-	var sp []split
-	inexact := false
-	active := make([]int32, 0, 64)
+	n := len(segs)
+	if n < 2 {
+		return nil, false
+	}
+	box := Rect{Min: Point{math.MaxInt64, math.MaxInt64}, Max: Point{math.MinInt64, math.MinInt64}}
+	var total float64
 	for i := range segs {
 		s := &segs[i]
-		k := 0
-		for _, j := range active {
-			if segs[j].b.X >= s.a.X {
-				active[k] = j
-				k++
+		box.Min.X, box.Max.X = min(box.Min.X, s.a.X), max(box.Max.X, s.b.X)
+		box.Min.Y, box.Max.Y = min(box.Min.Y, s.a.Y, s.b.Y), max(box.Max.Y, s.a.Y, s.b.Y)
+		total += float64(max(s.b.X-s.a.X, abs(s.b.Y-s.a.Y)))
+	}
+	w, h := float64(box.Max.X-box.Min.X+1), float64(box.Max.Y-box.Min.Y+1)
+	cell := math.Max(math.Sqrt(w*h/float64(2*n)), 2*total/float64(n))
+	cell = math.Max(cell, 1)
+	nx := int64(w/cell) + 1
+	ny := int64(h/cell) + 1
+	for nx*ny > int64(4*n+16) {
+		cell *= 1.5
+		nx, ny = int64(w/cell)+1, int64(h/cell)+1
+	}
+	c := int64(math.Ceil(cell))
+	cx := func(x int64) int64 { return (x - box.Min.X) / c }
+	cy := func(y int64) int64 { return (y - box.Min.Y) / c }
+	nx, ny = cx(box.Max.X)+1, cy(box.Max.Y)+1
+	start := make([]int32, nx*ny+1)
+	for i := range segs {
+		s := &segs[i]
+		x0, x1 := cx(s.a.X), cx(s.b.X)
+		y0, y1 := cy(min(s.a.Y, s.b.Y)), cy(max(s.a.Y, s.b.Y))
+		for y := y0; y <= y1; y++ {
+			for x := x0; x <= x1; x++ {
+				start[y*nx+x+1]++
 			}
 		}
-		active = active[:k]
-		sy0, sy1 := min(s.a.Y, s.b.Y), max(s.a.Y, s.b.Y)
-		for _, j := range active {
-			t := &segs[j]
-			if max(t.a.Y, t.b.Y) < sy0 || min(t.a.Y, t.b.Y) > sy1 {
-				continue
+	}
+	for k := int64(1); k <= nx*ny; k++ {
+		start[k] += start[k-1]
+	}
+	items := make([]int32, start[nx*ny])
+	fill := append([]int32(nil), start[:nx*ny]...)
+	for i := range segs {
+		s := &segs[i]
+		x0, x1 := cx(s.a.X), cx(s.b.X)
+		y0, y1 := cy(min(s.a.Y, s.b.Y)), cy(max(s.a.Y, s.b.Y))
+		for y := y0; y <= y1; y++ {
+			for x := x0; x <= x1; x++ {
+				items[fill[y*nx+x]] = int32(i)
+				fill[y*nx+x]++
 			}
-			var ix bool
-			sp, ix = intersect(sp, int32(i), int32(j), s, t)
-			inexact = inexact || ix
 		}
-		active = append(active, int32(i))
+	}
+	var sp []split
+	inexact := false
+	for k := int64(0); k < nx*ny; k++ {
+		list := items[start[k]:start[k+1]]
+		kx, ky := k%nx, k/nx
+		for a := 0; a < len(list); a++ {
+			s := &segs[list[a]]
+			sx0, sx1 := s.a.X, s.b.X
+			sy0, sy1 := min(s.a.Y, s.b.Y), max(s.a.Y, s.b.Y)
+			for b := a + 1; b < len(list); b++ {
+				t := &segs[list[b]]
+				ty0, ty1 := min(t.a.Y, t.b.Y), max(t.a.Y, t.b.Y)
+				if t.b.X < sx0 || t.a.X > sx1 || ty1 < sy0 || ty0 > sy1 {
+					continue
+				}
+				// Test the pair only in the cell of its overlap's corner.
+				if cx(max(sx0, t.a.X)) != kx || cy(max(sy0, ty0)) != ky {
+					continue
+				}
+				i, j := list[a], list[b]
+				var ix bool
+				sp, ix = intersect(sp, i, j, &segs[i], &segs[j])
+				inexact = inexact || ix
+			}
+		}
 	}
 	return sp, inexact
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 func sgn(v int64) int {

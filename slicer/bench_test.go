@@ -1,0 +1,61 @@
+package slicer
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/fabgrid/fabgrid/profile"
+	"github.com/fabgrid/fabgrid/slicer/testmesh"
+)
+
+// benchyPath is the shared benchmark model (../shared/bench from the
+// repository root).
+const benchyPath = "../../shared/bench/3DBenchy.stl"
+
+func benchSlice(b *testing.B, data []byte) {
+	p, _ := profile.LookupPrinter("ender3")
+	mat, _ := profile.LookupMaterial("PLA")
+	s := DefaultSettings(p, mat)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	var layers int
+	for b.Loop() {
+		m, _, err := ParseSTL(data, DefaultLimits)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := Slice(context.Background(), m, s, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		layers = r.Layers
+	}
+	b.ReportMetric(float64(layers), "layers")
+}
+
+// BenchmarkSlice slices each test model from STL bytes to G-code.
+func BenchmarkSlice(b *testing.B) {
+	for _, tm := range testModels {
+		data, err := os.ReadFile(modelPath(tm.name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tm.name, func(b *testing.B) { benchSlice(b, data) })
+	}
+}
+
+// BenchmarkSliceBenchy slices 3DBenchy (225,154 facets).
+func BenchmarkSliceBenchy(b *testing.B) {
+	data, err := os.ReadFile(benchyPath)
+	if err != nil {
+		b.Skipf("benchmark model not available: %v", err)
+	}
+	benchSlice(b, data)
+}
+
+// BenchmarkSliceMillion slices a 40 mm sphere of 1,000,000 triangles,
+// generated here rather than stored.
+func BenchmarkSliceMillion(b *testing.B) {
+	benchSlice(b, testmesh.WriteSTL("sphere1m", testmesh.Sphere(20, 500, 1000)))
+}
