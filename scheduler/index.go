@@ -395,6 +395,19 @@ func (x *index) groupsFor(j *jobRef) []int32 {
 	return x.groupsColour[matColour{j.material, j.colour}]
 }
 
+// reach counts the online printers that could print j by filament, nozzle
+// and bed (fit), and those carrying its material at all.
+func (x *index) reach(j *jobRef) (fit, all int) {
+	for _, gi := range x.groupsMat[j.material] {
+		g := &x.groups[gi]
+		all += g.online
+		if (j.colour == "" || g.key.colour == j.colour) && g.fits(j) {
+			fit += g.online
+		}
+	}
+	return fit, all
+}
+
 // best finds the best free printer for job j, or -1. It does not take it.
 func (x *index) best(j *jobRef, excl []string) (printer int32, score float64) {
 	printer, score = -1, math.Inf(1)

@@ -4,12 +4,19 @@ import (
 	"math"
 )
 
+// scarceShare: a job that fewer than this share of the online printers
+// carrying its material can print (a big part, a rare nozzle or colour) is
+// offered printers before the others in a round, so that flexible jobs do
+// not take the few printers it could use while it waits behind them.
+const scarceShare = 0.25
+
 // Place plans one round: it offers idle printers to pending jobs in fair
-// order (see the fair queue) and gives each job the free feasible printer
-// with the earliest expected completion (print time on that printer over
-// its reliability, favouring its neighbourhood and keeping big beds for
-// big parts), at most one job per printer. Every job it does not place is
-// listed in Plan.Unplaced with a reason. Place only reads s.
+// order (see the fair queue; scarce jobs first) and gives each job the free
+// feasible printer with the earliest expected completion (print time on
+// that printer over its reliability, favouring its neighbourhood and
+// keeping big beds for big parts), at most one job per printer. Every job
+// it does not place is listed in Plan.Unplaced with a reason. Place only
+// reads s.
 func Place(s *Snapshot) Plan {
 	x := newIndex(s)
 	refProf := refProfileOrDefault()
@@ -51,11 +58,12 @@ func Place(s *Snapshot) Plan {
 		}
 		long, short, height := footprint(j.SizeMM)
 		r := jobRef{
-			idx: int32(i), comm: ci, deadline: j.Deadline, submitted: j.Submitted,
+			idx: int32(i), comm: ci, deadline: j.Deadline,
 			ref: jobRefSeconds(j, refProf), tie: tieHash(s.Seed, j.ID),
 			material: x.norm(j.Material), colour: x.norm(j.Colour), hood: x.norm(j.Neighbourhood),
 			nozzle: j.NozzleMM, long: long, short: short, height: height,
 		}
+		r.order = float64(j.Submitted) - r.ref
 		if r.deadline <= 0 {
 			r.deadline = math.MaxInt64
 		}
@@ -63,12 +71,58 @@ func Place(s *Snapshot) Plan {
 			r.hood = hoods[ci]
 		}
 		refs[i] = r
+		if fit, all := x.reach(&r); float64(fit) < scarceShare*float64(all) {
+			r.scarce = true
+		}
 		q.comms[ci].jobs = append(q.comms[ci].jobs, r)
 	}
-	q.init()
+	// Two passes over the same communities: scarce jobs, then the rest;
+	// the virtual times carry over.
+	rest := fairQueue{comms: make([]community, len(q.comms))}
+	for ci := range q.comms {
+		c := &q.comms[ci]
+		rest.comms[ci] = *c
+		rest.comms[ci].jobs = nil
+		n := 0
+		for _, r := range c.jobs {
+			if r.scarce {
+				c.jobs[n] = r
+				n++
+			} else {
+				rest.comms[ci].jobs = append(rest.comms[ci].jobs, r)
+			}
+		}
+		c.jobs = c.jobs[:n]
+	}
 	plan.Placements = make([]Placement, 0, min(x.idleLeft, len(s.Jobs)))
-
 	hopeless := map[sig]struct{}{}
+	q.init()
+	x.drain(s, &q, hopeless, status, &plan)
+	for ci := range q.comms {
+		rest.comms[ci].vtime = q.comms[ci].vtime
+	}
+	rest.init()
+	x.drain(s, &rest, hopeless, status, &plan)
+
+	ex := newExplainer(x, s)
+	for i := range s.Jobs {
+		switch status[i] {
+		case 1:
+			continue
+		case 2:
+			plan.Unplaced = append(plan.Unplaced, invalidReason(&s.Jobs[i], seen))
+		default:
+			code, reason := ex.explain(&refs[i], &s.Jobs[i])
+			plan.Unplaced = append(plan.Unplaced, Unplaced{JobID: s.Jobs[i].ID, Code: code, Reason: reason})
+		}
+	}
+	return plan
+}
+
+// drain offers free printers to q's jobs in order until either runs out.
+// hopeless remembers job shapes that found no printer: printers are only
+// taken within a round, so they never will.
+func (x *index) drain(s *Snapshot, q *fairQueue, hopeless map[sig]struct{}, status []uint8, plan *Plan) {
 	for x.idleLeft > 0 {
 		_, j := q.peek()
 		if j == nil {
@@ -97,20 +151,6 @@ func Place(s *Snapshot) Plan {
 		plan.Placements = append(plan.Placements, Placement{JobID: s.Jobs[j.idx].ID, PrinterID: s.Printers[p].ID, EstSeconds: secs})
 		q.advance(secs)
 	}
-
-	ex := newExplainer(x, s)
-	for i := range s.Jobs {
-		switch status[i] {
-		case 1:
-			continue
-		case 2:
-			plan.Unplaced = append(plan.Unplaced, invalidReason(&s.Jobs[i], seen))
-		default:
-			code, reason := ex.explain(&refs[i], &s.Jobs[i])
-			plan.Unplaced = append(plan.Unplaced, Unplaced{JobID: s.Jobs[i].ID, Code: code, Reason: reason})
-		}
-	}
-	return plan
 }
 
 // nonNeg maps negative, NaN and infinite values to 0.

@@ -14,21 +14,26 @@ import (
 // printer-seconds over its weight. A community that ordered 1,000 parts
 // therefore cannot starve one that ordered 3: the small one is never more
 // than one job behind its share. Within a community, jobs go earliest
-// deadline first (jobs without a deadline last), then first come first
-// served, then longest first (so long prints do not end up alone at the end
-// of the run), then by a seeded hash.
+// deadline first (jobs without a deadline after those with one), then by
+// submission time moved earlier by the job's own length (a job that takes
+// an hour longer counts as submitted an hour earlier): among jobs
+// submitted around the same time the longest go first, so long prints do
+// not end up alone at the end of the run, while a short job is never
+// overtaken by a job submitted more than its length difference later.
+// Remaining ties fall by a seeded hash.
 
 // jobRef is a job reduced to what the placement loop compares.
 type jobRef struct {
 	idx                    int32 // snapshot index
 	comm                   int32
-	deadline               int64 // math.MaxInt64 when none
-	submitted              int64
+	deadline               int64   // math.MaxInt64 when none
+	order                  float64 // submitted − ref: see the fair queue
 	ref                    float64 // seconds on the reference printer
 	tie                    uint64
 	material, colour, hood string // normalised
 	nozzle                 float64
 	long, short, height    float64
+	scarce                 bool
 }
 
 // sig is what makes two jobs without exclusions equally feasible.
@@ -46,10 +51,8 @@ func cmpJobs(a, b *jobRef) int {
 	switch {
 	case a.deadline != b.deadline:
 		return cmpI64(a.deadline, b.deadline)
-	case a.submitted != b.submitted:
-		return cmpI64(a.submitted, b.submitted)
-	case a.ref != b.ref:
-		return cmpF(b.ref, a.ref)
+	case a.order != b.order:
+		return cmpF(a.order, b.order)
 	case a.tie != b.tie:
 		return cmpU64(a.tie, b.tie)
 	}

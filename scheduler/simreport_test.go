@@ -1,0 +1,50 @@
+package scheduler
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// simSeed is the seed of the standard workload reported in
+// docs/benchmarks.md.
+const simSeed = 20261124
+
+func hoursOf(s float64) string { return fmt.Sprintf("%.1f h", s/3600) }
+
+// TestSimulationReport runs the standard workload under Place and under the
+// FCFS first-fit baseline, prints the table, and checks the goals:
+// makespan within 10 % of the lower bound, Jain's index ≥ 0.95 with equal
+// weights under contention, fewer deadline misses than the baseline.
+func TestSimulationReport(t *testing.T) {
+	w := standardWorkload(simSeed)
+	lb := w.lowerBound()
+	ours := w.run(Place)
+	base := w.run(fcfsFirstFit)
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "standard workload, seed %d: %d printers, %d jobs, %d communities (equal weights)\n", simSeed, len(w.printers), len(w.jobs), len(w.communities))
+	fmt.Fprintf(&b, "| planner | makespan | × lower bound | utilisation | Jain (contention %s) | deadline misses | failed attempts | rounds |\n", "window")
+	fmt.Fprintf(&b, "| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	row := func(name string, r simResult) {
+		fmt.Fprintf(&b, "| %s | %s | %.3f | %.1f %% | %.3f (%s) | %d / %d | %d | %d |\n", name, hoursOf(r.makespan), r.makespan/lb,
+			100*r.utilisation, r.jain, hoursOf(r.contention), r.misses, r.withDL, r.failures, r.rounds)
+	}
+	row("scheduler.Place", ours)
+	row("FCFS first-fit", base)
+	fmt.Fprintf(&b, "| lower bound | %s | 1.000 | | | | | |\n", hoursOf(lb))
+	t.Log("\n" + b.String())
+
+	if ours.unfinished > 0 {
+		t.Errorf("%d jobs never finished under Place", ours.unfinished)
+	}
+	if ours.makespan > 1.1*lb {
+		t.Errorf("makespan %s is more than 10%% over the lower bound %s", hoursOf(ours.makespan), hoursOf(lb))
+	}
+	if ours.jain < 0.95 {
+		t.Errorf("Jain's index %.3f < 0.95", ours.jain)
+	}
+	if ours.misses >= base.misses {
+		t.Errorf("deadline misses %d, baseline %d: want fewer", ours.misses, base.misses)
+	}
+}
