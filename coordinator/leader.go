@@ -96,14 +96,15 @@ func (n *Node) ensureSetup() {
 		_, haveWorker = s.WorkerTokens[HashToken(n.cfg.WorkerToken)]
 		haveWorker = haveWorker || n.cfg.WorkerToken == ""
 	})
-	if !haveSelf {
-		n.proposeLogged(&Command{Type: CmdSetNode, Node: &self})
-	}
 	if !haveAdmin {
 		n.proposeLogged(&Command{Type: CmdAddAdminToken, Token: &TokenCmd{Hash: HashToken(n.cfg.AdminToken), Name: "admin"}})
 	}
 	if !haveWorker {
 		n.proposeLogged(&Command{Type: CmdAddWorkerToken, Token: &TokenCmd{Hash: HashToken(n.cfg.WorkerToken), Name: "grid"}})
+	}
+	// Last, so that a node's address being known implies its tokens are.
+	if !haveSelf {
+		n.proposeLogged(&Command{Type: CmdSetNode, Node: &self})
 	}
 }
 
@@ -122,8 +123,12 @@ func (n *Node) placeOnce() {
 	for range 3 {
 		var snap *scheduler.Snapshot
 		now := n.clock.Now()
-		n.fsm.View(func(s *State) { snap = snapshotFor(s, now) })
-		if len(snap.Jobs) == 0 {
+		n.fsm.View(func(s *State) {
+			if anyIdle(s) {
+				snap = snapshotFor(s, now)
+			}
+		})
+		if snap == nil || len(snap.Jobs) == 0 {
 			return
 		}
 		plan := n.cfg.Placer.Place(snap)

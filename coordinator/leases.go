@@ -102,9 +102,12 @@ type leaseDecision struct {
 // decide finds expired leases and silent idle workers in s at now.
 func (t *leaseTable) decide(s *State, now time.Time, lostAfter time.Duration, maxAttempts int) leaseDecision {
 	var d leaseDecision
-	for _, id := range sortedKeys(s.Jobs) {
-		j := s.Jobs[id]
-		if !j.Active() {
+	// Every active job is held by its printer (Worker.Job), so walking
+	// the printers finds them without scanning all jobs.
+	for _, wid := range sortedKeys(s.Workers) {
+		w := s.Workers[wid]
+		j := s.Jobs[w.Job]
+		if j == nil || !j.Active() || j.Printer != w.ID {
 			continue
 		}
 		if now.After(t.expiry(j.Printer, nsToTime(j.Updated), lostAfter)) {

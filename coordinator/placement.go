@@ -112,18 +112,35 @@ func reasonText(code string, j scheduler.Job) string {
 	}
 }
 
+// anyIdle reports whether some printer could take a job now.
+func anyIdle(s *State) bool {
+	for _, w := range s.Workers {
+		if w.State == api.WorkerIdle && w.Job == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // snapshotFor builds the scheduler's view of the state at time now.
 func snapshotFor(s *State, now time.Time) *scheduler.Snapshot {
 	snap := &scheduler.Snapshot{Now: now.Unix(), Seed: int64(s.Epoch)}
-	for _, id := range sortedKeys(s.Jobs) {
-		j := s.Jobs[id]
-		if j.State != api.JobPending {
+	// Only open orders have pending jobs; walking them avoids sorting
+	// every job ever submitted on each round.
+	var pending []*Job
+	for _, o := range s.Orders {
+		if o.State != api.OrderOpen {
 			continue
 		}
+		for _, j := range s.orderJobs(o) {
+			if j.State == api.JobPending {
+				pending = append(pending, j)
+			}
+		}
+	}
+	sort.Slice(pending, func(a, b int) bool { return pending[a].ID < pending[b].ID })
+	for _, j := range pending {
 		o := s.Orders[j.OrderID]
-		if o == nil {
-			continue
-		}
 		var m Model
 		if mm := s.Models[o.ModelSHA256]; mm != nil {
 			m = *mm

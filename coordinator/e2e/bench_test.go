@@ -3,6 +3,8 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -19,9 +21,14 @@ const benchClients = 64
 
 // lanTimings puts a node back on the production LAN raft timings
 // (coordinatortest speeds them up for tests).
+// FABGRID_BENCH_MAX_APPEND sets Config.MaxAppendEntries (raft's batch
+// size) for experiments.
 func lanTimings(_ int, cfg *coordinator.Config) {
 	cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = 0, 0, 0
 	cfg.CommitTimeout, cfg.ApplyTimeout, cfg.TickInterval = 0, 0, 0
+	if n, err := strconv.Atoi(os.Getenv("FABGRID_BENCH_MAX_APPEND")); err == nil {
+		cfg.MaxAppendEntries = n
+	}
 }
 
 // intakeCluster starts a three-node loopback TCP cluster on LAN timings
