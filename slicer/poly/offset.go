@@ -55,11 +55,12 @@ func offsetPath(p Path, delta float64, o OffsetOptions) Path {
 	// (outward for a counter-clockwise outer).
 	nx := make([]float64, n)
 	ny := make([]float64, n)
+	ln := make([]float64, n)
 	for i := range p {
 		q := p[(i+1)%n]
 		dx, dy := float64(q.X-p[i].X), float64(q.Y-p[i].Y)
 		l := math.Hypot(dx, dy)
-		nx[i], ny[i] = dy/l, -dx/l
+		nx[i], ny[i], ln[i] = dy/l, -dx/l, l
 	}
 	ad := math.Abs(delta)
 	steps := 2 * math.Pi / (2 * math.Acos(max(-1, 1-o.ArcTolerance/ad)))
@@ -83,8 +84,17 @@ func offsetPath(p Path, delta float64, o OffsetOptions) Path {
 			continue
 		}
 		if sin*delta < 0 {
-			// The corner closes: link through the vertex; the union
-			// removes the fold.
+			// The corner closes. When the two offset edges meet well
+			// within both edges, their meeting point is the corner;
+			// otherwise link through the vertex and let the union
+			// remove the fold.
+			if cos > -0.9 {
+				if t := ad * math.Abs(sin) / (1 + cos); t < 0.45*min(ln[j], ln[i]) {
+					f := delta / (1 + cos)
+					pt(x+(n1x+n2x)*f, y+(n1y+n2y)*f)
+					continue
+				}
+			}
 			pt(x+n1x*delta, y+n1y*delta)
 			pt(x, y)
 			pt(x+n2x*delta, y+n2y*delta)

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Side by side: CuraEngine, PrusaSlicer and `fabgrid slice` on the same
+# models with the same settings (Ender-3, 0.2 mm layers, 2 perimeters,
+# 4 top/bottom layers, 20 % infill, one skirt). One run each; prints wall
+# time and peak RSS (/usr/bin/time -v) and the extruded volume of every
+# output as measured by fabgrid's own G-code analyser, with ratios to
+# CuraEngine.
+#
+#   scripts/bench-slicers.sh [MODEL.stl ...]
+#
+# Without arguments: three test models, ../shared/bench/3DBenchy.stl and a
+# generated 1,000,000-triangle sphere. Installs cura-engine, prusa-slicer
+# and (unpacked, without Qt) the cura package's printer definitions from
+# Debian when they are missing. Work files go to $BENCH_DIR
+# (default /tmp/fabgrid-bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+W=${BENCH_DIR:-/tmp/fabgrid-bench}
+mkdir -p "$W"
+
+need_apt=()
+command -v CuraEngine >/dev/null || need_apt+=(cura-engine)
+command -v prusa-slicer >/dev/null || need_apt+=(prusa-slicer)
+[ -x /usr/bin/time ] || need_apt+=(time)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+R=$W/cura/usr/share/cura/resources
+if [ ! -d "$R/definitions" ]; then
+  (cd "$W" && apt-get download cura >/dev/null && dpkg -x cura_*.deb "$W/cura")
+fi
+
+go build -o "$W/fabgrid" ./cmd/fabgrid
+
+models=("$@")
+if [ ${#models[@]} -eq 0 ]; then
+  models=("$ROOT/testdata/models/cube20.stl" "$ROOT/testdata/models/sphere.stl" "$ROOT/testdata/models/torus.stl")
+  [ -f "$ROOT/../shared/bench/3DBenchy.stl" ] && models+=("$ROOT/../shared/bench/3DBenchy.stl")
+  if [ ! -f "$W/sphere1m.stl" ]; then
+    go run ./slicer/testmesh/genmesh -lat 500 -lon 1000 -radius 20 -o "$W/sphere1m.stl" >/dev/null
+  fi
+  models+=("$W/sphere1m.stl")
+fi
+
+cat >"$W/prusa.ini" <<'EOF'
+gcode_flavor = marlin2
+bed_shape = 0x0,220x0,220x220,0x220
+max_print_height = 250
+nozzle_diameter = 0.4
+filament_diameter = 1.75
+layer_height = 0.2
+first_layer_height = 0.2
+perimeters = 2
+top_solid_layers = 4
+bottom_solid_layers = 4
+fill_density = 20%
+fill_pattern = grid
+skirts = 1
+skirt_distance = 3
+temperature = 205
+first_layer_temperature = 210
+bed_temperature = 60
+first_layer_bed_temperature = 60
+EOF
+
+# run NAME OUT CMD...: one timed run; prints "wall_s rss_mb".
+run() {
+  local log=$W/$1.time
+  shift
+  /usr/bin/time -v "$@" >"$W/last.out" 2>"$log" || { echo "FAILED: $*" >&2; tail -5 "$log" >&2; echo "nan nan"; return; }
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
+  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
+  echo "$wall $rss"
+}
+
+# analyse FILE: prints "layers model_mm3".
+analyse() {
+  "$W/fabgrid" gcode info --json "$1" 2>/dev/null | python3 -c 'import json,sys; a=json.load(sys.stdin); print(a["layers"], round(a["model_filament_mm3"],1))' || echo "nan nan"
+}
+
+printf '%-14s %-12s %8s %8s %7s %12s %9s %9s %9s\n' model slicer wall_s rss_MB layers extruded_mm3 t/cura mem/cura vol/cura
+for m in "${models[@]}"; do
+  name=$(basename "$m" .stl)
+  declare -A wall rss layers vol
+  read -r wall[cura] rss[cura] < <(CURA_ENGINE_SEARCH_PATH=$R/definitions:$R/extruders run "$name-cura" \
+    CuraEngine slice -j "$R/definitions/creality_ender3.def.json" -s center_object=true \
+    -s layer_height=0.2 -s layer_height_0=0.2 -s infill_sparse_thickness=0.2 \
+    -s wall_line_count=2 -s top_layers=4 -s bottom_layers=4 \
+    -s infill_pattern=grid -s infill_line_distance=4 -s adhesion_type=skirt \
+    -e0 -s material_diameter=1.75 -l "$m" -o "$W/$name-cura.gcode")
+  read -r wall[prusa] rss[prusa] < <(run "$name-prusa" prusa-slicer --export-gcode --load "$W/prusa.ini" \
+    --center 110,110 -o "$W/$name-prusa.gcode" "$m")
+  read -r wall[fabgrid] rss[fabgrid] < <(run "$name-fabgrid" "$W/fabgrid" slice "$m" -o "$W/$name-fabgrid.gcode" \
+    --profile ender3 --material PLA --layer-height 0.2 --perimeters 2 --top-layers 4 --bottom-layers 4 --infill 20 --quiet)
+  for s in cura prusa fabgrid; do
+    read -r layers[$s] vol[$s] < <(analyse "$W/$name-$s.gcode")
+  done
+  for s in cura prusa fabgrid; do
+    python3 - "$name" "$s" "${wall[$s]}" "${rss[$s]}" "${layers[$s]}" "${vol[$s]}" "${wall[cura]}" "${rss[cura]}" "${vol[cura]}" <<'PY'
+import sys
+n, s, w, r, l, v, cw, cr, cv = sys.argv[1:]
+def f(x): 
+    try: return float(x)
+    except ValueError: return float('nan')
+def ratio(a, b):
+    a, b = f(a), f(b)
+    return f"{a/b:9.2f}" if b else "      nan"
+print(f"{n:<14} {s:<12} {f(w):8.2f} {f(r):8.0f} {l:>7} {f(v):12.1f} {ratio(w,cw)} {ratio(r,cr)} {ratio(v,cv)}")
+PY
+  done
+  unset wall rss layers vol
+done
+echo
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(go version | awk '{print $3}'); load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
