@@ -53,8 +53,8 @@ type Config struct {
 	// (default 250 ms). Placement also runs on every relevant change.
 	TickInterval time.Duration
 
-	// Raft timings, LAN defaults: heartbeat and election 300 ms, leader
-	// lease 150 ms, commit 5 ms.
+	// Raft timings, LAN defaults: heartbeat, election and leader lease
+	// 300 ms, commit 5 ms.
 	HeartbeatTimeout   time.Duration
 	ElectionTimeout    time.Duration
 	LeaderLeaseTimeout time.Duration
@@ -114,7 +114,9 @@ func (c *Config) setDefaults() {
 		c.ElectionTimeout = 300 * time.Millisecond
 	}
 	if c.LeaderLeaseTimeout <= 0 {
-		c.LeaderLeaseTimeout = c.HeartbeatTimeout / 2
+		// As long as raft allows: a loaded leader that misses a beat
+		// should not step down and stall every write.
+		c.LeaderLeaseTimeout = c.HeartbeatTimeout
 	}
 	if c.CommitTimeout <= 0 {
 		c.CommitTimeout = 5 * time.Millisecond

@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -99,11 +100,11 @@ func (f *FSM) Index() uint64 {
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	b, err := encodeSnapshot(f.state)
+	p, err := cutSnapshot(f.state)
 	if err != nil {
 		return nil, err
 	}
-	return &fsmSnapshot{index: f.index, data: b}, nil
+	return &fsmSnapshot{index: f.index, parts: p}, nil
 }
 
 // Restore replaces the state with a snapshot's.
@@ -139,20 +140,24 @@ func (f *FSM) SnapshotBytes() []byte {
 }
 
 // fsmSnapshot is the FSM's applied index (uint64 big-endian) followed by
-// the encoded state.
+// the encoded state (snapshot.go).
 type fsmSnapshot struct {
 	index uint64
-	data  []byte
+	parts *snapshotParts
 }
 
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	var idx [8]byte
 	binary.BigEndian.PutUint64(idx[:], s.index)
-	if _, err := sink.Write(idx[:]); err != nil {
-		sink.Cancel()
-		return err
+	w := bufio.NewWriterSize(sink, 1<<20)
+	_, err := w.Write(idx[:])
+	if err == nil {
+		err = s.parts.writeTo(w)
 	}
-	if _, err := sink.Write(s.data); err != nil {
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
 		sink.Cancel()
 		return err
 	}

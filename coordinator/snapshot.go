@@ -24,7 +24,17 @@ const snapMagic = "FGSNAP1\n"
 // maxSnapshotJSON bounds the JSON part of a snapshot.
 const maxSnapshotJSON = 1 << 32
 
-func encodeSnapshot(s *State) ([]byte, error) {
+// snapshotParts is a state cut into what a snapshot writes: the header
+// (magic, JSON, model count) and the models' bytes, which are immutable
+// and shared with the live state rather than copied.
+type snapshotParts struct {
+	header []byte
+	hashes []string
+	models [][]byte
+}
+
+// cutSnapshot encodes the state; call it under the FSM's read lock.
+func cutSnapshot(s *State) (*snapshotParts, error) {
 	js, err := json.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
@@ -35,12 +45,41 @@ func encodeSnapshot(s *State) ([]byte, error) {
 	buf.Write(js)
 	keys := sortedKeys(s.Models)
 	_ = binary.Write(&buf, binary.BigEndian, uint32(len(keys)))
+	p := &snapshotParts{header: buf.Bytes(), hashes: keys}
 	for _, k := range keys {
-		m := s.Models[k]
-		buf.WriteString(k)
-		_ = binary.Write(&buf, binary.BigEndian, uint64(len(m.Bytes)))
-		buf.Write(m.Bytes)
+		p.models = append(p.models, s.Models[k].Bytes)
 	}
+	return p, nil
+}
+
+// writeTo writes the snapshot after the header.
+func (p *snapshotParts) writeTo(w io.Writer) error {
+	if _, err := w.Write(p.header); err != nil {
+		return err
+	}
+	var size [8]byte
+	for i, h := range p.hashes {
+		binary.BigEndian.PutUint64(size[:], uint64(len(p.models[i])))
+		if _, err := io.WriteString(w, h); err != nil {
+			return err
+		}
+		if _, err := w.Write(size[:]); err != nil {
+			return err
+		}
+		if _, err := w.Write(p.models[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func encodeSnapshot(s *State) ([]byte, error) {
+	p, err := cutSnapshot(s)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	_ = p.writeTo(&buf)
 	return buf.Bytes(), nil
 }
 

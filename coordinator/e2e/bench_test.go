@@ -21,21 +21,26 @@ const benchClients = 64
 
 // lanTimings puts a node back on the production LAN raft timings
 // (coordinatortest speeds them up for tests).
-// FABGRID_BENCH_MAX_APPEND sets Config.MaxAppendEntries (raft's batch
-// size) for experiments.
+// For experiments, FABGRID_BENCH_MAX_APPEND sets Config.MaxAppendEntries
+// (raft's batch size) and FABGRID_BENCH_LEASE Config.LeaderLeaseTimeout.
 func lanTimings(_ int, cfg *coordinator.Config) {
 	cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = 0, 0, 0
 	cfg.CommitTimeout, cfg.ApplyTimeout, cfg.TickInterval = 0, 0, 0
 	if n, err := strconv.Atoi(os.Getenv("FABGRID_BENCH_MAX_APPEND")); err == nil {
 		cfg.MaxAppendEntries = n
 	}
+	if d, err := time.ParseDuration(os.Getenv("FABGRID_BENCH_LEASE")); err == nil {
+		cfg.LeaderLeaseTimeout = d
+	}
 }
 
 // intakeCluster starts a three-node loopback TCP cluster on LAN timings
 // with a community whose model is already stored.
-func intakeCluster(b *testing.B) (cl *coordinatortest.Cluster, token string, model client.Model) {
+// With inmem, raft runs over its in-memory transport and stores (no TCP,
+// no fsync): the ceiling of the software itself on this machine.
+func intakeCluster(b *testing.B, inmem bool) (cl *coordinatortest.Cluster, token string, model client.Model) {
 	b.Helper()
-	cl = coordinatortest.Start(b, 3, coordinatortest.Options{Configure: lanTimings})
+	cl = coordinatortest.Start(b, 3, coordinatortest.Options{Configure: lanTimings, Inmem: inmem})
 	ctx := context.Background()
 	cc, err := newClient(b, cl, cl.AdminToken).CreateCommunity(ctx, "bench", 1)
 	if err != nil {
@@ -104,14 +109,16 @@ func runConcurrent(b *testing.B, n int, unit string, op func(i int) error) {
 
 // BenchmarkOrderIntake submits small orders (a 684-byte STL already
 // stored, quantity 1) through the HTTP API from 64 concurrent clients to a
-// three-node loopback cluster. "leader" sends to the leader; "follower"
-// to a follower, which forwards each order to the leader.
+// three-node loopback cluster (raft over TCP, boltdb stores with fsync).
+// "leader" sends to the leader; "follower" to a follower, which forwards
+// each order to the leader; "inmem-leader" is "leader" with raft's
+// in-memory transport and stores.
 //
-//	go test ./coordinator/e2e -run '^$' -bench 'OrderIntake|RaftApply' -benchtime 20000x
+//	go test ./coordinator/e2e -run '^$' -bench 'OrderIntake|RaftApply' -benchtime 5000x
 func BenchmarkOrderIntake(b *testing.B) {
-	for _, via := range []string{"leader", "follower"} {
+	for _, via := range []string{"leader", "follower", "inmem-leader"} {
 		b.Run(via, func(b *testing.B) {
-			cl, token, model := intakeCluster(b)
+			cl, token, model := intakeCluster(b, via == "inmem-leader")
 			l := cl.LeaderIndex(5 * time.Second)
 			target := cl.Nodes[l]
 			if via == "follower" {
@@ -135,8 +142,16 @@ func BenchmarkOrderIntake(b *testing.B) {
 // the leader's raft.Apply of the very command an order submission commits
 // (encoded the same way, same size), from 64 concurrent goroutines, on the
 // same cluster shape. It includes the FSM applying the order, not HTTP.
+// Sub-benchmarks "tcp" and "inmem" match OrderIntake's "leader" and
+// "inmem-leader".
 func BenchmarkRaftApply(b *testing.B) {
-	cl, _, _ := intakeCluster(b)
+	for _, tr := range []string{"tcp", "inmem"} {
+		b.Run(tr, func(b *testing.B) { benchRaftApply(b, tr == "inmem") })
+	}
+}
+
+func benchRaftApply(b *testing.B, inmem bool) {
+	cl, _, _ := intakeCluster(b, inmem)
 	leader := cl.WaitLeader(5 * time.Second)
 	var tmpl coordinator.OrderCmd
 	leader.FSM().View(func(s *coordinator.State) {

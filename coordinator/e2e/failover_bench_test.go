@@ -22,7 +22,7 @@ const failoverKills = 10
 //
 //	go test ./coordinator/e2e -run '^$' -bench Failover -benchtime 1x
 func BenchmarkFailover(b *testing.B) {
-	cl, token, model := intakeCluster(b)
+	cl, token, model := intakeCluster(b, false)
 	var urls []string
 	for _, n := range cl.Nodes {
 		urls = append(urls, n.URL())
