@@ -1,0 +1,496 @@
+package printerdrv
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fabgrid/fabgrid/profile"
+)
+
+// Options configure a connection. Zero values take defaults.
+type Options struct {
+	// Printer gives the flow control mode and RX buffer size
+	// (profile.FlowBuffered counts bytes against RXBufferBytes;
+	// profile.FlowPingPong sends one command at a time).
+	Printer profile.Printer
+	// StartWait is how long to wait for the firmware's "start" after the
+	// port opens (boards reset on open). Default 2 s; negative: do not wait.
+	StartWait time.Duration
+	// HandshakeTimeout bounds M110/M115/M155. Default 10 s.
+	HandshakeTimeout time.Duration
+	// Protocol timeouts and limits, see HostConfig.
+	AckTimeout   time.Duration
+	LongTimeout  time.Duration
+	MaxPokes     int
+	MaxResends   int
+	ResendSettle time.Duration
+	// PollInterval is the M105 poll interval without auto-report (default 2 s).
+	PollInterval time.Duration
+	// ReportSeconds is the M155 auto-report interval when supported (default 2).
+	ReportSeconds int
+	// ProgressEvery is the minimum interval between progress callbacks
+	// (default 250 ms; the last one always comes).
+	ProgressEvery time.Duration
+	// CancelTimeout bounds the safe sequence after a cancel (default 30 s).
+	CancelTimeout time.Duration
+	Logger        *slog.Logger
+	Now           func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.StartWait == 0 {
+		o.StartWait = 2 * time.Second
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = 10 * time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 2 * time.Second
+	}
+	if o.ReportSeconds <= 0 {
+		o.ReportSeconds = 2
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 250 * time.Millisecond
+	}
+	if o.CancelTimeout <= 0 {
+		o.CancelTimeout = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Firmware is what M115 told about the printer.
+type Firmware struct {
+	Name string          // the FIRMWARE_NAME line
+	Caps map[string]bool // Cap: lines (AUTOREPORT_TEMP, EMERGENCY_PARSER, ADVANCED_OK…)
+}
+
+// CancelSequence is sent when a job is cancelled: heaters off, fan off,
+// lift Z, motors off.
+var CancelSequence = []string{"M104 S0", "M140 S0", "M106 S0", "G91", "G1 Z10 F600", "G90", "M84"}
+
+// Progress is reported while a job streams.
+type Progress struct {
+	Percent       float64
+	Acked, Total  int // job commands acknowledged / in the job
+	Layer, Layers int
+	Temps         Temps
+	Elapsed, ETA  time.Duration
+	Resends       int
+	Paused        bool
+}
+
+// Summary is the result of one job.
+type Summary struct {
+	Job      string        `json:"job"`
+	Commands int           `json:"commands"`     // job commands
+	Acked    int           `json:"acked"`        // job commands acknowledged
+	Sent     int           `json:"lines_sent"`   // lines written, host lines and resends included
+	Resends  int           `json:"resends"`      // resend requests acted on
+	Resent   int           `json:"lines_resent"` // lines written again
+	Pokes    int           `json:"pokes"`        // M105 pokes after a lost ok
+	Duration time.Duration `json:"duration_ns"`
+	Outcome  string        `json:"outcome"` // "done", "cancelled", "failed"
+	Error    string        `json:"error,omitempty"`
+}
+
+// Conn is a connection to a printer. Print runs one job at a time; Pause,
+// Resume, Cancel and EmergencyStop may be called from any goroutine.
+type Conn struct {
+	rw   io.ReadWriteCloser
+	opts Options
+	host *Host
+	fw   Firmware
+	log  *slog.Logger
+
+	lines   chan string
+	readErr chan error
+	ctl     chan ctlMsg
+	wmu     sync.Mutex
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type ctlMsg int
+
+const (
+	ctlPause ctlMsg = iota + 1
+	ctlResume
+	ctlCancel
+	ctlStop
+)
+
+// Connect performs the handshake on an open link: wait for "start", reset
+// line numbers with M110 N0, read M115 capabilities, and turn on
+// temperature auto-report (M155) when the firmware offers it.
+func Connect(ctx context.Context, rw io.ReadWriteCloser, opts Options) (*Conn, error) {
+	opts = opts.withDefaults()
+	cctx, cancel := context.WithCancel(context.Background())
+	c := &Conn{
+		rw: rw, opts: opts, log: opts.Logger,
+		lines: make(chan string, 256), readErr: make(chan error, 1), ctl: make(chan ctlMsg, 8),
+		ctx: cctx, cancel: cancel,
+		fw: Firmware{Caps: map[string]bool{}},
+	}
+	c.wg.Go(c.readLoop)
+	if err := c.handshake(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Conn) hostConfig() HostConfig {
+	p := c.opts.Printer
+	return HostConfig{
+		RXBuffer: p.RXBufferBytes, PingPong: p.FlowControl == profile.FlowPingPong,
+		AckTimeout: c.opts.AckTimeout, LongTimeout: c.opts.LongTimeout, MaxPokes: c.opts.MaxPokes,
+		MaxResends: c.opts.MaxResends, ResendSettle: c.opts.ResendSettle,
+	}
+}
+
+func (c *Conn) handshake(ctx context.Context) error {
+	if c.opts.StartWait > 0 {
+		t := time.NewTimer(c.opts.StartWait)
+	wait:
+		for {
+			select {
+			case l := <-c.lines:
+				if ParseResponse(l).Kind == KindStart {
+					break wait
+				}
+			case err := <-c.readErr:
+				t.Stop()
+				return fmt.Errorf("%w: during connect: %w", ErrDisconnected, err)
+			case <-t.C:
+				break wait
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
+		}
+		t.Stop()
+	}
+	// Discard what the firmware printed while booting.
+	for drained := false; !drained; {
+		select {
+		case <-c.lines:
+		case <-time.After(20 * time.Millisecond):
+			drained = true
+		}
+	}
+	hctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
+	defer cancel()
+	c.host = NewHost(c.hostConfig(), 0)
+	c.host.EnqueueHost("M110 N0")
+	c.host.EnqueueHost("M115")
+	onEvent := func(e Event) error {
+		switch {
+		case e.Kind == EvInfo && e.Resp.Kind == KindFirmware:
+			c.fw.Name = e.Resp.Text
+		case e.Kind == EvInfo && e.Resp.Kind == KindCap:
+			c.fw.Caps[e.Resp.Cap] = e.Resp.CapOn
+		}
+		return nil
+	}
+	if err := c.loop(hctx, onEvent, nil); err != nil {
+		return fmt.Errorf("printerdrv: handshake: %w", err)
+	}
+	if c.fw.Caps["AUTOREPORT_TEMP"] {
+		c.host.EnqueueHost(fmt.Sprintf("M155 S%d", c.opts.ReportSeconds))
+		if err := c.loop(hctx, onEvent, nil); err != nil {
+			return fmt.Errorf("printerdrv: handshake: %w", err)
+		}
+	} else {
+		cfg := c.host.cfg
+		cfg.PollInterval = c.opts.PollInterval
+		c.host.cfg = cfg
+	}
+	c.log.Info("printer connected", "firmware", c.fw.Name, "caps", c.fw.Caps)
+	return nil
+}
+
+// Firmware returns what M115 reported.
+func (c *Conn) Firmware() Firmware { return c.fw }
+
+func (c *Conn) readLoop() {
+	r := bufio.NewReaderSize(c.rw, 64*1024)
+	for {
+		l, err := r.ReadString('\n')
+		if l = strings.TrimRight(l, "\r\n"); l != "" {
+			select {
+			case c.lines <- l:
+			case <-c.ctx.Done():
+				return
+			}
+		}
+		if err != nil {
+			select {
+			case c.readErr <- err:
+			case <-c.ctx.Done():
+			}
+			return
+		}
+	}
+}
+
+func (c *Conn) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, err := c.rw.Write(b)
+	return err
+}
+
+// loop drives the host until it is idle, fails, or ctx ends. onCtl handles
+// control messages during a print (nil outside one).
+func (c *Conn) loop(ctx context.Context, onEvent func(Event) error, onTick func(now time.Time) error) error {
+	h := c.host
+	ticker := time.NewTicker(10 * time.Millisecond)
+	defer ticker.Stop()
+	lastTick := c.opts.Now()
+	for {
+		now := c.opts.Now()
+		if now.Sub(lastTick) >= 10*time.Millisecond {
+			h.Tick(now)
+			lastTick = now
+		}
+		if b := h.Next(now); len(b) > 0 {
+			if err := c.write(b); err != nil {
+				h.Fail(fmt.Errorf("%w: write: %w", ErrDisconnected, err))
+			}
+		}
+		for _, e := range h.Events() {
+			if e.Kind == EvFatal {
+				continue
+			}
+			if err := onEvent(e); err != nil {
+				h.Fail(err)
+			}
+		}
+		if err := h.Err(); err != nil {
+			return err
+		}
+		if onTick != nil {
+			if err := onTick(now); err != nil {
+				return err
+			}
+		}
+		if h.Idle() {
+			return nil
+		}
+		select {
+		case l := <-c.lines:
+			h.Received(l, c.opts.Now())
+		more:
+			for range 64 {
+				select {
+				case l := <-c.lines:
+					h.Received(l, c.opts.Now())
+				default:
+					break more
+				}
+			}
+		case err := <-c.readErr:
+			// Lines read before the error still count.
+			for len(c.lines) > 0 {
+				h.Received(<-c.lines, c.opts.Now())
+			}
+			if h.Err() == nil {
+				h.Fail(fmt.Errorf("%w: %w", ErrDisconnected, err))
+			}
+			c.readErr <- err // later loops see it too
+		case <-ticker.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Pause stops sending job commands after the ones already sent.
+func (c *Conn) Pause() { c.send(ctlPause) }
+
+// Resume continues a paused job.
+func (c *Conn) Resume() { c.send(ctlResume) }
+
+// Cancel stops the job: commands not yet sent are dropped and the
+// CancelSequence is sent; Print then returns ErrCancelled.
+func (c *Conn) Cancel() { c.send(ctlCancel) }
+
+func (c *Conn) send(m ctlMsg) {
+	select {
+	case c.ctl <- m:
+	default:
+	}
+}
+
+// EmergencyStop writes M112 at once, out of band (firmware with
+// EMERGENCY_PARSER acts on it immediately), and ends the job with ErrHalted.
+func (c *Conn) EmergencyStop() error {
+	err := c.write([]byte("M112\n"))
+	c.send(ctlStop)
+	if err != nil {
+		return fmt.Errorf("%w: emergency stop: %w", ErrDisconnected, err)
+	}
+	return nil
+}
+
+// Close stops the reader and closes the link.
+func (c *Conn) Close() error {
+	c.cancel()
+	err := c.rw.Close()
+	c.wg.Wait()
+	return err
+}
+
+// Print streams a job and returns when every command is acknowledged, the
+// job fails, or it is cancelled (Cancel, or ctx ending: then the safe
+// sequence is still sent, bounded by Options.CancelTimeout). The job is
+// checked against the printer's temperature limits before a byte is sent.
+// progress, if not nil, is called from Print's goroutine.
+func (c *Conn) Print(ctx context.Context, job Job, progress func(Progress)) (Summary, error) {
+	start := c.opts.Now()
+	sum := Summary{Job: job.Name, Outcome: "failed"}
+	if job.Printer.ID == "" {
+		job.Printer = c.opts.Printer
+	}
+	prep, err := Prepare(job)
+	if err != nil {
+		sum.Error = err.Error()
+		return sum, err
+	}
+	sum.Commands = len(prep.Commands)
+	h := c.host
+	base := h.Stats()
+	for i, cmd := range prep.Commands {
+		h.Enqueue(cmd, i)
+	}
+	// Drop control messages meant for an earlier job.
+	for len(c.ctl) > 0 {
+		<-c.ctl
+	}
+	var (
+		cancelled bool
+		stopped   bool
+		paused    bool
+		lastProg  time.Time
+		cancelAt  time.Time
+	)
+	report := func(now time.Time, force bool) {
+		if progress == nil || (!force && now.Sub(lastProg) < c.opts.ProgressEvery) {
+			return
+		}
+		lastProg = now
+		st := h.Stats()
+		acked := st.Acked - base.Acked
+		p := Progress{Acked: acked, Total: len(prep.Commands), Layers: prep.Layers, Temps: h.Temps(),
+			Elapsed: now.Sub(start), Resends: st.Resends - base.Resends, Paused: paused}
+		if p.Total > 0 {
+			p.Percent = 100 * float64(acked) / float64(p.Total)
+		}
+		if t := h.LastAcked(); t >= 0 && t < len(prep.Layer) {
+			p.Layer = prep.Layer[t]
+		}
+		if acked > 0 && acked < p.Total {
+			p.ETA = time.Duration(float64(p.Elapsed) * float64(p.Total-acked) / float64(acked))
+		}
+		progress(p)
+	}
+	beginCancel := func(now time.Time) {
+		if cancelled {
+			return
+		}
+		cancelled, cancelAt = true, now
+		h.DropJob()
+		h.Hold(false)
+		for _, s := range CancelSequence {
+			h.EnqueueHost(s)
+		}
+		c.log.Info("job cancelled, sending the safe sequence", "job", job.Name)
+	}
+	onEvent := func(e Event) error {
+		switch e.Kind {
+		case EvStart:
+			return fmt.Errorf("%w: the firmware restarted (\"start\") after %d of %d commands; the print is lost",
+				ErrReset, h.Stats().Acked-base.Acked, len(prep.Commands))
+		case EvError:
+			c.log.Warn("printer error", "line", e.Resp.Text)
+		case EvResend:
+			c.log.Debug("resend requested", "line", e.Line)
+		case EvPoke:
+			c.log.Warn("no answer from the printer, polling with M105")
+		}
+		return nil
+	}
+	onTick := func(now time.Time) error {
+		for {
+			select {
+			case m := <-c.ctl:
+				switch m {
+				case ctlPause:
+					paused = true
+					h.Hold(true)
+				case ctlResume:
+					paused = false
+					h.Hold(false)
+				case ctlCancel:
+					beginCancel(now)
+				case ctlStop:
+					stopped = true
+					h.DropJob()
+					return fmt.Errorf("%w: emergency stop (M112) sent", ErrHalted)
+				}
+				continue
+			default:
+			}
+			break
+		}
+		if ctx.Err() != nil && !cancelled {
+			beginCancel(now)
+		}
+		if cancelled && now.Sub(cancelAt) > c.opts.CancelTimeout {
+			return fmt.Errorf("%w: the safe sequence was not acknowledged within %s", ErrTimeout, c.opts.CancelTimeout)
+		}
+		report(now, false)
+		return nil
+	}
+	err = c.loop(context.Background(), onEvent, onTick)
+	st := h.Stats()
+	sum.Acked = st.Acked - base.Acked
+	sum.Sent = st.Sent - base.Sent
+	sum.Resends = st.Resends - base.Resends
+	sum.Resent = st.Resent - base.Resent
+	sum.Pokes = st.Pokes - base.Pokes
+	sum.Duration = c.opts.Now().Sub(start)
+	report(c.opts.Now(), true)
+	switch {
+	case err == nil && cancelled:
+		sum.Outcome = "cancelled"
+		err = fmt.Errorf("%w after %d of %d commands; heaters, fan and motors are off", ErrCancelled, sum.Acked, sum.Commands)
+	case err == nil:
+		sum.Outcome = "done"
+	case stopped:
+		sum.Outcome = "failed"
+	}
+	if err != nil {
+		sum.Error = err.Error()
+		if !errors.Is(err, ErrCancelled) {
+			err = fmt.Errorf("printerdrv: job %s: %w", job.Name, err)
+		}
+	}
+	return sum, err
+}

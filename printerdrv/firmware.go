@@ -1,0 +1,462 @@
+package printerdrv
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fabgrid/fabgrid/motion"
+)
+
+// firmware is the emulated Marlin: RX buffer, line checks, command queue,
+// planner, heaters, faults. It is driven by one goroutine with the wall time
+// and collects output; it does no I/O itself.
+type firmware struct {
+	cfg     VirtualConfig
+	rng     *rand.Rand
+	mach    *motion.Machine
+	rec     *recorder
+	instant bool
+
+	rx    []byte
+	ep    []byte // the emergency parser's view of the current line
+	cmdq  []fwCmd
+	lastN int
+
+	halted     bool
+	disconnect bool // the loop must close the link
+
+	start    time.Time // wall anchor of modelled time (paced mode)
+	simClock float64   // modelled time (instant mode)
+	planner  []time.Time
+	blocked  *blocking
+	hot, bed heater
+
+	report     time.Duration // auto-report interval (wall)
+	nextReport time.Time
+
+	fired map[string]bool
+	out   []outItem
+}
+
+type fwCmd struct {
+	n   int // line number, -1 if none
+	cmd string
+}
+
+type blocking struct {
+	cmd      fwCmd
+	until    time.Time
+	sync     bool // waits for the planner to empty first
+	dur      float64
+	heat     bool
+	nextBusy time.Time
+}
+
+type outItem struct {
+	due  time.Time
+	data []byte
+}
+
+func newFirmware(cfg VirtualConfig, rec *recorder, now time.Time) *firmware {
+	f := &firmware{
+		cfg:     cfg,
+		rng:     rand.New(rand.NewSource(cfg.Seed)),
+		mach:    motion.NewMachine(motion.LimitsFor(cfg.Printer)),
+		rec:     rec,
+		instant: cfg.Speed <= 0,
+		start:   now,
+		hot:     newHeater(cfg.Ambient, cfg.Printer.MaxHotendC+40, 60),
+		bed:     newHeater(cfg.Ambient, cfg.Printer.MaxBedC+20, 180),
+		fired:   map[string]bool{},
+	}
+	return f
+}
+
+func (f *firmware) sim(wall time.Time) float64 {
+	if f.instant {
+		return f.simClock
+	}
+	return wall.Sub(f.start).Seconds() * f.cfg.Speed
+}
+
+// wallFor converts modelled seconds into wall time.
+func (f *firmware) wallFor(sec float64) time.Duration {
+	if f.instant {
+		return 0
+	}
+	return time.Duration(sec / f.cfg.Speed * float64(time.Second))
+}
+
+func (f *firmware) emit(wall time.Time, s string) {
+	f.out = append(f.out, outItem{due: wall.Add(f.cfg.AckLatency), data: []byte(s)})
+}
+
+func (f *firmware) ok(wall time.Time, c fwCmd) {
+	if c.n > 0 && f.cfg.Faults.DropOK > 0 && f.rng.Float64() < f.cfg.Faults.DropOK {
+		f.rec.count(func(r *Record) { r.DroppedOKs++ })
+		return
+	}
+	f.emit(wall, "ok\n")
+}
+
+func (f *firmware) boot(wall time.Time) {
+	f.emit(wall, "start\necho:Marlin 2.1.2 (fabgrid virtual printer)\necho: Last Updated: 2026-01-01 | Author: fabgrid\n")
+}
+
+// feed takes bytes from the link into the RX buffer. Bytes that do not fit
+// are lost, as on a real UART, and counted as an overflow.
+func (f *firmware) feed(b []byte, wall time.Time) {
+	if f.halted {
+		return
+	}
+	if !f.cfg.NoEmergencyParser {
+		for _, c := range b {
+			if c == '\n' || c == '\r' {
+				if strings.EqualFold(StripComment(string(f.ep)), "M112") {
+					f.kill(wall, "Printer halted. kill() called!")
+					return
+				}
+				f.ep = f.ep[:0]
+			} else if len(f.ep) < 96 {
+				f.ep = append(f.ep, c)
+			}
+		}
+	}
+	room := f.cfg.Printer.RXBufferBytes - len(f.rx)
+	if len(b) > room {
+		lost := len(b) - max(room, 0)
+		f.rec.count(func(r *Record) { r.OverflowBytes += lost })
+		b = b[:max(room, 0)]
+	}
+	f.rx = append(f.rx, b...)
+}
+
+func (f *firmware) kill(wall time.Time, msg string) {
+	f.emit(wall, "Error:"+msg+"\n")
+	f.halted = true
+	f.rx, f.cmdq, f.planner, f.blocked = nil, nil, nil, nil
+	f.hot.set(f.sim(wall), 0)
+	f.bed.set(f.sim(wall), 0)
+	f.rec.count(func(r *Record) { r.Halted = true })
+}
+
+// step runs everything that can run at wall time now.
+func (f *firmware) step(wall time.Time) {
+	if f.halted {
+		return
+	}
+	for len(f.planner) > 0 && !f.planner[0].After(wall) {
+		f.planner = f.planner[1:]
+	}
+	if b := f.blocked; b != nil {
+		if b.sync && len(f.planner) == 0 && b.until.IsZero() {
+			b.until = wall.Add(f.wallFor(b.dur))
+		}
+		if !b.until.IsZero() && !wall.Before(b.until) {
+			f.blocked = nil
+			f.ok(wall, b.cmd)
+		} else if !wall.Before(b.nextBusy) {
+			if b.heat {
+				f.emit(wall, f.tempLine(wall, "")+" W:?\n")
+			}
+			f.emit(wall, "echo:busy: processing\n")
+			b.nextBusy = wall.Add(f.wallFor(f.cfg.BusyInterval.Seconds()))
+		}
+	}
+	for !f.halted && !f.disconnect {
+		progressed := false
+		for f.blocked == nil && len(f.cmdq) > 0 && !f.halted {
+			if !f.exec(f.cmdq[0], wall) {
+				break
+			}
+			f.cmdq = f.cmdq[1:]
+			progressed = true
+		}
+		for len(f.cmdq) < f.cfg.CommandQueue && !f.halted && !f.disconnect {
+			i := bytes.IndexAny(f.rx, "\n\r")
+			if i < 0 {
+				break
+			}
+			line := string(f.rx[:i])
+			f.rx = f.rx[i+1:]
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			f.accept(line, wall)
+			progressed = true
+		}
+		if !progressed {
+			break
+		}
+	}
+	if f.report > 0 && !wall.Before(f.nextReport) && !f.halted {
+		f.emit(wall, f.tempLine(wall, " ")+"\n")
+		f.nextReport = wall.Add(f.report)
+	}
+}
+
+// next returns the wall time at which step must run again (zero: only on input).
+func (f *firmware) next() time.Time {
+	var t time.Time
+	consider := func(x time.Time) {
+		if !x.IsZero() && (t.IsZero() || x.Before(t)) {
+			t = x
+		}
+	}
+	if f.halted {
+		return t
+	}
+	if len(f.planner) > 0 {
+		consider(f.planner[0])
+	}
+	if b := f.blocked; b != nil {
+		consider(b.until)
+		consider(b.nextBusy)
+	}
+	if f.report > 0 {
+		consider(f.nextReport)
+	}
+	return t
+}
+
+// accept checks one received line as Marlin's queue does: line number
+// first, then checksum; errors ask for the expected line again.
+func (f *firmware) accept(line string, wall time.Time) {
+	f.rec.count(func(r *Record) { r.LinesReceived++ })
+	n, cmd, errMsg := f.check(line)
+	if errMsg != "" {
+		f.rec.count(func(r *Record) { r.Rejected++ })
+		f.emit(wall, fmt.Sprintf("Error:%s, Last Line: %d\nResend: %d\nok\n", errMsg, f.lastN, f.lastN+1))
+		return
+	}
+	if cmd == "" {
+		return
+	}
+	if n > 0 {
+		ft := f.cfg.Faults
+		switch {
+		case n == ft.ResetAt && !f.fired["reset"]:
+			f.fired["reset"] = true
+			f.reset(wall)
+			return
+		case n == ft.DisconnectAt && !f.fired["disconnect"]:
+			f.fired["disconnect"] = true
+			f.disconnect = true
+			return
+		case n == ft.ThermalRunawayAt && !f.fired["runaway"]:
+			f.fired["runaway"] = true
+			f.emit(wall, "Error:Thermal Runaway, system stopped! Heater_ID: 0\n")
+			f.kill(wall, "Printer halted. kill() called!")
+			return
+		}
+	}
+	f.cmdq = append(f.cmdq, fwCmd{n: n, cmd: cmd})
+}
+
+// check validates a line; it returns the line number (-1 if none), the bare
+// command, or an error message.
+func (f *firmware) check(line string) (n int, cmd, errMsg string) {
+	if i := strings.IndexByte(line, ';'); i >= 0 {
+		line = line[:i]
+	}
+	line = strings.TrimSpace(line)
+	n = -1
+	if len(line) == 0 || (line[0] != 'N' && line[0] != 'n') {
+		if strings.IndexByte(line, '*') >= 0 {
+			return n, "", "No Line Number with checksum"
+		}
+		return n, line, ""
+	}
+	if f.cfg.Faults.Corrupt > 0 && len(line) > 2 && f.rng.Float64() < f.cfg.Faults.Corrupt && !strings.Contains(line, "M110") {
+		f.rec.count(func(r *Record) { r.Corrupted++ })
+		b := []byte(line)
+		i := f.rng.Intn(len(b))
+		b[i] ^= byte(1 + f.rng.Intn(0x3f))
+		if b[i] == '\n' || b[i] == '\r' || b[i] == 0 {
+			b[i] = '#'
+		}
+		line = string(b)
+	}
+	j := 1
+	for j < len(line) && (line[j] >= '0' && line[j] <= '9' || j == 1 && line[j] == '-') {
+		j++
+	}
+	num, err := strconv.Atoi(line[1:j])
+	if err != nil {
+		return n, "", "Line Number is not Last Line Number+1"
+	}
+	star := strings.LastIndexByte(line, '*')
+	body := line
+	if star >= 0 {
+		body = line[:star]
+	}
+	cmd = strings.TrimSpace(body[j:])
+	isM110 := strings.HasPrefix(strings.ToUpper(cmd), "M110")
+	if isM110 {
+		if v, ok := param(cmd, 'N'); ok {
+			num = int(v)
+		}
+	}
+	if num != f.lastN+1 && !isM110 {
+		return n, "", "Line Number is not Last Line Number+1"
+	}
+	if star < 0 {
+		return n, "", "No Checksum with line number"
+	}
+	want, err := strconv.Atoi(strings.TrimSpace(line[star+1:]))
+	if err != nil || want != int(Checksum(body)) {
+		return n, "", "checksum mismatch"
+	}
+	f.lastN = num
+	return num, cmd, ""
+}
+
+func (f *firmware) reset(wall time.Time) {
+	f.rec.count(func(r *Record) { r.Resets++ })
+	f.rx, f.ep, f.cmdq, f.planner, f.blocked = nil, nil, nil, nil, nil
+	f.lastN = 0
+	f.report = 0
+	f.hot.set(f.sim(wall), 0)
+	f.bed.set(f.sim(wall), 0)
+	f.mach = motion.NewMachine(motion.LimitsFor(f.cfg.Printer))
+	f.boot(wall)
+}
+
+func (f *firmware) tempLine(wall time.Time, prefix string) string {
+	t := f.sim(wall)
+	return fmt.Sprintf("%sT:%.2f /%.2f B:%.2f /%.2f @:0 B@:0", prefix, f.hot.at(t), f.hot.target, f.bed.at(t), f.bed.target)
+}
+
+// exec runs one command; false means it cannot start yet (planner full).
+func (f *firmware) exec(c fwCmd, wall time.Time) bool {
+	cmd := c.cmd
+	cd := code(cmd)
+	switch cd {
+	case "G0", "G1", "G2", "G3":
+		if !f.instant && len(f.planner) >= f.cfg.PlannerBlocks {
+			return false
+		}
+		d := f.motion(c)
+		if f.instant {
+			f.simClock += d
+		} else {
+			start := wall
+			if n := len(f.planner); n > 0 && f.planner[n-1].After(start) {
+				start = f.planner[n-1]
+			}
+			f.planner = append(f.planner, start.Add(f.wallFor(d)))
+		}
+		f.ok(wall, c)
+		return true
+	case "G28", "G29", "G4", "M400":
+		d := f.motion(c)
+		if f.instant {
+			f.simClock += d
+			f.ok(wall, c)
+			return true
+		}
+		b := &blocking{cmd: c, sync: true, dur: d, nextBusy: wall.Add(f.wallFor(f.cfg.BusyInterval.Seconds()))}
+		if len(f.planner) == 0 {
+			b.until = wall.Add(f.wallFor(d))
+		}
+		f.blocked = b
+		return true
+	case "M104", "M140", "M109", "M190":
+		f.record(c, 0, 0)
+		h := &f.hot
+		if cd == "M140" || cd == "M190" {
+			h = &f.bed
+		}
+		t := f.sim(wall)
+		target, hasS := param(cmd, 'S')
+		r, hasR := param(cmd, 'R')
+		if hasR {
+			target = r
+		}
+		if hasS || hasR {
+			h.set(t, target)
+		}
+		if cd == "M104" || cd == "M140" {
+			f.ok(wall, c)
+			return true
+		}
+		wait := h.timeTo(t, hasR)
+		f.rec.count(func(r *Record) { r.HeatingSeconds += wait })
+		if f.instant {
+			f.simClock += wait
+			f.ok(wall, c)
+			return true
+		}
+		f.blocked = &blocking{cmd: c, until: wall.Add(f.wallFor(wait)), heat: true,
+			nextBusy: wall.Add(f.wallFor(f.cfg.BusyInterval.Seconds()))}
+		return true
+	case "M105":
+		f.record(c, 0, 0)
+		f.emit(wall, "ok "+f.tempLine(wall, "")+"\n")
+		return true
+	case "M115":
+		f.record(c, 0, 0)
+		f.emit(wall, f.caps())
+		f.ok(wall, c)
+		return true
+	case "M155":
+		f.record(c, 0, 0)
+		if s, ok := param(cmd, 'S'); ok && !f.cfg.NoAutoReport {
+			f.report = 0
+			if s > 0 {
+				f.report = time.Duration(s * float64(time.Second))
+				if !f.instant {
+					f.report = time.Duration(float64(f.report) / f.cfg.Speed)
+				}
+				f.nextReport = wall.Add(f.report)
+			}
+		}
+		f.ok(wall, c)
+		return true
+	case "M112":
+		f.record(c, 0, 0)
+		f.kill(wall, "Printer halted. kill() called!")
+		return true
+	case "M110", "G90", "G91", "G92", "M82", "M83", "M84", "M18", "M106", "M107", "M117", "M73",
+		"M201", "M203", "M204", "M205", "M220", "M221", "M211", "M500", "M501", "M502", "M503",
+		"M17", "M114", "M862.3", "G21", "M900", "M907", "G80", "M999", "M300", "M75", "M76", "M77":
+		f.motion(c)
+		f.ok(wall, c)
+		return true
+	}
+	f.record(c, 0, 0)
+	f.emit(wall, fmt.Sprintf("echo:Unknown command: %q\n", cmd))
+	f.ok(wall, c)
+	return true
+}
+
+// motion runs a command through the shared motion model and records it.
+func (f *firmware) motion(c fwCmd) float64 {
+	d, err := f.mach.Exec(c.cmd)
+	if err != nil {
+		d = 0
+	}
+	f.record(c, d, 0)
+	return d
+}
+
+func (f *firmware) record(c fwCmd, motionSec, _ float64) {
+	f.rec.add(c, motionSec)
+}
+
+func (f *firmware) caps() string {
+	b := func(on bool) int {
+		if on {
+			return 1
+		}
+		return 0
+	}
+	return fmt.Sprintf("FIRMWARE_NAME:Marlin 2.1.2 (fabgrid virtual printer) SOURCE_CODE_URL:github.com/MarlinFirmware/Marlin "+
+		"PROTOCOL_VERSION:1.0 MACHINE_TYPE:%s EXTRUDER_COUNT:1 UUID:00000000-0000-0000-0000-000000000000\n"+
+		"Cap:SERIAL_XON_XOFF:0\nCap:EEPROM:0\nCap:AUTOREPORT_TEMP:%d\nCap:EMERGENCY_PARSER:%d\nCap:ADVANCED_OK:0\n"+
+		"Cap:HOST_ACTION_COMMANDS:0\n", f.cfg.Printer.Name, b(!f.cfg.NoAutoReport), b(!f.cfg.NoEmergencyParser))
+}

@@ -1,0 +1,351 @@
+package printerdrv
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fabgrid/fabgrid/motion"
+	"github.com/fabgrid/fabgrid/profile"
+)
+
+func printer(t testing.TB, id string) profile.Printer {
+	t.Helper()
+	p, err := profile.LookupPrinter(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func calibration(t testing.TB, p profile.Printer) Job {
+	t.Helper()
+	f, err := os.Open("testdata/calibration.gcode")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	j, err := ReadJob("calibration.gcode", f, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// startPTY serves a virtual printer on a pty for the test's lifetime.
+func startPTY(t testing.TB, cfg VirtualConfig) (*Virtual, string) {
+	t.Helper()
+	v := NewVirtual(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	path, err := v.ServePTY(ctx)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		v.Wait()
+	})
+	return v, path
+}
+
+// dial opens the pty as a serial port and connects.
+func dial(t testing.TB, path string, opts Options) *Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	port, err := Open(ctx, path, 115200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.StartWait == 0 {
+		opts.StartWait = 500 * time.Millisecond
+	}
+	c, err := Connect(ctx, port, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// jobPart drops the commands the host adds itself from a record.
+func jobPart(cmds []string) []string {
+	var out []string
+	for _, c := range cmds {
+		switch code(c) {
+		case "M110", "M115", "M155", "M105":
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func mustPrepare(t testing.TB, j Job) Prepared {
+	t.Helper()
+	p, err := Prepare(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPTYExactlyOnceInOrder(t *testing.T) {
+	tests := []struct {
+		name    string
+		printer string
+		corrupt float64
+	}{
+		{"clean", "ender3", 0},
+		{"1% corrupted", "ender3", 0.01},
+		{"5% corrupted", "ender3", 0.05},
+		{"5% corrupted ping-pong", "cr10s5", 0.05},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := printer(t, tc.printer)
+			v, path := startPTY(t, VirtualConfig{Printer: p, Faults: Faults{Corrupt: tc.corrupt}, Seed: 7})
+			c := dial(t, path, Options{Printer: p})
+			job := calibration(t, p)
+			sum, err := c.Print(context.Background(), job, nil)
+			if err != nil {
+				t.Fatalf("print: %v (%+v)", err, sum)
+			}
+			rec := v.Record()
+			want := mustPrepare(t, job).Commands
+			if got := jobPart(rec.Commands); !slices.Equal(got, want) {
+				t.Fatalf("executed %d commands, file has %d; first difference at %d", len(got), len(want), firstDiff(got, want))
+			}
+			if rec.OverflowBytes != 0 {
+				t.Fatalf("RX buffer overflowed by %d bytes", rec.OverflowBytes)
+			}
+			if tc.corrupt > 0 && (rec.Corrupted == 0 || sum.Resends == 0) {
+				t.Fatalf("no corruption exercised: %+v %+v", rec.Corrupted, sum)
+			}
+			if sum.Outcome != "done" || sum.Acked != len(want) {
+				t.Fatalf("summary %+v", sum)
+			}
+		})
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+func TestPTYDroppedOKRecovered(t *testing.T) {
+	p := printer(t, "ender3")
+	v, path := startPTY(t, VirtualConfig{Printer: p, Faults: Faults{DropOK: 0.01}, Seed: 3})
+	c := dial(t, path, Options{Printer: p, AckTimeout: 200 * time.Millisecond})
+	job := calibration(t, p)
+	sum, err := c.Print(context.Background(), job, nil)
+	if err != nil {
+		t.Fatalf("print: %v", err)
+	}
+	rec := v.Record()
+	if rec.DroppedOKs == 0 {
+		t.Fatal("no ok was dropped: the test proves nothing")
+	}
+	if got, want := jobPart(rec.Commands), mustPrepare(t, job).Commands; !slices.Equal(got, want) {
+		t.Fatalf("executed %d commands, want %d", len(got), len(want))
+	}
+	if sum.Acked != sum.Commands || rec.OverflowBytes != 0 {
+		t.Fatalf("summary %+v overflow %d", sum, rec.OverflowBytes)
+	}
+}
+
+func TestPTYFaultsEndJob(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults Faults
+		want   error
+	}{
+		{"reset", Faults{ResetAt: 200}, ErrReset},
+		{"disconnect", Faults{DisconnectAt: 200}, ErrDisconnected},
+		{"thermal runaway", Faults{ThermalRunawayAt: 200}, ErrThermalRunaway},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := printer(t, "ender3")
+			v, path := startPTY(t, VirtualConfig{Printer: p, Faults: tc.faults})
+			c := dial(t, path, Options{Printer: p})
+			start := time.Now()
+			sum, err := c.Print(context.Background(), calibration(t, p), nil)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err %v, want %v", err, tc.want)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("job ended after %s", d)
+			}
+			if sum.Outcome != "failed" || sum.Acked >= sum.Commands {
+				t.Fatalf("summary %+v", sum)
+			}
+			// Nothing was executed twice or out of order before the fault.
+			got := jobPart(v.Record().Commands)
+			want := mustPrepare(t, calibration(t, p)).Commands
+			if !slices.Equal(got, want[:len(got)]) {
+				t.Fatalf("executed commands are not a prefix of the file")
+			}
+			t.Logf("%v", err)
+		})
+	}
+}
+
+func TestPTYOverLimitRefusedBeforeAnyByte(t *testing.T) {
+	p := printer(t, "ender3")
+	v, path := startPTY(t, VirtualConfig{Printer: p})
+	c := dial(t, path, Options{Printer: p})
+	before := v.Record()
+	job := Job{Name: "hot", Printer: p, Lines: []string{"G28", "G1 X10", "M104 S280 ; too hot for an Ender-3"}}
+	_, err := c.Print(context.Background(), job, nil)
+	if !errors.Is(err, ErrOverLimit) {
+		t.Fatalf("err %v, want ErrOverLimit", err)
+	}
+	// A later, valid job still works, and proves the refused one sent nothing.
+	if _, err := c.Print(context.Background(), Job{Name: "ok", Printer: p, Lines: []string{"G1 X1"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	after := v.Record()
+	if got := after.Commands[len(before.Commands):]; !slices.Equal(jobPart(got), []string{"G1 X1"}) {
+		t.Fatalf("printer received %q", got)
+	}
+	if after.LinesReceived != before.LinesReceived+1 {
+		t.Fatalf("printer received %d lines", after.LinesReceived-before.LinesReceived)
+	}
+}
+
+func TestPTYCancelSendsSafeSequence(t *testing.T) {
+	p := printer(t, "ender3")
+	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 200})
+	c := dial(t, path, Options{Printer: p})
+	var cancelled atomic.Bool
+	sum, err := c.Print(context.Background(), calibration(t, p), func(pr Progress) {
+		if pr.Acked > 60 && !cancelled.Swap(true) {
+			c.Cancel()
+		}
+	})
+	if !errors.Is(err, ErrCancelled) || sum.Outcome != "cancelled" {
+		t.Fatalf("err %v summary %+v", err, sum)
+	}
+	rec := v.Record().Commands
+	tail := rec[len(rec)-len(CancelSequence):]
+	if !slices.Equal(tail, CancelSequence) {
+		t.Fatalf("last commands %q, want the safe sequence %q", tail, CancelSequence)
+	}
+	if n := len(jobPart(rec)) - len(CancelSequence); n >= sum.Commands || n < 60 {
+		t.Fatalf("%d job commands ran before the cancel", n)
+	}
+}
+
+func TestPTYEmergencyStop(t *testing.T) {
+	p := printer(t, "ender3")
+	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 100})
+	c := dial(t, path, Options{Printer: p})
+	var once atomic.Bool
+	_, err := c.Print(context.Background(), calibration(t, p), func(pr Progress) {
+		if pr.Acked > 20 && !once.Swap(true) {
+			c.EmergencyStop()
+		}
+	})
+	if !errors.Is(err, ErrHalted) {
+		t.Fatalf("err %v, want ErrHalted", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !v.Record().Halted {
+		if time.Now().After(deadline) {
+			t.Fatal("the printer did not halt")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestPTYPauseResume(t *testing.T) {
+	p := printer(t, "ender3")
+	v, path := startPTY(t, VirtualConfig{Printer: p})
+	c := dial(t, path, Options{Printer: p, ProgressEvery: time.Millisecond})
+	job := Job{Name: "short", Printer: p}
+	for i := range 400 {
+		job.Lines = append(job.Lines, "G1 X"+strings.Repeat("1", 1+i%3))
+	}
+	var paused, sawPaused atomic.Bool
+	var heldAt atomic.Int64
+	sum, err := c.Print(context.Background(), job, func(pr Progress) {
+		switch {
+		case pr.Acked > 50 && !paused.Swap(true):
+			c.Pause()
+		case pr.Paused && !sawPaused.Load():
+			// Paused: only what was already in flight may still complete.
+			if heldAt.Load() == 0 {
+				heldAt.Store(int64(pr.Acked))
+			}
+			if pr.Acked > int(heldAt.Load()) {
+				return
+			}
+			sawPaused.Store(true)
+			c.Resume()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sawPaused.Load() || sum.Acked != 400 {
+		t.Fatalf("paused %v, acked %d", sawPaused.Load(), sum.Acked)
+	}
+	if got := jobPart(v.Record().Commands); len(got) != 400 {
+		t.Fatalf("executed %d", len(got))
+	}
+}
+
+func TestPipeHeatingAndMotionModel(t *testing.T) {
+	p := printer(t, "ender3")
+	v := NewVirtual(VirtualConfig{Printer: p})
+	hostEnd, printerEnd := Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- v.Serve(ctx, printerEnd) }()
+	defer func() { cancel(); <-done }()
+	c, err := Connect(ctx, hostEnd, Options{Printer: p, StartWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !c.Firmware().Caps["AUTOREPORT_TEMP"] || !strings.Contains(c.Firmware().Name, "Marlin") {
+		t.Fatalf("firmware %+v", c.Firmware())
+	}
+	job := calibration(t, p)
+	var last Progress
+	if _, err := c.Print(ctx, job, func(pr Progress) { last = pr }); err != nil {
+		t.Fatal(err)
+	}
+	if last.Percent != 100 || last.Layer != 9 || last.Layers != 9 {
+		t.Fatalf("last progress %+v", last)
+	}
+	rec := v.Record()
+	m := motion.NewMachine(motion.LimitsFor(p))
+	want := 0.0
+	for _, cmd := range mustPrepare(t, job).Commands {
+		d, err := m.Exec(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += d
+	}
+	if rec.MotionSeconds != want || want == 0 {
+		t.Fatalf("motion %.3fs, model says %.3fs", rec.MotionSeconds, want)
+	}
+	// Bed 22→60 °C and hotend 22→200 °C with the first-order model.
+	if rec.HeatingSeconds < 30 || rec.HeatingSeconds > 300 {
+		t.Fatalf("heating %.1fs", rec.HeatingSeconds)
+	}
+}
