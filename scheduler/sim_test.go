@@ -95,6 +95,63 @@ func (w *workload) lowerBound() float64 {
 	return math.Max(work/capacity, longest)
 }
 
+// restrictedBound is a stronger valid lower bound than lowerBound: jobs
+// that only a subset S of the printers can print (by material, colour and
+// size) need at least their work over S's capacity; it is the largest such
+// figure over the distinct subsets.
+func (w *workload) restrictedBound() float64 {
+	capOf := func(p *simPrinter) float64 {
+		frac := 1.0
+		if p.Hours != nil {
+			frac = windowLength(p.Hours) / secondsPerDay
+		}
+		return speed(&p.Printer) * frac
+	}
+	sets := map[string][]bool{}
+	work := map[string]float64{}
+	for i := range w.jobs {
+		j := &w.jobs[i]
+		key := make([]byte, len(w.printers))
+		can := make([]bool, len(w.printers))
+		for k := range w.printers {
+			p := &w.printers[k].Printer
+			key[k] = '0'
+			if fitsBuild(j.SizeMM, p.BuildMM) && sameName(j.Material, p.Material) && colourMatches(j.Colour, p.Colour) {
+				key[k], can[k] = '1', true
+			}
+		}
+		sets[string(key)] = can
+		work[string(key)] += j.trueRef
+	}
+	best := w.lowerBound()
+	for _, can := range sets {
+		// Every job whose set lies inside s can only run on s.
+		total := 0.0
+		for s2, can2 := range sets {
+			inside := true
+			for k := range can2 {
+				if can2[k] && !can[k] {
+					inside = false
+					break
+				}
+			}
+			if inside {
+				total += work[s2]
+			}
+		}
+		capacity := 0.0
+		for k := range w.printers {
+			if can[k] {
+				capacity += capOf(&w.printers[k])
+			}
+		}
+		if capacity > 0 {
+			best = max(best, total/capacity)
+		}
+	}
+	return best
+}
+
 // run simulates the workload under planner plan until every job is done
 // or a horizon passes.
 func (w workload) run(plan planner) simResult {
