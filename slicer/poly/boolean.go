@@ -269,7 +269,7 @@ func findSplits(segs []seg) ([]split, bool) {
 		}
 	}
 	var sp []split
-	inexact := false
+	var hot []Point
 	for k := int64(0); k < nx*ny; k++ {
 		list := items[start[k]:start[k+1]]
 		kx, ky := k%nx, k/nx
@@ -290,11 +290,44 @@ func findSplits(segs []seg) ([]split, bool) {
 				i, j := list[a], list[b]
 				var ix bool
 				sp, ix = intersect(sp, i, j, &segs[i], &segs[j])
-				inexact = inexact || ix
+				if ix {
+					hot = append(hot, sp[len(sp)-1].p)
+				}
 			}
 		}
 	}
-	return sp, inexact
+	// Snap rounding: a crossing rounded to the grid is a hot pixel, and
+	// every segment passing through that pixel is bent through its
+	// centre too; otherwise nearly parallel segments can cross again
+	// after rounding, for ever.
+	for _, h := range hot {
+		for y := cy(max(h.Y-1, box.Min.Y)); y <= cy(min(h.Y+1, box.Max.Y)); y++ {
+			for x := cx(max(h.X-1, box.Min.X)); x <= cx(min(h.X+1, box.Max.X)); x++ {
+				for _, i := range items[start[y*nx+x]:start[y*nx+x+1]] {
+					if s := &segs[i]; throughPixel(s.a, s.b, h) {
+						sp = append(sp, split{i, h})
+					}
+				}
+			}
+		}
+	}
+	return sp, len(hot) > 0
+}
+
+// throughPixel reports whether segment a–b passes through the unit pixel
+// centred on h (and does not end at h).
+func throughPixel(a, b, h Point) bool {
+	if h == a || h == b || h.X < a.X-1 || h.X > b.X+1 || h.Y < min(a.Y, b.Y)-1 || h.Y > max(a.Y, b.Y)+1 {
+		return false
+	}
+	d := b.Sub(a)
+	l2 := float64(d.X*d.X + d.Y*d.Y)
+	t := float64((h.X-a.X)*d.X+(h.Y-a.Y)*d.Y) / l2
+	if t <= 0 || t >= 1 {
+		return false
+	}
+	c := float64(Cross(a, b, h))
+	return c*c <= 0.5*l2
 }
 
 func abs(v int64) int64 {
