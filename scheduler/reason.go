@@ -23,19 +23,21 @@ import (
 // they are computed once per shape.
 
 type explainer struct {
-	x     *index
-	s     *Snapshot
-	memo  map[sig][2]string
-	gs    []int32 // scratch: surviving groups
-	prev  []int32 // scratch: survivors before the last filter
-	mark  []int   // per group: stamp when it survives
-	stamp int
-	excl  []int32 // scratch: excluded printers in surviving groups
-	total int     // all printers known, online or not
+	x    *index
+	s    *Snapshot
+	memo map[sig][2]string
+	// behind caches "waiting behind the fair queue" by (printers, idle).
+	behind map[[2]int]string
+	gs     []int32 // scratch: surviving groups
+	prev   []int32 // scratch: survivors before the last filter
+	mark   []int   // per group: stamp when it survives
+	stamp  int
+	excl   []int32 // scratch: excluded printers in surviving groups
+	total  int     // all printers known, online or not
 }
 
 func newExplainer(x *index, s *Snapshot) *explainer {
-	return &explainer{x: x, s: s, memo: map[sig][2]string{}, mark: make([]int, len(x.groups)), total: len(x.byID)}
+	return &explainer{x: x, s: s, memo: map[sig][2]string{}, behind: map[[2]int]string{}, mark: make([]int, len(x.groups)), total: len(x.byID)}
 }
 
 func (e *explainer) explain(j *jobRef, job *Job) (code, reason string) {
@@ -130,13 +132,23 @@ func (e *explainer) funnel(j *jobRef, job *Job) (string, string) {
 		c := &x.classes[ci]
 		return withinMaxLength(c.key.maxJob, j.ref/c.key.speed)
 	}
+	// Without exclusions one allowing class is enough to know; with them,
+	// count the printers and take the excluded ones away.
 	fastest, allowed, n := math.Inf(1), 0.0, 0
 	for _, gi := range e.gs {
 		g := &x.groups[gi]
 		fastest = math.Min(fastest, j.ref/g.maxSpeed)
 		allowed = math.Max(allowed, g.maxJobCap)
-		if k := prefix(g.maxRef, j.ref, func(i int) bool { return withinMax(g.byMax[i]) }); k > 0 {
-			n += g.maxCum[k-1]
+		switch {
+		case len(e.excl) == 0 && n > 0:
+		case len(e.excl) == 0:
+			if withinMax(g.byMax[0]) {
+				n = 1
+			}
+		default:
+			if k := prefix(g.maxRef, j.ref, func(i int) bool { return withinMax(g.byMax[i]) }); k > 0 {
+				n += g.maxCum[k-1]
+			}
 		}
 	}
 	for _, p := range e.excl {
@@ -182,7 +194,13 @@ func (e *explainer) funnel(j *jobRef, job *Job) (string, string) {
 
 	// Waiting: printers exist that could print it, none free for it.
 	if tot.idle > 0 {
-		return CodeWaiting, fmt.Sprintf("%s can print it; this round %s to jobs ahead of it in the fair queue", plural(tot.online, "printer"), itThey(tot.idle))
+		k := [2]int{tot.online, tot.idle}
+		r, ok := e.behind[k]
+		if !ok {
+			r = fmt.Sprintf("%s can print it; this round %s to jobs ahead of it in the fair queue", plural(tot.online, "printer"), itThey(tot.idle))
+			e.behind[k] = r
+		}
+		return CodeWaiting, r
 	}
 	var parts []string
 	if tot.busy > 0 {
