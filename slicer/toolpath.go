@@ -95,7 +95,10 @@ func planLayer(s *Settings, h heights, outlines []poly.Paths, surf *surfaces, i 
 			exposed = append(exposed, surf.bottom[i-k]...)
 		}
 		if len(exposed) > 0 {
-			exposed = poly.Union(exposed, poly.NonZero)
+			// Skins reach into the infill by the wall thickness so they
+			// anchor on it (CuraEngine's skin expand distance); Offset
+			// also unions the overlapping surfaces.
+			exposed = poly.Offset(exposed, float64(max(1, s.Perimeters))*wu, poly.OffsetOptions{Join: poly.JoinMiter})
 		}
 	}
 	angle := math.Pi / 4
