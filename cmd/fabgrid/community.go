@@ -80,6 +80,10 @@ func runCommunityList(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		return printJSON(stdout, api.Communities{Communities: list})
 	}
+	if len(list) == 0 {
+		_, err := fmt.Fprintln(stdout, "no communities yet: create one with 'fabgrid community create NAME'")
+		return err
+	}
 	t := newTable(stdout, "NAME", "WEIGHT", "ORDERS")
 	for _, cm := range list {
 		t.row(cm.Name, strconv.FormatFloat(cm.Weight, 'f', -1, 64), strconv.Itoa(cm.Orders))

@@ -156,6 +156,10 @@ func runOrderList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return printJSON(stdout, api.Orders{Orders: list})
 	}
+	if len(list) == 0 {
+		_, err := fmt.Fprintln(stdout, "no orders yet: submit one with 'fabgrid order submit MODEL.stl --material PLA'")
+		return err
+	}
 	t := newTable(stdout, "ID", "COMMUNITY", "MODEL", "DONE", "MATERIAL", "COLOUR", "STATE", "DEADLINE", "CREATED")
 	for _, o := range list {
 		t.row(o.ID, o.Community, o.ModelName, fmt.Sprintf("%d/%d", o.JobsDone, o.Quantity), o.Material, o.Colour,

@@ -70,7 +70,7 @@ func (rf *remoteFlags) explain(err error) error {
 	case errors.As(err, &ae) && ae.Status == 401:
 		return fmt.Errorf("coordinator at %s refused the token: 401 %s — check --token or %s", ae.Endpoint, ae.Code, envToken)
 	case errors.As(err, &ae) && ae.Status == 403:
-		return fmt.Errorf("coordinator at %s: 403 %s: %s — this needs another token (the admin token, or the order's community's)", ae.Endpoint, ae.Code, ae.Message)
+		return fmt.Errorf("coordinator at %s: 403 %s: %s (check which token --token or %s holds)", ae.Endpoint, ae.Code, ae.Message, envToken)
 	case errors.As(err, &ae) && ae.Code == api.CodeNoLeader:
 		return fmt.Errorf("coordinator at %s: the cluster has no leader (%s) — a majority of coordinators must be up and connected; try again shortly", ae.Endpoint, ae.Message)
 	case errors.As(err, &ae):

@@ -45,6 +45,10 @@ func runWorkers(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func printWorkers(w io.Writer, list []api.Worker, now time.Time) error {
+	if len(list) == 0 {
+		_, err := fmt.Fprintln(w, "no printers have registered yet (start one with 'fabgrid worker')")
+		return err
+	}
 	t := newTable(w, "ID", "NAME", "PROFILE", "MATERIAL", "NOZZLE", "BUILD", "STATE", "GOSSIP", "JOB", "OK/FAILED", "HEARTBEAT")
 	for _, wk := range list {
 		mat := wk.Material
