@@ -165,3 +165,24 @@ func TestPlaceIndependentOfInputOrder(t *testing.T) {
 		t.Log("another seed gave the same plan (possible, ties are rare)")
 	}
 }
+
+func TestPlaceScarceJobsFirst(t *testing.T) {
+	// Small jobs were submitted first, but the one big part can only use
+	// the big printer: it gets it, and the small jobs wait for small ones.
+	jobs := jobsFor("a", 5, nil)
+	big := smallJob("big")
+	big.Community, big.Submitted, big.SizeMM = "a", 100, [3]float64{400, 300, 100}
+	jobs = append(jobs, big)
+	ps := []Printer{
+		withP("large", func(p *Printer) { p.BuildMM = [3]float64{500, 500, 500} }),
+		withP("small-busy", func(p *Printer) { p.State = StateBusy }),
+	}
+	ps = append(ps, printers(4)...)
+	for i := range ps[2:] {
+		ps[2+i].State = StateBusy
+	}
+	plan := Place(&Snapshot{Now: at(12, 0), Jobs: jobs, Printers: ps})
+	if got := assignment(plan); got["big"] != "large" || len(got) != 1 {
+		t.Fatalf("placements %v, want only big on large", got)
+	}
+}

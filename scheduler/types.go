@@ -64,8 +64,9 @@ type Job struct {
 }
 
 // Window is an owner's daily printing window in minutes from midnight UTC.
-// A window with End < Start wraps past midnight (22:00–06:00). A job fits
-// only if it starts inside the window and is expected to end before End.
+// A window with End < Start wraps past midnight (22:00–06:00); Start ==
+// End means the whole day. A job fits only if it starts inside the window
+// and is expected to end before End.
 type Window struct {
 	StartMin, EndMin int
 }
