@@ -19,6 +19,9 @@ func hoursOf(s float64) string { return fmt.Sprintf("%.1f h", s/3600) }
 // makespan within 10 % of the lower bound, Jain's index ≥ 0.95 with equal
 // weights under contention, fewer deadline misses than the baseline.
 func TestSimulationReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 10 s; run without -short")
+	}
 	w := standardWorkload(simSeed)
 	lb := w.lowerBound()
 	ours := w.run(Place)
