@@ -166,13 +166,22 @@ func (c *Conn) hostConfig() HostConfig {
 
 func (c *Conn) handshake(ctx context.Context) error {
 	if c.opts.StartWait > 0 {
+		// Boards that reset when the port opens print "start" after
+		// booting; one that did not reset answers a probe at once.
 		t := time.NewTimer(c.opts.StartWait)
+		probe := time.NewTimer(min(300*time.Millisecond, c.opts.StartWait/2))
+		defer probe.Stop()
 	wait:
 		for {
 			select {
 			case l := <-c.lines:
-				if ParseResponse(l).Kind == KindStart {
+				if k := ParseResponse(l).Kind; k == KindStart || k == KindOK {
 					break wait
+				}
+			case <-probe.C:
+				if err := c.write([]byte("M105\n")); err != nil {
+					t.Stop()
+					return fmt.Errorf("%w: during connect: %w", ErrDisconnected, err)
 				}
 			case err := <-c.readErr:
 				t.Stop()

@@ -1,6 +1,7 @@
 package printerdrv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -153,11 +154,17 @@ func (v *Virtual) Serve(ctx context.Context, rw io.ReadWriteCloser) error {
 	fw := newFirmware(v.cfg, &v.rec, now())
 	fw.boot(now())
 
-	in := make(chan []byte, 64)
+	in := make(chan chunk, 64)
 	readErr := make(chan error, 1)
 	w := &linkWriter{w: rw, baud: v.cfg.Baud, wake: make(chan struct{}, 1), now: now}
 	var wg sync.WaitGroup
-	wg.Go(func() { readLink(ctx, rw, v.cfg.Baud, now, in, readErr) })
+	if v.cfg.Baud > 0 {
+		raw := make(chan chunk, 4096)
+		wg.Go(func() { readLink(ctx, rw, now, raw, readErr) })
+		wg.Go(func() { paceLink(ctx, v.cfg.Baud, now, raw, in) })
+	} else {
+		wg.Go(func() { readLink(ctx, rw, now, in, readErr) })
+	}
 	wg.Go(func() { w.run(ctx) })
 	defer func() {
 		cancel()
@@ -167,8 +174,18 @@ func (v *Virtual) Serve(ctx context.Context, rw io.ReadWriteCloser) error {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// The firmware sees a monotonic time: the emulated arrival time of the
+	// bytes it works on (so a late timer wake-up does not delay its
+	// answers), or the wall time when nothing arrived.
+	var last time.Time
+	at := func(t time.Time) time.Time {
+		if t.After(last) {
+			last = t
+		}
+		return last
+	}
 	for {
-		t := now()
+		t := at(now())
 		fw.step(t)
 		if len(fw.out) > 0 {
 			w.push(fw.out)
@@ -190,13 +207,17 @@ func (v *Virtual) Serve(ctx context.Context, rw io.ReadWriteCloser) error {
 			tc = timer.C
 		}
 		select {
-		case b := <-in:
-			fw.feed(b, now())
+		case c := <-in:
+			t := at(c.at)
+			fw.feed(c.b, t)
+			fw.step(t)
 		drain:
 			for {
 				select {
-				case b := <-in:
-					fw.feed(b, now())
+				case c := <-in:
+					t := at(c.at)
+					fw.feed(c.b, t)
+					fw.step(t)
 				default:
 					break drain
 				}
@@ -213,27 +234,20 @@ func (v *Virtual) Serve(ctx context.Context, rw io.ReadWriteCloser) error {
 	}
 }
 
-// readLink reads from the link and delivers the bytes when they would have
-// arrived at the emulated baud rate.
-func readLink(ctx context.Context, r io.Reader, baud int, now func() time.Time, in chan<- []byte, errc chan<- error) {
-	var free time.Time
+// chunk is bytes from the link with the (emulated) time they arrived.
+type chunk struct {
+	b  []byte
+	at time.Time
+}
+
+// readLink reads from the link, stamping each read with its time.
+func readLink(ctx context.Context, r io.Reader, now func() time.Time, out chan<- chunk, errc chan<- error) {
 	buf := make([]byte, 4096)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			b := append([]byte(nil), buf[:n]...)
-			if baud > 0 {
-				t := now()
-				if free.Before(t) {
-					free = t
-				}
-				free = free.Add(time.Duration(n) * 10 * time.Second / time.Duration(baud))
-				if !sleepUntil(ctx, free, now) {
-					return
-				}
-			}
 			select {
-			case in <- b:
+			case out <- chunk{append([]byte(nil), buf[:n]...), now()}:
 			case <-ctx.Done():
 				return
 			}
@@ -244,6 +258,42 @@ func readLink(ctx context.Context, r io.Reader, baud int, now func() time.Time, 
 			default:
 			}
 			return
+		}
+	}
+}
+
+// paceLink delivers bytes line by line when their last byte would have
+// crossed a wire at the emulated baud rate, as a UART would. Bytes enter the
+// wire when they were read (they waited in the kernel's buffer, not on the
+// reader), or when the wire is free.
+func paceLink(ctx context.Context, baud int, now func() time.Time, raw <-chan chunk, in chan<- chunk) {
+	var free time.Time
+	for {
+		var c chunk
+		select {
+		case c = <-raw:
+		case <-ctx.Done():
+			return
+		}
+		if free.Before(c.at) {
+			free = c.at
+		}
+		b := c.b
+		for len(b) > 0 {
+			i := bytes.IndexByte(b, '\n') + 1
+			if i == 0 {
+				i = len(b)
+			}
+			free = free.Add(time.Duration(i) * 10 * time.Second / time.Duration(baud))
+			if !sleepUntil(ctx, free, now) {
+				return
+			}
+			select {
+			case in <- chunk{b[:i], free}:
+			case <-ctx.Done():
+				return
+			}
+			b = b[i:]
 		}
 	}
 }
@@ -299,53 +349,42 @@ func (l *linkWriter) flush(ctx context.Context) {
 }
 
 func (l *linkWriter) run(ctx context.Context) {
-	var free time.Time
+	var free time.Time // when the emulated wire is free again
 	var buf []byte
 	for {
 		l.mu.Lock()
-		t := l.now()
+		if len(l.q) == 0 {
+			l.mu.Unlock()
+			select {
+			case <-l.wake:
+				continue
+			case <-ctx.Done():
+				return
+			}
+		}
+		// The batch starts when its first item is due and the wire is
+		// free; it takes every item due by then.
+		start := l.q[0].due
+		if start.Before(free) {
+			start = free
+		}
 		i := 0
 		buf = buf[:0]
-		for i < len(l.q) && !l.q[i].due.After(t) {
+		for i < len(l.q) && !l.q[i].due.After(start) {
 			buf = append(buf, l.q[i].data...)
 			i++
 		}
 		l.q = l.q[i:]
-		var nextDue time.Time
-		if len(l.q) > 0 {
-			nextDue = l.q[0].due
-		}
 		l.mu.Unlock()
-		if len(buf) > 0 {
-			if l.baud > 0 {
-				if free.Before(t) {
-					free = t
-				}
-				free = free.Add(time.Duration(len(buf)) * 10 * time.Second / time.Duration(l.baud))
-				if !sleepUntil(ctx, free, l.now) {
-					return
-				}
-			}
-			if _, err := l.w.Write(buf); err != nil {
-				return
-			}
-			continue
+		end := start
+		if l.baud > 0 {
+			end = start.Add(time.Duration(len(buf)) * 10 * time.Second / time.Duration(l.baud))
+			free = end
 		}
-		if !nextDue.IsZero() {
-			tm := time.NewTimer(nextDue.Sub(t))
-			select {
-			case <-tm.C:
-			case <-l.wake:
-				tm.Stop()
-			case <-ctx.Done():
-				tm.Stop()
-				return
-			}
-			continue
+		if !sleepUntil(ctx, end, l.now) {
+			return
 		}
-		select {
-		case <-l.wake:
-		case <-ctx.Done():
+		if _, err := l.w.Write(buf); err != nil {
 			return
 		}
 	}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/profile"
+)
+
+func init() {
+	register(command{name: "vprinter", summary: "run a virtual Marlin printer on a pseudo-terminal", run: runVPrinter})
+}
+
+const vprinterHelp = `Runs the firmware emulator of package printerdrv on a new pseudo-terminal
+and links it at --link, so that 'fabgrid print --port LINK' (or any host
+program, such as Printrun) can talk to it as to a real printer. It serves
+until Ctrl-C, then prints what it executed.
+
+Faults (comma-separated, seeded by --seed):
+  corrupt=P        corrupt each received numbered line with probability P
+  drop-ok=P        withhold the ok of an executed command with probability P
+  reset-at=N       reboot ("start") on receiving line N
+  disconnect-at=N  close the link on receiving line N
+  runaway-at=N     thermal runaway on receiving line N`
+
+func runVPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := newFlags("vprinter", "vprinter --link PATH [--speed 100] [--profile ender3] [--faults LIST] [--seed N]", vprinterHelp, stderr)
+	link := fl.String("link", "/tmp/ttyFAB0", "path of the symlink to create to the pseudo-terminal")
+	speed := fl.String("speed", "1", "time-scale factor: 1 is real time, 100 is 100× faster, 0 or 'instant' does not wait")
+	prof := fl.String("profile", "ender3", "printer profile ("+joinIDs()+")")
+	faults := fl.String("faults", "", "faults to inject, e.g. corrupt=0.01,drop-ok=0.001,reset-at=500")
+	seed := fl.Int64("seed", 1, "seed of the fault injection")
+	baud := fl.Int("baud", 0, "emulate the link's byte rate at this baud (0: unlimited)")
+	latency := fl.Duration("latency", 0, "delay before each line the printer sends (ack latency)")
+	noAuto := fl.Bool("no-autoreport", false, "hide AUTOREPORT_TEMP (hosts must poll M105)")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() > 0 {
+		return &exitError{2, fmt.Errorf("unexpected arguments %q", fl.Args())}
+	}
+	sp := 0.0
+	if *speed != "instant" {
+		v, err := strconv.ParseFloat(*speed, 64)
+		if err != nil || v < 0 {
+			return &exitError{2, fmt.Errorf("--speed %q: want a factor ≥ 0 or 'instant'", *speed)}
+		}
+		sp = v
+	}
+	p, err := profile.LookupPrinter(*prof)
+	if err != nil {
+		return &exitError{2, err}
+	}
+	f, err := printerdrv.ParseFaults(*faults)
+	if err != nil {
+		return &exitError{2, err}
+	}
+	if fi, err := os.Lstat(*link); err == nil {
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return &exitError{2, fmt.Errorf("--link %s exists and is not a symlink; not replacing it", *link)}
+		}
+		os.Remove(*link)
+	}
+	v := printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: p, Speed: sp, Baud: *baud, AckLatency: *latency,
+		Faults: f, Seed: *seed, NoAutoReport: *noAuto})
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	path, err := v.ServePTY(sctx)
+	if err != nil {
+		return err
+	}
+	if err := os.Symlink(path, *link); err != nil {
+		cancel()
+		v.Wait()
+		return fmt.Errorf("link %s: %w", *link, err)
+	}
+	defer os.Remove(*link)
+	mode := "instant"
+	if sp > 0 {
+		mode = fmt.Sprintf("%g× real time", sp)
+	}
+	fmt.Fprintf(stdout, "virtual printer %s (%s) on %s, linked at %s, %s; Ctrl-C to stop\n", p.ID, p.Name, path, *link, mode)
+	done := make(chan error, 1)
+	go func() { done <- v.Wait() }()
+	select {
+	case <-ctx.Done():
+		cancel()
+		err = <-done
+	case err = <-done:
+		if err == nil {
+			err = errors.New("the link closed (injected disconnect)")
+		}
+	}
+	r := v.Record()
+	fmt.Fprintf(stdout, "executed %d commands (%d lines received, %d rejected, %d corrupted, %d oks dropped, %d bytes overflowed); modelled motion %s, heating %s\n",
+		len(r.Commands), r.LinesReceived, r.Rejected, r.Corrupted, r.DroppedOKs, r.OverflowBytes,
+		(time.Duration(r.MotionSeconds * float64(time.Second))).Round(time.Second),
+		(time.Duration(r.HeatingSeconds * float64(time.Second))).Round(time.Second))
+	return err
+}
+
+func joinIDs() string {
+	s := ""
+	for i, id := range profile.PrinterIDs() {
+		if i > 0 {
+			s += ", "
+		}
+		s += id
+	}
+	return s
+}
