@@ -66,6 +66,7 @@ type simResult struct {
 	rounds      int
 	unfinished  int
 	last        simJob // the job that finished last
+	missed      []simJob
 }
 
 // lowerBound is the larger of total work over total capacity (speed ×
@@ -305,6 +306,7 @@ func (w workload) run(plan planner) simResult {
 			res.withDL++
 			if j.done > j.Deadline {
 				res.misses++
+				res.missed = append(res.missed, *j)
 			}
 		}
 	}
