@@ -214,7 +214,7 @@ func writeLayer(g *gcodeParams, lp layerPaths) chunk {
 		return chunk{empty: true}
 	}
 	s := g.s
-	w := &writer{g: g, z: lp.z, retracted: true, b: make([]byte, 0, 64<<10)}
+	w := &writer{g: g, z: lp.z, retracted: true, b: make([]byte, 0, 4<<10)}
 	h, wd := lp.height, lp.wd
 	speed := func(f feature) float64 {
 		v := s.Speeds.FirstLayer
@@ -405,23 +405,19 @@ func assemble(g *gcodeParams, chunks []chunk) ([]byte, Estimate, int, error) {
 	if err != nil {
 		return nil, Estimate{}, 0, err
 	}
-	var body bytes.Buffer
-	size := len(start) + len(end) + 4096
-	for _, c := range chunks {
-		size += len(c.body) + 128
-	}
-	body.Grow(size)
 	m := motion.NewMachine(g.limits)
 	secs, err := replay(m, []byte(start))
 	if err != nil {
 		return nil, Estimate{}, 0, fmt.Errorf("slicer: start G-code: %w", err)
 	}
-	body.WriteString(start)
-	body.WriteString("\n")
+	// First the small per-layer prefixes (layer comment, fan, Z move,
+	// travel to the layer's start), so the header with the totals can be
+	// written before the bodies are copied once into the output.
+	prefixes := make([][]byte, len(chunks))
 	var fil float64
 	layers := 0
 	w := &writer{g: g}
-	for _, c := range chunks {
+	for i, c := range chunks {
 		if c.empty {
 			continue
 		}
@@ -434,7 +430,7 @@ func assemble(g *gcodeParams, chunks []chunk) ([]byte, Estimate, int, error) {
 			w.e = 0
 			w.doRetract()
 		}
-		fmt.Fprintf(&body, ";LAYER:%d\n", layers)
+		w.line(fmt.Sprintf(";LAYER:%d", layers))
 		w.line(fmt.Sprintf(";Z:%.3f", c.z))
 		if !g.relE {
 			w.line("G92 E0")
@@ -467,8 +463,7 @@ func assemble(g *gcodeParams, chunks []chunk) ([]byte, Estimate, int, error) {
 			return nil, Estimate{}, 0, err
 		}
 		secs += t + c.seconds
-		body.Write(w.b)
-		body.Write(c.body)
+		prefixes[i] = append([]byte(nil), w.b...)
 		fil += c.filament
 		// The body ends at c.last, retracted; tell the model so.
 		_, _ = m.Exec(fmt.Sprintf("G92 X%.3f Y%.3f Z%.3f", float64(c.last.X)/1000, float64(c.last.Y)/1000, c.z))
@@ -480,20 +475,30 @@ func assemble(g *gcodeParams, chunks []chunk) ([]byte, Estimate, int, error) {
 		return nil, Estimate{}, 0, fmt.Errorf("slicer: end G-code: %w", err)
 	}
 	secs += t
-	body.WriteString(end)
-	body.WriteString("\n")
 
 	est := Estimate{Seconds: secs, FilamentMM: fil, FilamentMM3: fil * g.filArea}
 	est.Grams = est.FilamentMM3 / 1000 * s.Material.DensityGCm3
 	est.Cost = est.Grams / 1000 * s.Material.PricePerKg
 
+	size := len(start) + len(end) + 4096
+	for i, c := range chunks {
+		size += len(prefixes[i]) + len(c.body)
+	}
 	var out bytes.Buffer
-	out.Grow(body.Len() + 1024)
+	out.Grow(size)
 	fmt.Fprintf(&out, ";FLAVOR:Marlin\n;Generated with fabgrid slicer\n")
 	fmt.Fprintf(&out, ";TIME:%d\n;Filament used: %.4fm\n;Layer height: %g\n;LAYER_COUNT:%d\n", int(math.Round(secs)), fil/1000, s.LayerHeight, layers)
 	fmt.Fprintf(&out, ";PRINTER:%s\n;MATERIAL:%s\n", s.Printer.ID, s.Material.ID)
 	fmt.Fprintf(&out, ";ESTIMATE: seconds=%.1f filament_mm=%.1f filament_mm3=%.1f grams=%.2f cost=%.2f\n",
 		est.Seconds, est.FilamentMM, est.FilamentMM3, est.Grams, est.Cost)
-	out.Write(body.Bytes())
+	out.WriteString(start)
+	out.WriteString("\n")
+	for i := range chunks {
+		out.Write(prefixes[i])
+		out.Write(chunks[i].body)
+		chunks[i].body = nil // let the collector have it
+	}
+	out.WriteString(end)
+	out.WriteString("\n")
 	return out.Bytes(), est, layers, nil
 }

@@ -43,7 +43,7 @@ type MeshReport struct {
 type builder struct {
 	lim     Limits
 	verts   []Vec3
-	index   map[[3]int64]int32
+	index   weldTable
 	tris    [][3]int32
 	read    int
 	degen   int
@@ -54,7 +54,7 @@ type builder struct {
 var _ stl.Writer = (*builder)(nil)
 
 func newBuilder(lim Limits) *builder {
-	return &builder{lim: lim, index: make(map[[3]int64]int32)}
+	return &builder{lim: lim, index: newWeldTable(64)}
 }
 
 func (b *builder) SetName(string)         {}
@@ -66,7 +66,7 @@ func (b *builder) SetTriangleCount(n uint32) {
 	if int(n) <= b.lim.MaxTriangles && len(b.tris) == 0 {
 		b.tris = make([][3]int32, 0, n)
 		b.verts = make([]Vec3, 0, n/2+3)
-		b.index = make(map[[3]int64]int32, n/2+3)
+		b.index = newWeldTable(int(n/2 + 3))
 	}
 }
 
@@ -94,11 +94,9 @@ func (b *builder) AppendTriangle(t stl.Triangle) {
 				return
 			}
 		}
-		key := [3]int64{int64(math.Round(x * 1000)), int64(math.Round(y * 1000)), int64(math.Round(z * 1000))}
-		i, ok := b.index[key]
-		if !ok {
-			i = int32(len(b.verts))
-			b.index[key] = i
+		key := [3]int32{int32(math.Round(x * 1000)), int32(math.Round(y * 1000)), int32(math.Round(z * 1000))}
+		i, added := b.index.get(key, int32(len(b.verts)))
+		if added {
 			b.verts = append(b.verts, Vec3{float64(key[0]) / 1000, float64(key[1]) / 1000, float64(key[2]) / 1000})
 		}
 		idx[k] = i
@@ -122,7 +120,7 @@ func (b *builder) finish() (*Mesh, MeshReport) {
 	rep.Watertight = rep.OpenEdges == 0 && rep.NonManifoldEdges == 0
 	rep.VolumeMM3, rep.SurfaceMM2, _ = MeshStats(m)
 	rep.Size = Bounds(m).Size()
-	b.index = nil
+	b.index = weldTable{}
 	return m, rep
 }
 
@@ -204,4 +202,56 @@ func sub(a, b Vec3) Vec3   { return Vec3{a.X - b.X, a.Y - b.Y, a.Z - b.Z} }
 func dot(a, b Vec3) float64 { return a.X*b.X + a.Y*b.Y + a.Z*b.Z }
 func cross(a, b Vec3) Vec3 {
 	return Vec3{a.Y*b.Z - a.Z*b.Y, a.Z*b.X - a.X*b.Z, a.X*b.Y - a.Y*b.X}
+}
+
+// weldTable maps quantised vertex positions to vertex indices: open
+// addressing with linear probing, 16 bytes a slot, grown at half load
+// (a Go map of the same keys takes about three times the memory).
+type weldTable struct {
+	keys [][3]int32
+	vals []int32 // index+1; 0 is empty
+	n    int
+}
+
+func newWeldTable(expect int) weldTable {
+	c := 16
+	for c < 2*expect {
+		c *= 2
+	}
+	return weldTable{keys: make([][3]int32, c), vals: make([]int32, c)}
+}
+
+func weldHash(k [3]int32) uint64 {
+	h := uint64(uint32(k[0])) | uint64(uint32(k[1]))<<32
+	h ^= uint64(uint32(k[2])) * 0x9E3779B97F4A7C15
+	h *= 0xff51afd7ed558ccd
+	return h ^ h>>33
+}
+
+// get returns the index stored for k, or stores next and reports added.
+func (t *weldTable) get(k [3]int32, next int32) (int32, bool) {
+	if 2*(t.n+1) > len(t.vals) {
+		t.grow()
+	}
+	mask := uint64(len(t.vals) - 1)
+	for i := weldHash(k) & mask; ; i = (i + 1) & mask {
+		switch {
+		case t.vals[i] == 0:
+			t.keys[i], t.vals[i] = k, next+1
+			t.n++
+			return next, true
+		case t.keys[i] == k:
+			return t.vals[i] - 1, false
+		}
+	}
+}
+
+func (t *weldTable) grow() {
+	old := *t
+	*t = newWeldTable(max(8, len(old.vals)))
+	for i, v := range old.vals {
+		if v != 0 {
+			t.get(old.keys[i], v-1)
+		}
+	}
 }

@@ -42,20 +42,24 @@ const (
 // LoadSTL reads a binary or ASCII STL of size bytes from r, checks it
 // against lim, welds shared vertices, drops degenerate triangles and
 // reports what it found. size must be the exact length of the stream (the
-// binary header's triangle count is checked against it); pass -1 when it is
-// unknown and the loader reads at most lim.MaxBytes+1 bytes to find out.
+// binary header's triangle count is checked against it). When r is an
+// io.ReadSeeker positioned at the start (an *os.File) and size is known, the
+// file is streamed; otherwise it is read into memory, at most
+// lim.MaxBytes+1 bytes (pass size -1 when it is unknown).
 func LoadSTL(r io.Reader, size int64, lim Limits) (*Mesh, MeshReport, error) {
-	if lim.MaxBytes <= 0 {
-		lim.MaxBytes = DefaultLimits.MaxBytes
-	}
-	if lim.MaxTriangles <= 0 {
-		lim.MaxTriangles = DefaultLimits.MaxTriangles
-	}
-	if lim.MaxExtentMM <= 0 {
-		lim.MaxExtentMM = DefaultLimits.MaxExtentMM
-	}
+	lim = lim.withDefaults()
 	if size > lim.MaxBytes {
 		return nil, MeshReport{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, size, lim.MaxBytes)
+	}
+	if rs, ok := r.(io.ReadSeeker); ok && size >= 0 {
+		head := make([]byte, min(size, 1024))
+		if _, err := io.ReadFull(rs, head); err != nil {
+			return nil, MeshReport{}, fmt.Errorf("%w: %v", ErrTruncated, err)
+		}
+		if _, err := rs.Seek(-int64(len(head)), io.SeekCurrent); err != nil {
+			return nil, MeshReport{}, fmt.Errorf("slicer: read STL: %w", err)
+		}
+		return parse(rs, head, size, lim)
 	}
 	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
 	if err != nil {
@@ -70,23 +74,39 @@ func LoadSTL(r io.Reader, size int64, lim Limits) (*Mesh, MeshReport, error) {
 	return ParseSTL(data, lim)
 }
 
-// ParseSTL is LoadSTL on an in-memory file.
-func ParseSTL(data []byte, lim Limits) (*Mesh, MeshReport, error) {
+func (lim Limits) withDefaults() Limits {
+	if lim.MaxBytes <= 0 {
+		lim.MaxBytes = DefaultLimits.MaxBytes
+	}
 	if lim.MaxTriangles <= 0 {
 		lim.MaxTriangles = DefaultLimits.MaxTriangles
 	}
 	if lim.MaxExtentMM <= 0 {
 		lim.MaxExtentMM = DefaultLimits.MaxExtentMM
 	}
-	if lim.MaxBytes > 0 && int64(len(data)) > lim.MaxBytes {
+	// Welding keys are int32 micrometres.
+	lim.MaxExtentMM = min(lim.MaxExtentMM, 2e6)
+	return lim
+}
+
+// ParseSTL is LoadSTL on an in-memory file.
+func ParseSTL(data []byte, lim Limits) (*Mesh, MeshReport, error) {
+	lim = lim.withDefaults()
+	if int64(len(data)) > lim.MaxBytes {
 		return nil, MeshReport{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), lim.MaxBytes)
 	}
-	format, err := detect(data, lim)
+	return parse(bytes.NewReader(data), data[:min(len(data), 1024)], int64(len(data)), lim)
+}
+
+// parse checks the head of the file, then reads it all with the stl
+// package into a builder.
+func parse(rs io.ReadSeeker, head []byte, size int64, lim Limits) (*Mesh, MeshReport, error) {
+	format, err := detect(head, size, lim)
 	if err != nil {
 		return nil, MeshReport{}, err
 	}
 	b := newBuilder(lim)
-	err = stl.CopyAll(bytes.NewReader(data), b)
+	err = stl.CopyAll(rs, b)
 	if b.err != nil {
 		err = b.err
 	} else if err != nil {
@@ -106,13 +126,13 @@ func ParseSTL(data []byte, lim Limits) (*Mesh, MeshReport, error) {
 // detect decides between binary and ASCII and checks the binary header.
 // A file whose size matches its binary triangle count is binary even when
 // it starts with "solid" (some exporters do that).
-func detect(data []byte, lim Limits) (string, error) {
-	if len(data) == 0 {
+func detect(data []byte, size int64, lim Limits) (string, error) {
+	if size == 0 {
 		return "", fmt.Errorf("%w: empty file", ErrEmptyMesh)
 	}
-	if len(data) >= binHeader {
+	if size >= binHeader {
 		n := int64(binary.LittleEndian.Uint32(data[80:84]))
-		if binHeader+n*binTri == int64(len(data)) {
+		if binHeader+n*binTri == size {
 			if n > int64(lim.MaxTriangles) {
 				return "", fmt.Errorf("%w: %d triangles, limit %d", ErrTooLarge, n, lim.MaxTriangles)
 			}
@@ -122,18 +142,18 @@ func detect(data []byte, lim Limits) (string, error) {
 	if looksASCII(data) {
 		return "ascii", nil
 	}
-	if len(data) < binHeader {
-		return "", fmt.Errorf("%w: %d bytes, a binary STL needs an 84-byte header", ErrTruncated, len(data))
+	if size < binHeader {
+		return "", fmt.Errorf("%w: %d bytes, a binary STL needs an 84-byte header", ErrTruncated, size)
 	}
 	n := int64(binary.LittleEndian.Uint32(data[80:84]))
 	if n > int64(lim.MaxTriangles) {
 		return "", fmt.Errorf("%w: header says %d triangles, limit %d", ErrTooLarge, n, lim.MaxTriangles)
 	}
 	want := binHeader + n*binTri
-	if int64(len(data)) < want {
-		return "", fmt.Errorf("%w: header says %d triangles (%d bytes), file has %d bytes", ErrTruncated, n, want, len(data))
+	if size < want {
+		return "", fmt.Errorf("%w: header says %d triangles (%d bytes), file has %d bytes", ErrTruncated, n, want, size)
 	}
-	return "", fmt.Errorf("%w: header says %d triangles (%d bytes), file has %d bytes", ErrBadHeader, n, want, len(data))
+	return "", fmt.Errorf("%w: header says %d triangles (%d bytes), file has %d bytes", ErrBadHeader, n, want, size)
 }
 
 func looksASCII(data []byte) bool {

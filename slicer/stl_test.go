@@ -152,3 +152,25 @@ func FuzzLoadSTL(f *testing.F) {
 		}
 	})
 }
+
+// onlyReader hides Seek, so LoadSTL reads the stream into memory.
+type onlyReader struct{ r *bytes.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+func TestLoadSTLPaths(t *testing.T) {
+	cube := testmesh.WriteSTL("cube", testmesh.Cube(10))
+	for _, size := range []int64{int64(len(cube)), -1} {
+		_, rep, err := LoadSTL(onlyReader{bytes.NewReader(cube)}, size, DefaultLimits)
+		if err != nil || rep.Triangles != 12 {
+			t.Fatalf("reader, size %d: %v %+v", size, err, rep)
+		}
+	}
+	_, rep, err := LoadSTL(bytes.NewReader(cube), int64(len(cube)), DefaultLimits)
+	if err != nil || rep.Triangles != 12 || !rep.Watertight {
+		t.Fatalf("seeker: %v %+v", err, rep)
+	}
+	if _, _, err := LoadSTL(onlyReader{bytes.NewReader(cube)}, int64(len(cube))+5, DefaultLimits); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("short stream: %v", err)
+	}
+}
