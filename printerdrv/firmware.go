@@ -173,6 +173,9 @@ func (f *firmware) step(wall time.Time) {
 			if !f.exec(f.cmdq[0], wall) {
 				break
 			}
+			if f.halted { // M112 emptied the queue
+				break
+			}
 			f.cmdq = f.cmdq[1:]
 			progressed = true
 		}

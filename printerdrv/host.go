@@ -226,7 +226,8 @@ func (h *Host) canSend(n int, force bool) bool {
 		return true
 	}
 	if h.cfg.PingPong {
-		return force && len(h.inflight) <= 1 && len(h.ghosts) == 0
+		// A poke goes even so: one ok is presumed lost and M105 is short.
+		return force && len(h.ghosts) == 0
 	}
 	return used+n <= h.cfg.RXBuffer
 }
@@ -258,7 +259,7 @@ func (h *Host) Next(now time.Time) []byte {
 	}
 	for len(h.resendQ) > 0 {
 		e, ok := h.lookup(h.resendQ[0])
-		if !ok || !h.canSend(len(e.wire), false) {
+		if !ok || !h.canSend(len(e.wire), e.force) {
 			break
 		}
 		h.resendQ = h.resendQ[1:]

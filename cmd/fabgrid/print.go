@@ -162,12 +162,12 @@ func progressView(w io.Writer, name string, total int) (func(printerdrv.Progress
 	}
 	var lastLine time.Time
 	return func(pr printerdrv.Progress) {
-			if time.Since(lastLine) < 2*time.Second && pr.Acked != pr.Total {
-				return
-			}
-			lastLine = time.Now()
-			fmt.Fprintf(w, "progress %5.1f%% %d/%d %s\n", pr.Percent, pr.Acked, pr.Total, statusText(pr))
-		}, func(bool) {}
+		if time.Since(lastLine) < 2*time.Second && pr.Acked != pr.Total {
+			return
+		}
+		lastLine = time.Now()
+		fmt.Fprintf(w, "progress %5.1f%% %d/%d %s\n", pr.Percent, pr.Acked, pr.Total, statusText(pr))
+	}, func(bool) {}
 }
 
 func statusText(pr printerdrv.Progress) string {

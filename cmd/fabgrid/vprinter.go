@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fabgrid/fabgrid/printerdrv"
@@ -40,6 +41,7 @@ func runVPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	baud := fl.Int("baud", 0, "emulate the link's byte rate at this baud (0: unlimited)")
 	latency := fl.Duration("latency", 0, "delay before each line the printer sends (ack latency)")
 	noAuto := fl.Bool("no-autoreport", false, "hide AUTOREPORT_TEMP (hosts must poll M105)")
+	record := fl.String("record", "", "on exit, write the executed commands to this file, one per line")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -99,6 +101,11 @@ func runVPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	r := v.Record()
+	if *record != "" {
+		if werr := os.WriteFile(*record, []byte(strings.Join(r.Commands, "\n")+"\n"), 0o644); werr != nil && err == nil {
+			err = fmt.Errorf("record: %w", werr)
+		}
+	}
 	fmt.Fprintf(stdout, "executed %d commands (%d lines received, %d rejected, %d corrupted, %d oks dropped, %d bytes overflowed); modelled motion %s, heating %s\n",
 		len(r.Commands), r.LinesReceived, r.Rejected, r.Corrupted, r.DroppedOKs, r.OverflowBytes,
 		(time.Duration(r.MotionSeconds * float64(time.Second))).Round(time.Second),

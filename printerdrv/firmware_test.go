@@ -1,0 +1,82 @@
+package printerdrv
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func testFirmware() *firmware {
+	v := NewVirtual(VirtualConfig{})
+	return newFirmware(v.cfg, &recorder{}, time.Unix(0, 0))
+}
+
+func TestFirmwareCheck(t *testing.T) {
+	tests := []struct {
+		name, line string
+		lastN      int
+		wantN      int
+		wantCmd    string
+		wantErr    string
+	}{
+		{"numbered", "N1 G28*18", 0, 1, "G28", ""},
+		{"bad checksum", "N1 G28*19", 0, -1, "", "checksum mismatch"},
+		{"wrong number", "N3 G28*16", 0, -1, "", "Line Number is not Last Line Number+1"},
+		{"no checksum", "N1 G28", 0, -1, "", "No Checksum with line number"},
+		{"checksum without number", "G28*18", 0, -1, "", "No Line Number with checksum"},
+		{"unnumbered", "M105", 5, -1, "M105", ""},
+		{"M110 resets", "N0 M110 N0*125", 57, 0, "M110 N0", ""},
+		{"printcore's M110", FormatLine(-1, "M110")[:len(FormatLine(-1, "M110"))-1], 57, -1, "M110", ""},
+		{"comment", "N1 G28*18 ; home", 0, 1, "G28", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := testFirmware()
+			f.lastN = tc.lastN
+			n, cmd, errMsg := f.check(tc.line)
+			if n != tc.wantN || cmd != tc.wantCmd || errMsg != tc.wantErr {
+				t.Fatalf("check(%q) = %d %q %q", tc.line, n, cmd, errMsg)
+			}
+		})
+	}
+}
+
+// TestFirmwareRXOverflowDetected proves the overflow counter works, so the
+// tests that assert it stays zero can fail.
+func TestFirmwareRXOverflowDetected(t *testing.T) {
+	f := testFirmware()
+	f.cfg.Printer.RXBufferBytes = 16
+	f.feed([]byte(strings.Repeat("G1 X1\n", 5)), time.Unix(0, 0))
+	if f.rec.r.OverflowBytes != 30-16 {
+		t.Fatalf("overflow %d bytes", f.rec.r.OverflowBytes)
+	}
+}
+
+// FuzzFirmwareLine feeds arbitrary lines to the emulator's line parser: it
+// must not panic, never hold more than its RX buffer, and accept a correctly
+// numbered and checksummed version of any plain command.
+func FuzzFirmwareLine(f *testing.F) {
+	for _, s := range []string{"N1 G28*18", "N1 G28*19", "G28*18", "M105", "N-1 M110*15", "N0 M110 N0*125",
+		"N", "N*", "N1*", "N99999999999999999999 G1*1", "M112", ";", "N1 M110 N-5*0", "G1 X1 ; c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		now := time.Unix(0, 0)
+		fw := testFirmware()
+		fw.feed([]byte(s+"\n"), now)
+		fw.step(now)
+		if len(fw.rx) > fw.cfg.Printer.RXBufferBytes {
+			t.Fatalf("rx holds %d bytes", len(fw.rx))
+		}
+		cmd := strings.TrimSpace(s)
+		if strings.ContainsAny(cmd, "*;\n\r") || cmd == "" || strings.Contains(strings.ToUpper(cmd), "M110") ||
+			strings.Contains(strings.ToUpper(cmd), "M112") || len(cmd) > 80 {
+			return
+		}
+		fw = testFirmware()
+		n, got, errMsg := fw.check(strings.TrimSuffix(FormatLine(1, cmd), "\n"))
+		if errMsg != "" || n != 1 || got != cmd {
+			t.Fatalf("valid line for %q: n=%d cmd=%q err=%q", cmd, n, got, errMsg)
+		}
+	})
+}
