@@ -186,3 +186,25 @@ func TestPlaceScarceJobsFirst(t *testing.T) {
 		t.Fatalf("placements %v, want only big on large", got)
 	}
 }
+
+func TestPlaceDeadlineAmongWhatIsFair(t *testing.T) {
+	tests := []struct {
+		name  string
+		usedA float64
+		want  string
+	}{
+		{"due job first when its community is within the slack", 2 * 3600, "a-000"},
+		{"fair share first when it is beyond", 6 * 3600, "b-000"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			jobs := append(jobsFor("a", 1, func(_ int, j *Job) { j.Deadline = at(18, 0) }), jobsFor("b", 1, nil)...)
+			s := &Snapshot{Now: at(12, 0), Jobs: jobs, Printers: printers(1),
+				Communities: []Community{{Name: "a", UsedPrinterSeconds: tc.usedA}, {Name: "b"}}}
+			plan := Place(s)
+			if len(plan.Placements) != 1 || plan.Placements[0].JobID != tc.want {
+				t.Fatalf("placements %+v, want %s", plan.Placements, tc.want)
+			}
+		})
+	}
+}

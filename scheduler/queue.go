@@ -13,7 +13,9 @@ import (
 // next job; a placement advances the community's virtual time by the job's
 // printer-seconds over its weight. A community that ordered 1,000 parts
 // therefore cannot starve one that ordered 3: the small one is never more
-// than one job behind its share. Within a community, jobs go earliest
+// than one job (plus fairSlack, below) behind its share. Deadlines come
+// first among what is fair: a community within fairSlack of the least
+// served one goes first when its next job is due earlier. Within a community, jobs go earliest
 // deadline first (jobs without a deadline after those with one), then by
 // submission time moved earlier by the job's own length (a job that takes
 // an hour longer counts as submitted an hour earlier): among jobs
@@ -69,10 +71,21 @@ type community struct {
 	next   int
 }
 
+// Earliest deadline first among what is fair: a community may run up to
+// fairSlack printer-seconds (per unit of weight) ahead of the least served
+// one when its next job's deadline is earlier. Scanning for that costs a
+// pass over the waiting communities per job, so it is done only when there
+// are at most edfScanLimit of them.
+const (
+	fairSlack    = 4 * 3600
+	edfScanLimit = 64
+)
+
 // fairQueue is a min-heap of communities with jobs left, by virtual time.
 type fairQueue struct {
 	comms []community
 	heap  []int32
+	cur   int // heap position of the community peek chose
 }
 
 func (q *fairQueue) less(a, b int32) bool {
@@ -101,28 +114,63 @@ func (q *fairQueue) init() {
 	}
 }
 
-// peek returns the next job to offer, or nil when every job was offered.
+// peek returns the next job to offer, or nil when every job was offered:
+// among the communities whose virtual time is within fairSlack of the
+// smallest, the one whose next job has the earliest deadline (then the
+// smallest virtual time). With more than edfScanLimit communities waiting
+// it is plain weighted fair queuing, to keep a round's cost bounded.
 func (q *fairQueue) peek() (*community, *jobRef) {
 	if len(q.heap) == 0 {
 		return nil, nil
 	}
-	c := &q.comms[q.heap[0]]
+	q.cur = 0
+	if len(q.heap) <= edfScanLimit {
+		c0 := &q.comms[q.heap[0]]
+		limit := c0.vtime + fairSlack/c0.weight
+		bestDL := c0.jobs[c0.next].deadline
+		for i := 1; i < len(q.heap); i++ {
+			c := &q.comms[q.heap[i]]
+			if c.vtime > limit {
+				continue
+			}
+			dl := c.jobs[c.next].deadline
+			if dl < bestDL || dl == bestDL && q.less(q.heap[i], q.heap[q.cur]) {
+				q.cur, bestDL = i, dl
+			}
+		}
+	}
+	c := &q.comms[q.heap[q.cur]]
 	return c, &c.jobs[c.next]
 }
 
 // advance moves past the job peek returned, charging its community
 // printer-seconds of work (0 when it was not placed).
 func (q *fairQueue) advance(charge float64) {
-	c := &q.comms[q.heap[0]]
+	i := q.cur
+	c := &q.comms[q.heap[i]]
 	c.next++
 	c.vtime += charge / c.weight
 	if c.next >= len(c.jobs) {
 		last := len(q.heap) - 1
-		q.heap[0] = q.heap[last]
+		q.heap[i] = q.heap[last]
 		q.heap = q.heap[:last]
+		if i == last {
+			return
+		}
 	}
-	if len(q.heap) > 0 {
-		q.down(0)
+	q.up(i)
+	q.down(i)
+}
+
+func (q *fairQueue) up(i int) {
+	h := q.heap
+	for i > 0 {
+		p := (i - 1) / 2
+		if !q.less(h[i], h[p]) {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
 	}
 }
 
