@@ -144,10 +144,13 @@ func ParseHours(s string) (Hours, error) {
 	if !ok {
 		return Hours{}, fmt.Errorf("%w: hours %q: want HH:MM-HH:MM", ErrConfig, s)
 	}
-	start, err1 := parseClock(a)
-	end, err2 := parseClock(b)
-	if err := errors.Join(err1, err2); err != nil {
-		return Hours{}, fmt.Errorf("%w: hours %q: %v", ErrConfig, s, err)
+	start, err := parseClock(a)
+	if err != nil {
+		return Hours{}, fmt.Errorf("%w: hours %q: %v, want HH:MM-HH:MM", ErrConfig, s, err)
+	}
+	end, err := parseClock(b)
+	if err != nil {
+		return Hours{}, fmt.Errorf("%w: hours %q: %v, want HH:MM-HH:MM", ErrConfig, s, err)
 	}
 	if start == end {
 		return Hours{}, fmt.Errorf("%w: hours %q: empty window (leave --hours out to print at any time)", ErrConfig, s)
