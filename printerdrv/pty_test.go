@@ -349,3 +349,56 @@ func TestPipeHeatingAndMotionModel(t *testing.T) {
 		t.Fatalf("heating %.1fs", rec.HeatingSeconds)
 	}
 }
+
+// TestPTYContextCancelIsSafe: ending the context (Ctrl-C) cancels like Cancel.
+func TestPTYContextCancelIsSafe(t *testing.T) {
+	p := printer(t, "ender3")
+	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 200})
+	c := dial(t, path, Options{Printer: p})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := c.Print(ctx, calibration(t, p), func(pr Progress) {
+		if pr.Acked > 30 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, ErrCancelled) {
+		t.Fatalf("err %v", err)
+	}
+	rec := v.Record().Commands
+	if tail := rec[len(rec)-len(CancelSequence):]; !slices.Equal(tail, CancelSequence) {
+		t.Fatalf("last commands %q", tail)
+	}
+}
+
+// TestPTYPollsWithoutAutoReport: without AUTOREPORT_TEMP the host polls M105
+// between commands and reports the temperatures.
+func TestPTYPollsWithoutAutoReport(t *testing.T) {
+	p := printer(t, "ender3")
+	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 200, NoAutoReport: true})
+	c := dial(t, path, Options{Printer: p, PollInterval: 50 * time.Millisecond})
+	if c.Firmware().Caps["AUTOREPORT_TEMP"] {
+		t.Fatal("capability advertised")
+	}
+	var sawHeating atomic.Bool
+	_, err := c.Print(context.Background(), calibration(t, p), func(pr Progress) {
+		if pr.Temps.HotendTarget == 200 && pr.Temps.Hotend > 22 && pr.Temps.Hotend < 199 {
+			sawHeating.Store(true)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	polls := 0
+	for _, cmd := range v.Record().Commands {
+		if cmd == "M105" {
+			polls++
+		}
+		if strings.HasPrefix(cmd, "M155") {
+			t.Fatal("M155 sent to firmware without auto-report")
+		}
+	}
+	if polls < 5 || !sawHeating.Load() {
+		t.Fatalf("%d polls, saw heating %v", polls, sawHeating.Load())
+	}
+}

@@ -141,7 +141,7 @@ func openWhenPresent(ctx context.Context, path string, baud int, wait time.Durat
 // progressView returns a progress callback: an mpb bar on a terminal, plain
 // lines (at most every 2 s) otherwise; finish ends the display.
 func progressView(w io.Writer, name string, total int) (func(printerdrv.Progress), func(ok bool)) {
-	if f, isFile := w.(*os.File); isFile && term.IsTerminal(int(f.Fd())) {
+	if f, isFile := w.(*os.File); isFile && term.IsTerminal(int(f.Fd())) && termWidth(f) >= 60 {
 		var last atomic.Pointer[printerdrv.Progress]
 		last.Store(&printerdrv.Progress{})
 		p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
@@ -186,4 +186,12 @@ func statusText(pr printerdrv.Progress) string {
 		s += " (paused)"
 	}
 	return s
+}
+
+func termWidth(f *os.File) int {
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
 }
