@@ -117,7 +117,8 @@ type Community struct {
 // Plan is the outcome of one round: every job in the snapshot appears
 // exactly once, either placed or unplaced.
 type Plan struct {
-	// Placements, in decision order (fairest, most urgent first).
+	// Placements, in decision order: scarce jobs first, then the fair
+	// queue's order.
 	Placements []Placement
 	// Unplaced jobs, in the snapshot's job order, each with a reason.
 	Unplaced []Unplaced
