@@ -107,6 +107,9 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 		if k := bytes.IndexByte(ln, '*'); k >= 0 {
 			ln = bytes.TrimSpace(ln[:k])
 		}
+		if len(ln) == 0 || ln[0] == 'N' || ln[0] == 'n' {
+			continue // a bare line number
+		}
 		cmd := string(ln)
 		secs, err := m.Exec(cmd)
 		if err != nil {

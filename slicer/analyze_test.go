@@ -70,3 +70,19 @@ G1 X30 Y10 E0.5
 		t.Fatal("no time")
 	}
 }
+
+func FuzzAnalyze(f *testing.F) {
+	f.Add("M109 S200\n;LAYER:0\nG1 X10 Y10 E1 F1200\nG92 E0\nM83\nG1 X20 E0.5\n")
+	f.Add("G1 XNaN\nG91\nG1 X-5 E-2\nG28 X\nG4 P100\nN12 G1 X1*34\n")
+	f.Add(";LAYER_CHANGE\nM104 S999\nG0 E5 X1\n")
+	p, _ := profile.LookupPrinter("ender3")
+	f.Fuzz(func(t *testing.T, g string) {
+		a, err := Analyze(strings.NewReader(g), p)
+		if err != nil {
+			return
+		}
+		if a.Lines < a.Commands || a.Seconds < 0 || a.Retractions < 0 || len(a.Flags) > maxFlags {
+			t.Fatalf("inconsistent analysis %+v", a)
+		}
+	})
+}
