@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/gossip"
@@ -31,48 +30,32 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		log.Info("gossip listening", "addr", g.(coordinatorGossip).n.Addr())
 		return g, nil
 	}
 }
 
-// coordinatorGossip is a coordinator's membership in the pool.
-type coordinatorGossip struct{ n *gossip.Node }
+var _ gossip.CoordinatorSink = (*coordinator.Node)(nil)
 
-func (g coordinatorGossip) Close() error {
-	_ = g.n.Leave(time.Second)
-	return g.n.Close()
+// coordinatorGossip is a coordinator's membership in the pool; n is its
+// node (n.Addr() is where workers --join).
+type coordinatorGossip struct {
+	n *gossip.Node
+	c *gossip.Coordinator
 }
 
-// memberSink is what the coordinator offers the gossip layer.
-type memberSink interface {
-	ID() string
-	URL() string
-	MemberEvent(name string, alive bool)
-}
+func (g coordinatorGossip) Close() error { return g.c.Close() }
 
-// StartCoordinatorGossip starts a coordinator's gossip node at addr and
-// feeds worker deaths and (re)joins, keyed by worker id, to the node.
-func StartCoordinatorGossip(node memberSink, addr string, key []byte, join []string, log *slog.Logger) (io.Closer, error) {
-	tr := gossip.NewTracker(func(id string, role gossip.Role, alive bool) {
-		if role == gossip.RoleWorker {
-			node.MemberEvent(id, alive)
-		}
-	})
-	n, err := gossip.Start(gossip.Config{
-		Name: "coordinator-" + node.ID(), BindAddr: addr, Key: key,
-		Meta:    gossip.Meta{Role: gossip.RoleCoordinator, ID: node.ID(), HTTPAddr: node.URL()},
-		OnEvent: tr.OnEvent, Logger: log.With("component", "gossip"),
-	})
-	if err != nil {
+// StartCoordinatorGossip starts a coordinator's gossip node at addr (port 0
+// picks one; the result is a coordinatorGossip) and feeds worker joins and
+// deaths to node; see gossip.StartCoordinator. Failing to join is logged.
+func StartCoordinatorGossip(node gossip.CoordinatorSink, addr string, key []byte, join []string, log *slog.Logger) (io.Closer, error) {
+	g, err := gossip.StartCoordinator(node, addr, key, join, log.With("component", "gossip"))
+	if g == nil {
 		return nil, err
 	}
-	if len(join) > 0 {
-		if _, err := n.Join(join); err != nil {
-			log.Warn("cannot join the other coordinators' gossip; workers joining us will still connect the pool", "err", err)
-		}
+	if err != nil {
+		log.Warn("cannot join the other coordinators' gossip; workers joining us still connect the pool", "err", err)
 	}
-	log.Info("gossip listening", "addr", n.Addr())
-	return coordinatorGossip{n}, nil
+	return coordinatorGossip{n: g.Node, c: g}, nil
 }
-
-var _ memberSink = (*coordinator.Node)(nil)

@@ -1,0 +1,58 @@
+package gossip
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+type sink struct {
+	mu     sync.Mutex
+	events map[string][]bool
+}
+
+func (s *sink) ID() string  { return "c1" }
+func (s *sink) URL() string { return "http://127.0.0.1:8740" }
+func (s *sink) MemberEvent(name string, alive bool) {
+	s.mu.Lock()
+	s.events[name] = append(s.events[name], alive)
+	s.mu.Unlock()
+}
+func (s *sink) last(name string) (alive, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ev := s.events[name]
+	if len(ev) == 0 {
+		return false, false
+	}
+	return ev[len(ev)-1], true
+}
+
+func TestStartCoordinatorFeedsWorkerEvents(t *testing.T) {
+	s := &sink{events: map[string][]bool{}}
+	c, err := StartCoordinator(s, "127.0.0.1:0", testKey, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w := startNode(t, "w-7.a1", testKey, nil)
+	m := workerMeta()
+	m.ID = "w-7"
+	if err := w.UpdateMeta(m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Join([]string{c.Node.Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "w-7 alive", func() bool { a, ok := s.last("w-7"); return ok && a })
+	w.Close()
+	eventually(t, 8*time.Second, "w-7 dead", func() bool { a, ok := s.last("w-7"); return ok && !a })
+	if _, ok := s.last("c1"); ok {
+		t.Fatal("the coordinator itself was reported as a worker")
+	}
+	// A worker with the wrong key never shows up.
+	x := startNode(t, "w-8.b2", []byte("fedcba9876543210fedcba9876543210"), nil)
+	if _, err := x.Join([]string{c.Node.Addr()}); err == nil {
+		t.Fatal("wrong key joined")
+	}
+}
