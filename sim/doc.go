@@ -1,0 +1,33 @@
+// Package sim runs whole fabgrid neighbourhoods in one process: real
+// coordinators (package coordinator: raft FSM, HTTP API, leases and
+// placement) on raft's in-memory transport and stores, and real workers
+// (package worker: the daemon's job loop, session and state file) whose
+// printers are simulated printers with fault injection and whose slicer
+// is a cache, so hundreds of printers cost little.
+//
+//	Workload (workload.go) ──orders──► client.Client ──┐
+//	                                                    │ faultNet (net.go):
+//	Fleet (fleet.go): worker.Worker ──client.Client ────┤ per-source
+//	      └─ SimPrinter (printer.go), CachedSlicer      │ RoundTripper that
+//	                                                    ▼ drops cut links
+//	Cluster (cluster.go): coordinator.Node × N, raft.InmemTransport
+//	      (Disconnect = partition), InmemStore kept for restarts
+//	                     │
+//	Scenario (scenario.go) drives faults on a seeded schedule, then
+//	Check (invariants.go) and Report (report.go).
+//
+// Time. The coordinator always listens on a real loopback socket and the
+// worker uses real tickers, so neither can run inside a testing/synctest
+// bubble (a goroutine blocked in Accept is not durably blocked, the bubble's
+// clock never advances). The harness therefore runs on real time and
+// compresses printing: a job's simulated duration (its estimate) passes
+// SpeedUp times faster. What the same seed fixes: the workload (orders,
+// communities, models, deadlines), the fault schedule and its targets. What
+// real timing makes vary between runs: which coordinator leads, failover
+// durations, requeue counts, makespan, utilisation and fairness (slightly),
+// and the exact interleaving. The invariant results must not vary.
+//
+// Scale (gossipscale.go): RunGossipScale starts N real memberlist members
+// (package gossip) on loopback and measures forming, CPU, memory and the
+// time for every survivor's view to converge after a fraction die.
+package sim

@@ -1,0 +1,307 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator/client"
+	"github.com/fabgrid/fabgrid/profile"
+	"github.com/fabgrid/fabgrid/worker"
+)
+
+// ErrFleet is returned for a worker that cannot be started or controlled.
+var ErrFleet = errors.New("sim: fleet")
+
+// PrinterSpec is one simulated printer: its profile, loaded material and
+// whether its owner has it eject parts (auto-clear) or clears by hand.
+type PrinterSpec struct {
+	ID        NodeID
+	Profile   string
+	Material  string
+	Colour    string
+	AutoClear bool
+}
+
+// FleetConfig configures the workers.
+type FleetConfig struct {
+	// SpeedUp: a simulated print runs this many times faster than its
+	// estimate.
+	SpeedUp float64
+	// Dir holds every worker's state dir.
+	Dir string
+	// OwnerClearAfter is how long a hand-clearing owner takes to clear the
+	// bed (real time, default 200 ms).
+	OwnerClearAfter time.Duration
+	// Logger for the workers (default: discard).
+	Logger *slog.Logger
+}
+
+// Fleet is the set of simulated printers, each driven by a real
+// worker.Worker over the fault network.
+type Fleet struct {
+	cfg     FleetConfig
+	net     *faultNet
+	urls    []string
+	token   string
+	slicer  *CachedSlicer
+	mu      sync.Mutex
+	workers map[NodeID]*simWorker
+	order   []NodeID
+}
+
+type simWorker struct {
+	spec    PrinterSpec
+	conf    worker.Config
+	printer *SimPrinter
+	w       *worker.Worker
+	cancel  context.CancelFunc
+	done    chan struct{}
+	// crashes counts the crashes; crashedDuring lists the jobs printing
+	// when one happened.
+	crashes       int
+	crashedDuring map[string]bool
+	running       bool
+}
+
+func newFleet(cfg FleetConfig, fn *faultNet, urls []string, token string) *Fleet {
+	if cfg.OwnerClearAfter <= 0 {
+		cfg.OwnerClearAfter = 200 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Fleet{cfg: cfg, net: fn, urls: urls, token: token, slicer: NewCachedSlicer(nil), workers: map[NodeID]*simWorker{}}
+}
+
+// add creates and starts a worker for spec.
+func (f *Fleet) add(spec PrinterSpec) error {
+	pp, err := profile.LookupPrinter(spec.Profile)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrFleet, spec.ID, err)
+	}
+	mat, err := profile.LookupMaterial(spec.Material)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrFleet, spec.ID, err)
+	}
+	sw := &simWorker{
+		spec: spec, printer: NewSimPrinter(spec.ID, f.cfg.SpeedUp), crashedDuring: map[string]bool{},
+		conf: worker.Config{
+			Name: string(spec.ID), Printer: pp, Material: mat, Colour: spec.Colour,
+			StateDir: filepath.Join(f.cfg.Dir, string(spec.ID)), AutoClear: spec.AutoClear,
+			ProgressEvery: 300 * time.Millisecond, PollWait: time.Second, HeartbeatEvery: 300 * time.Millisecond,
+			ShutdownGrace: 300 * time.Millisecond, Location: time.UTC,
+			Logger: f.cfg.Logger.With("printer", string(spec.ID)),
+		},
+	}
+	f.mu.Lock()
+	f.workers[spec.ID] = sw
+	f.order = append(f.order, spec.ID)
+	f.mu.Unlock()
+	return f.start(sw)
+}
+
+func (f *Fleet) start(sw *simWorker) error {
+	cl, err := client.New(f.urls, client.Options{
+		Token: f.token, HTTPClient: f.net.client(sw.spec.ID), Timeout: 2 * time.Second,
+		Attempts: 4, BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrFleet, sw.spec.ID, err)
+	}
+	w, err := worker.New(sw.conf, cl, sw.printer, f.slicer)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrFleet, sw.spec.ID, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	f.mu.Lock()
+	sw.w, sw.cancel, sw.done, sw.running = w, cancel, done, true
+	f.mu.Unlock()
+	f.net.setDown(sw.spec.ID, false)
+	go func() {
+		defer close(done)
+		if err := w.Run(ctx); err != nil {
+			f.cfg.Logger.Error("worker stopped", "printer", sw.spec.ID, "err", err)
+		}
+	}()
+	return nil
+}
+
+func (f *Fleet) get(id NodeID) (*simWorker, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sw := f.workers[id]
+	if sw == nil {
+		return nil, fmt.Errorf("%w: no printer %s", ErrFleet, id)
+	}
+	return sw, nil
+}
+
+// crash stops a worker as a crash would: its network goes first (nothing
+// it says on the way down reaches anyone), then its print, then the
+// process. Its state dir stays.
+func (f *Fleet) crash(id NodeID) error {
+	sw, err := f.get(id)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	if !sw.running {
+		f.mu.Unlock()
+		return fmt.Errorf("%w: %s is not running", ErrFleet, id)
+	}
+	sw.running = false
+	sw.crashes++
+	if j := sw.printer.Printing(); j != "" {
+		sw.crashedDuring[j] = true
+	}
+	// A print that just ended may not have been reported yet either.
+	if recs := sw.printer.Records(); len(recs) > 0 {
+		sw.crashedDuring[recs[len(recs)-1].Job] = true
+	}
+	cancel, done := sw.cancel, sw.done
+	f.mu.Unlock()
+	f.net.setDown(id, true)
+	sw.printer.kill()
+	cancel()
+	<-done
+	return nil
+}
+
+// restart starts a crashed worker again from its state dir.
+func (f *Fleet) restart(id NodeID) error {
+	sw, err := f.get(id)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	running := sw.running
+	f.mu.Unlock()
+	if running {
+		return fmt.Errorf("%w: %s is running", ErrFleet, id)
+	}
+	return f.start(sw)
+}
+
+// command sends an owner command (pause, resume, clear).
+func (f *Fleet) command(ctx context.Context, id NodeID, cmd string) error {
+	sw, err := f.get(id)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	w, running := sw.w, sw.running
+	f.mu.Unlock()
+	if !running {
+		return fmt.Errorf("%w: %s is not running", ErrFleet, id)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := w.Command(cctx, cmd); err != nil {
+		return fmt.Errorf("%w: %s %s: %w", ErrFleet, id, cmd, err)
+	}
+	return nil
+}
+
+// ownerLoop plays the owners of hand-clearing printers: a finished part
+// is taken off the bed OwnerClearAfter after the printer asks.
+func (f *Fleet) ownerLoop(ctx context.Context) {
+	waiting := map[NodeID]time.Time{}
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, id := range f.IDs() {
+			sw, _ := f.get(id)
+			f.mu.Lock()
+			w, running, auto := sw.w, sw.running, sw.spec.AutoClear
+			f.mu.Unlock()
+			if !running || auto {
+				continue
+			}
+			sctx, cancel := context.WithTimeout(ctx, time.Second)
+			st, err := w.Status(sctx)
+			cancel()
+			if err != nil || !st.AwaitingBedClear || st.Phase != worker.PhaseAwaitingBedClear {
+				delete(waiting, id)
+				continue
+			}
+			since, ok := waiting[id]
+			if !ok {
+				waiting[id] = time.Now()
+				continue
+			}
+			if time.Since(since) >= f.cfg.OwnerClearAfter {
+				_ = f.command(ctx, id, worker.CmdClear)
+				delete(waiting, id)
+			}
+		}
+	}
+}
+
+// IDs returns the printers in the order they were added.
+func (f *Fleet) IDs() []NodeID {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]NodeID(nil), f.order...)
+}
+
+// Running reports whether the printer's worker runs.
+func (f *Fleet) Running(id NodeID) bool {
+	sw, err := f.get(id)
+	if err != nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return sw.running
+}
+
+// Printer returns the simulated printer of id.
+func (f *Fleet) Printer(id NodeID) *SimPrinter {
+	sw, err := f.get(id)
+	if err != nil {
+		return nil
+	}
+	return sw.printer
+}
+
+// WorkerID returns the coordinator-side id of printer id's worker.
+func (f *Fleet) WorkerID(id NodeID) string {
+	sw, err := f.get(id)
+	if err != nil {
+		return ""
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if sw.w == nil {
+		return ""
+	}
+	return sw.w.ID()
+}
+
+// stop stops every running worker (gracefully: they have ShutdownGrace).
+func (f *Fleet) stop() {
+	var wg sync.WaitGroup
+	for _, id := range f.IDs() {
+		sw, _ := f.get(id)
+		f.mu.Lock()
+		running, cancel, done := sw.running, sw.cancel, sw.done
+		sw.running = false
+		f.mu.Unlock()
+		if running {
+			wg.Add(1)
+			go func() { defer wg.Done(); cancel(); <-done }()
+		}
+	}
+	wg.Wait()
+}

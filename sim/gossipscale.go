@@ -1,0 +1,295 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fabgrid/fabgrid/gossip"
+)
+
+// GossipScaleConfig describes a membership scale run: Members real
+// memberlist members (package gossip) on loopback in this process, of
+// which KillFraction die at once (Close, no leave) after the pool formed.
+type GossipScaleConfig struct {
+	Members      int
+	KillFraction float64
+	// Timing is passed to every member (zero: gossip.DefaultTiming).
+	Timing gossip.Timing
+	// Seeds is how many of the first members the others join through
+	// (default 3).
+	Seeds int
+	// Timeout bounds each phase (default 5 min).
+	Timeout time.Duration
+	// SteadyWindow is how long the formed pool runs before the kill, to
+	// measure its steady CPU use (default 10 s).
+	SteadyWindow time.Duration
+	// Progress, if set, receives a line now and then.
+	Progress func(string)
+}
+
+// ScaleTiming is the timing for a pool of about a thousand members on a
+// small machine: the package defaults (tuned for tens of members) with a
+// 1 s probe, 200 ms gossip and a longer TCP timeout for joins.
+func ScaleTiming() gossip.Timing {
+	t := gossip.DefaultTiming()
+	t.ProbeInterval = time.Second
+	t.ProbeTimeout = 500 * time.Millisecond
+	t.GossipInterval = 200 * time.Millisecond
+	t.PushPullInterval = 30 * time.Second
+	t.TCPTimeout = 10 * time.Second
+	return t
+}
+
+// GossipScaleReport is what a scale run measured. CPU is the process's
+// user+system time over the phase (everything in the process counts).
+type GossipScaleReport struct {
+	Members int `json:"members"`
+	Killed  int `json:"killed"`
+	// FormSeconds: from the first join until every member sees all.
+	FormSeconds float64 `json:"form_seconds"`
+	// ConvergeSeconds: from the kill until every survivor sees exactly the
+	// survivors; FirstNoticeSeconds until the first survivor dropped one,
+	// MedianSurvivorSeconds until half of the survivors were exact.
+	ConvergeSeconds       float64 `json:"converge_seconds"`
+	FirstNoticeSeconds    float64 `json:"first_notice_seconds"`
+	MedianSurvivorSeconds float64 `json:"median_survivor_seconds"`
+	// CPU cores used on average while steady (SteadyWindow after forming) and
+	// while converging.
+	SteadyCPUCores   float64 `json:"steady_cpu_cores"`
+	ConvergeCPUCores float64 `json:"converge_cpu_cores"`
+	// HeapMiB and SysMiB after forming (runtime.MemStats); Goroutines then.
+	HeapMiB    float64 `json:"heap_mib"`
+	SysMiB     float64 `json:"sys_mib"`
+	Goroutines int     `json:"goroutines"`
+}
+
+// ErrGossipScale is returned when the pool does not form or converge.
+var ErrGossipScale = errors.New("sim: gossip scale")
+
+type scaleMember struct {
+	node  *gossip.Node
+	alive atomic.Int64
+	exact atomic.Int64 // unix nanos when the view first became exact, 0 = not yet
+}
+
+// RunGossipScale runs the scale measurement and stops every member
+// before it returns.
+func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (GossipScaleReport, error) {
+	if cfg.Members < 2 {
+		return GossipScaleReport{}, fmt.Errorf("%w: need at least 2 members", ErrGossipScale)
+	}
+	if cfg.Seeds <= 0 {
+		cfg.Seeds = 3
+	}
+	cfg.Seeds = min(cfg.Seeds, cfg.Members)
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Minute
+	}
+	if cfg.SteadyWindow <= 0 {
+		cfg.SteadyWindow = 10 * time.Second
+	}
+	progress := cfg.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	rep := GossipScaleReport{Members: cfg.Members}
+	ms := make([]*scaleMember, cfg.Members)
+	var target atomic.Int64
+	target.Store(int64(cfg.Members))
+	var stopOnce sync.Once
+	stopAll := func() {
+		stopOnce.Do(func() {
+			var wg sync.WaitGroup
+			for _, m := range ms {
+				if m != nil && m.node != nil {
+					wg.Add(1)
+					go func() { defer wg.Done(); m.node.Close() }()
+				}
+			}
+			wg.Wait()
+		})
+	}
+	defer stopAll()
+
+	for i := range ms {
+		m := &scaleMember{}
+		ms[i] = m
+		n, err := gossip.Start(gossip.Config{
+			Name: fmt.Sprintf("m%04d", i), Timing: cfg.Timing,
+			Meta: gossip.Meta{Role: gossip.RoleWorker},
+			OnEvent: func(e gossip.Event) {
+				var v int64
+				switch e.Kind {
+				case gossip.EventJoin:
+					v = m.alive.Add(1)
+				case gossip.EventDead, gossip.EventLeave:
+					v = m.alive.Add(-1)
+				default:
+					return
+				}
+				if v == target.Load() {
+					m.exact.CompareAndSwap(0, time.Now().UnixNano())
+				}
+			},
+		})
+		if err != nil {
+			return rep, fmt.Errorf("%w: start member %d: %w", ErrGossipScale, i, err)
+		}
+		m.node = n
+	}
+	seeds := make([]string, cfg.Seeds)
+	for i := range seeds {
+		seeds[i] = ms[i].node.Addr()
+	}
+	start := time.Now()
+	// Joins run 8 at a time, each retried: a loaded machine makes the
+	// seeds' push/pull slow.
+	var (
+		joined  atomic.Int64
+		joinErr error
+		errMu   sync.Mutex
+		jwg     sync.WaitGroup
+		next    = make(chan int)
+	)
+	for range 8 {
+		jwg.Add(1)
+		go func() {
+			defer jwg.Done()
+			for i := range next {
+				var err error
+				for try := 0; try < 3; try++ {
+					if _, err = ms[i].node.Join(seeds); err == nil {
+						break
+					}
+				}
+				if err != nil {
+					errMu.Lock()
+					joinErr = errors.Join(joinErr, fmt.Errorf("member %d: %w", i, err))
+					errMu.Unlock()
+				}
+				if k := joined.Add(1); k%100 == 0 {
+					progress(fmt.Sprintf("gossip scale: %d/%d joined", k, cfg.Members-1))
+				}
+			}
+		}()
+	}
+	for i := 1; i < len(ms); i++ {
+		next <- i
+	}
+	close(next)
+	jwg.Wait()
+	if joinErr != nil {
+		return rep, fmt.Errorf("%w: join: %w", ErrGossipScale, joinErr)
+	}
+	if err := waitAll(ctx, ms, cfg.Members, cfg.Timeout, progress); err != nil {
+		return rep, err
+	}
+	rep.FormSeconds = time.Since(start).Seconds()
+
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	rep.HeapMiB = float64(mem.HeapInuse) / (1 << 20)
+	rep.SysMiB = float64(mem.Sys) / (1 << 20)
+	rep.Goroutines = runtime.NumGoroutine()
+	cpu0, wall0 := processCPU(), time.Now()
+	select {
+	case <-ctx.Done():
+		return rep, ctx.Err()
+	case <-time.After(cfg.SteadyWindow):
+	}
+	rep.SteadyCPUCores = (processCPU() - cpu0).Seconds() / time.Since(wall0).Seconds()
+
+	kill := int(float64(cfg.Members) * cfg.KillFraction)
+	kill = max(1, min(kill, cfg.Members-cfg.Seeds))
+	rep.Killed = kill
+	survivors := cfg.Members - kill
+	for _, m := range ms {
+		m.exact.Store(0)
+	}
+	target.Store(int64(survivors))
+	// The last members die (the seeds survive, as coordinators would).
+	dead := ms[survivors:]
+	live := ms[:survivors]
+	cpu0, wall0 = processCPU(), time.Now()
+	killAt := time.Now()
+	var wg sync.WaitGroup
+	for _, m := range dead {
+		wg.Add(1)
+		go func() { defer wg.Done(); m.node.Close() }()
+	}
+	wg.Wait()
+	if err := waitAll(ctx, live, survivors, cfg.Timeout, progress); err != nil {
+		return rep, err
+	}
+	rep.ConvergeSeconds = time.Since(killAt).Seconds()
+	rep.ConvergeCPUCores = (processCPU() - cpu0).Seconds() / time.Since(wall0).Seconds()
+	times := make([]float64, 0, len(live))
+	for _, m := range live {
+		t := m.exact.Load()
+		if t == 0 {
+			t = time.Now().UnixNano()
+		}
+		times = append(times, time.Duration(t-killAt.UnixNano()).Seconds())
+	}
+	sort.Float64s(times)
+	rep.FirstNoticeSeconds = firstNotice(live, killAt)
+	rep.MedianSurvivorSeconds = times[len(times)/2]
+	return rep, nil
+}
+
+// firstNotice is a lower bound read after the fact: the earliest exact
+// view among survivors is when at least one had dropped every dead member.
+func firstNotice(live []*scaleMember, killAt time.Time) float64 {
+	best := time.Duration(1 << 62)
+	for _, m := range live {
+		if t := m.exact.Load(); t != 0 {
+			best = min(best, time.Duration(t-killAt.UnixNano()))
+		}
+	}
+	return best.Seconds()
+}
+
+// waitAll waits until every member of ms counts want alive members.
+func waitAll(ctx context.Context, ms []*scaleMember, want int, timeout time.Duration, progress func(string)) error {
+	deadline := time.Now().Add(timeout)
+	lastReport := time.Now()
+	for {
+		exact := 0
+		for _, m := range ms {
+			if m.alive.Load() == int64(want) {
+				exact++
+			}
+		}
+		if exact == len(ms) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: after %v only %d of %d members see %d alive", ErrGossipScale, timeout, exact, len(ms), want)
+		}
+		if time.Since(lastReport) > 5*time.Second {
+			progress(fmt.Sprintf("gossip scale: %d/%d members see %d alive", exact, len(ms), want))
+			lastReport = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// processCPU is this process's user+system CPU time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
