@@ -42,8 +42,10 @@ type Worker struct {
 
 	ctlAddr atomic.Value // string: where the owner controls listen
 
-	runCtx context.Context // lives until Run returns; I/O of jobs uses it
-	wg     sync.WaitGroup
+	runCtx   context.Context // lives until Run returns; I/O of jobs uses it
+	killed   chan struct{}
+	killOnce sync.Once
+	wg       sync.WaitGroup
 }
 
 // New checks the configuration, loads (or creates) the state directory and
@@ -67,6 +69,7 @@ func New(cfg Config, coord Coordinator, pr Printer, sl Slicer) (*Worker, error) 
 		cfg: cfg, coord: coord, printer: pr, slicer: sl, store: st, log: cfg.Logger.With("worker", p.WorkerID), id: p.WorkerID,
 		jobs:   map[string]*jobRes{},
 		events: make(chan func(), 64), stateKick: make(chan struct{}, 1), workKick: make(chan struct{}, 1),
+		killed: make(chan struct{}),
 	}
 	w.m = NewMachine(MachineConfig{
 		WorkerID:      p.WorkerID,
@@ -81,6 +84,11 @@ func New(cfg Config, coord Coordinator, pr Printer, sl Slicer) (*Worker, error) 
 	w.restore = p
 	return w, nil
 }
+
+// Kill makes Run return at once, as if the process died: no safe cancel,
+// no result, no gossip leave, the state file left as it is. Tests and
+// simulations use it to crash a worker; a daemon stops with its context.
+func (w *Worker) Kill() { w.killOnce.Do(func() { close(w.killed) }) }
 
 // ControlAddr is where the owner controls listen, once Run started them.
 func (w *Worker) ControlAddr() string {
@@ -134,7 +142,19 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	tick := time.NewTicker(w.tickEvery())
 	defer tick.Stop()
-	w.loop(ctx, tick.C)
+	if !w.loop(ctx, tick.C) {
+		// Killed: stop as a crash would, reporting nothing.
+		w.log.Warn("worker killed")
+		if ctl != nil {
+			ctl.close()
+		}
+		cancelRun()
+		w.wg.Wait()
+		if w.gossip != nil {
+			_ = w.gossip.node.Close()
+		}
+		return nil
+	}
 
 	// Shutting down: stop the job safely, then let results drain.
 	w.log.Info("worker stopping", "phase", w.m.Phase())
@@ -183,11 +203,14 @@ func (w *Worker) goRun(f func()) {
 	}()
 }
 
-func (w *Worker) loop(ctx context.Context, tick <-chan time.Time) {
+// loop runs the machine until ctx ends (true) or Kill (false).
+func (w *Worker) loop(ctx context.Context, tick <-chan time.Time) bool {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return true
+		case <-w.killed:
+			return false
 		case f := <-w.events:
 			f()
 		case <-tick:

@@ -189,3 +189,26 @@ func TestNewRefusesNonLoopbackControl(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestWorkerKillReportsNothingAndRestartReportsFailure(t *testing.T) {
+	dir := t.TempDir()
+	fc := newFakeCoord(t)
+	pr := newFakePrinter()
+	r := startWorker(t, testConfig(t, dir), fc.client(), pr, fakeSlicer{info: smallPart})
+	fc.assign <- fakeAssignment("o-1-1", fc.addModel(stl))
+	<-pr.started
+	r.w.Kill()
+	r.shutdown(t)
+	fc.mu.Lock()
+	_, reported := fc.res["o-1-1"]
+	fc.mu.Unlock()
+	if reported {
+		t.Fatal("a killed worker reported its job")
+	}
+	// The next start reports the interrupted job at once.
+	startWorker(t, testConfig(t, dir), fc.client(), newFakePrinter(), fakeSlicer{info: smallPart})
+	fc.waitFor("restart failure", func() bool {
+		res := fc.res["o-1-1"]
+		return res.Outcome == api.OutcomeFailed && res.Reason == ReasonRestarted && res.Epoch == 3
+	})
+}
