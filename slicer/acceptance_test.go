@@ -289,6 +289,9 @@ func TestGapIsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if r.Mesh != rep {
+		t.Fatalf("result's mesh report %+v, loader said %+v", r.Mesh, rep)
+	}
 	if r.Slicing.ClosedGaps == 0 || r.Slicing.EmptyLayers != 0 {
 		t.Fatalf("slicing report %+v", r.Slicing)
 	}

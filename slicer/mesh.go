@@ -16,6 +16,8 @@ type Vec3 struct{ X, Y, Z float64 }
 type Mesh struct {
 	Verts []Vec3
 	Tris  [][3]int32
+	// Report is what LoadSTL found; Slice copies it into its Result.
+	Report MeshReport
 }
 
 // Box is an axis-aligned bounding box in millimetres.
@@ -120,6 +122,7 @@ func (b *builder) finish() (*Mesh, MeshReport) {
 	rep.Watertight = rep.OpenEdges == 0 && rep.NonManifoldEdges == 0
 	rep.VolumeMM3, rep.SurfaceMM2, _ = MeshStats(m)
 	rep.Size = Bounds(m).Size()
+	m.Report = rep
 	b.index = weldTable{}
 	return m, rep
 }
@@ -191,7 +194,7 @@ func Placed(m *Mesh, bedX, bedY, bedZ float64) (*Mesh, error) {
 	dx := bedX/2 - (box.Min.X+box.Max.X)/2
 	dy := bedY/2 - (box.Min.Y+box.Max.Y)/2
 	dz := -box.Min.Z
-	out := &Mesh{Verts: make([]Vec3, len(m.Verts)), Tris: m.Tris}
+	out := &Mesh{Verts: make([]Vec3, len(m.Verts)), Tris: m.Tris, Report: m.Report}
 	for i, v := range m.Verts {
 		out.Verts[i] = Vec3{v.X + dx, v.Y + dy, v.Z + dz}
 	}

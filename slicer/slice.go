@@ -219,7 +219,7 @@ func Slice(ctx context.Context, m *Mesh, s Settings, progress func(done, total i
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{GCode: out, Estimate: est, Placed: box}
+	r := &Result{GCode: out, Estimate: est, Placed: box, Mesh: m.Report}
 	for i := range stats {
 		r.Slicing.ClosedGaps += stats[i].closedGaps
 		r.Slicing.DroppedFragments += stats[i].droppedFragments

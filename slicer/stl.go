@@ -117,6 +117,7 @@ func parse(rs io.ReadSeeker, head []byte, size int64, lim Limits) (*Mesh, MeshRe
 	}
 	m, rep := b.finish()
 	rep.Format = format
+	m.Report.Format = format
 	if len(m.Tris) == 0 {
 		return nil, rep, fmt.Errorf("%w (%d triangles read, %d degenerate)", ErrEmptyMesh, rep.Triangles, rep.Degenerate)
 	}
