@@ -242,6 +242,7 @@ func TestOrderAPILinearizable(t *testing.T) {
 	clients, perPhase, rounds := 6, int64(25), 1
 	if os.Getenv("FABGRID_SOAK") == "1" {
 		clients, perPhase, rounds = 16, 200, 3
+		phaseTimeout = 90 * time.Second
 	}
 	if testing.Short() {
 		perPhase = 10
@@ -252,6 +253,9 @@ func TestOrderAPILinearizable(t *testing.T) {
 		})
 	}
 }
+
+// phaseTimeout bounds each phase of the fault schedule.
+var phaseTimeout = 30 * time.Second
 
 func runLinearizability(t *testing.T, nClients int, perPhase int64, seed uint64) {
 	cl := coordinatortest.Start(t, 3, coordinatortest.Options{Inmem: true})
@@ -288,7 +292,20 @@ func runLinearizability(t *testing.T, nClients int, perPhase int64, seed uint64)
 	progress := func(what string) {
 		t.Helper()
 		target := stats.acked.Load() + perPhase
-		coordinatortest.WaitFor(t, 20*time.Second, what, func() bool { return stats.acked.Load() >= target })
+		deadline := time.Now().Add(phaseTimeout)
+		for stats.acked.Load() < target {
+			if time.Now().After(deadline) {
+				var roles []string
+				for _, n := range cl.Nodes {
+					if n != nil {
+						roles = append(roles, fmt.Sprintf("%s:%s", n.ID(), n.Raft().State()))
+					}
+				}
+				t.Fatalf("timed out after %v waiting for %s: %d of %d submissions acknowledged, %d calls without an answer; nodes %v",
+					phaseTimeout, what, stats.acked.Load(), target, stats.failed.Load(), roles)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
 	progress("orders before any fault")
 
