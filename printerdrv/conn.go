@@ -205,9 +205,6 @@ func (c *Conn) handshake(ctx context.Context) error {
 	}
 	hctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
 	defer cancel()
-	c.host = NewHost(c.hostConfig(), 0)
-	c.host.EnqueueHost("M110 N0")
-	c.host.EnqueueHost("M115")
 	onEvent := func(e Event) error {
 		switch {
 		case e.Kind == EvInfo && e.Resp.Kind == KindFirmware:
@@ -217,13 +214,24 @@ func (c *Conn) handshake(ctx context.Context) error {
 		}
 		return nil
 	}
-	if err := c.loop(hctx, onEvent, nil); err != nil {
-		return fmt.Errorf("printerdrv: handshake: %w", err)
+	// A corrupted M110 leaves the firmware's line count stale, and it asks
+	// for a line this connection never sent: start over, a few times.
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		c.host = NewHost(c.hostConfig(), 0)
+		c.host.EnqueueHost("M110 N0")
+		c.host.EnqueueHost("M115")
+		if err = c.loop(hctx, onEvent, nil); !errors.Is(err, ErrCommStuck) {
+			break
+		}
+	}
+	if err != nil {
+		return handshakeErr(err, c.opts.HandshakeTimeout)
 	}
 	if c.fw.Caps["AUTOREPORT_TEMP"] {
 		c.host.EnqueueHost(fmt.Sprintf("M155 S%d", c.opts.ReportSeconds))
 		if err := c.loop(hctx, onEvent, nil); err != nil {
-			return fmt.Errorf("printerdrv: handshake: %w", err)
+			return handshakeErr(err, c.opts.HandshakeTimeout)
 		}
 	} else {
 		cfg := c.host.cfg
@@ -232,6 +240,13 @@ func (c *Conn) handshake(ctx context.Context) error {
 	}
 	c.log.Info("printer connected", "firmware", c.fw.Name, "caps", c.fw.Caps)
 	return nil
+}
+
+func handshakeErr(err error, limit time.Duration) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w: no answer to M110/M115 within %s (is the baud rate right? is the printer halted? power-cycle it)", ErrTimeout, limit)
+	}
+	return fmt.Errorf("printerdrv: handshake: %w", err)
 }
 
 // Firmware returns what M115 reported.
@@ -384,6 +399,11 @@ func (c *Conn) Print(ctx context.Context, job Job, progress func(Progress)) (Sum
 	}
 	sum.Commands = len(prep.Commands)
 	h := c.host
+	if err := h.Err(); err != nil {
+		err = fmt.Errorf("printerdrv: job %s: the connection failed earlier (%w); close it and connect again", job.Name, err)
+		sum.Error = err.Error()
+		return sum, err
+	}
 	base := h.Stats()
 	for i, cmd := range prep.Commands {
 		h.Enqueue(cmd, i)

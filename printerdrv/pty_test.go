@@ -402,3 +402,27 @@ func TestPTYPollsWithoutAutoReport(t *testing.T) {
 		t.Fatalf("%d polls, saw heating %v", polls, sawHeating.Load())
 	}
 }
+
+// TestPTYHaltedPrinterHandshakeTimesOut: a printer that halted answers
+// nothing; connecting again fails with ErrTimeout, not a hang.
+func TestPTYHaltedPrinterHandshakeTimesOut(t *testing.T) {
+	p := printer(t, "ender3")
+	_, path := startPTY(t, VirtualConfig{Printer: p, Faults: Faults{ThermalRunawayAt: 5}})
+	c := dial(t, path, Options{Printer: p})
+	if _, err := c.Print(context.Background(), calibration(t, p), nil); !errors.Is(err, ErrThermalRunaway) {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := c.Print(context.Background(), calibration(t, p), nil); !errors.Is(err, ErrThermalRunaway) {
+		t.Fatalf("second job on a failed connection: %v", err)
+	}
+	c.Close()
+	ctx := context.Background()
+	port, err := Open(ctx, path, 115200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Connect(ctx, port, Options{Printer: p, StartWait: -1, HandshakeTimeout: 300 * time.Millisecond})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err %v, want ErrTimeout", err)
+	}
+}
