@@ -49,6 +49,11 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 func (s *session) registerRequest() api.RegisterRequest {
 	c := s.w.cfg
 	st, _ := s.w.state.Load().(string)
+	if st == api.WorkerBusy {
+		// Registration takes idle|awaiting-bed-clear|paused; a worker the
+		// log gives a job stays busy there, and the heartbeat says busy.
+		st = ""
+	}
 	r := api.RegisterRequest{
 		ID: s.w.id, Name: c.Name, Profile: c.Printer.ID,
 		BuildMM:  [3]float64{c.Printer.BuildVolume.X, c.Printer.BuildVolume.Y, c.Printer.BuildVolume.Z},
