@@ -296,4 +296,3 @@ func TestGapIsClosed(t *testing.T) {
 		t.Fatalf("slicing report %+v", r.Slicing)
 	}
 }
-

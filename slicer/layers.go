@@ -123,8 +123,8 @@ func sliceLayer(m *Mesh, tris []int32, z float64, closeGap float64, st *sliceSta
 			}
 		}
 		prev, next := t[(k+2)%3], t[(k+1)%3]
-		e1 := point(m, t[k], next, z)  // on edge k–(k+1)
-		e0 := point(m, prev, t[k], z)  // on edge (k−1)–k
+		e1 := point(m, t[k], next, z) // on edge k–(k+1)
+		e0 := point(m, prev, t[k], z) // on edge (k−1)–k
 		c := cut{fromKey: edgeKey(t[k], next), toKey: edgeKey(prev, t[k]), from: e1, to: e0}
 		if nb == 1 { // alone below: reversed
 			c = cut{fromKey: c.toKey, toKey: c.fromKey, from: e0, to: e1}

@@ -9,7 +9,11 @@ import (
 )
 
 // Vec3 is a point in millimetres.
-type Vec3 struct{ X, Y, Z float64 }
+type Vec3 struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+	Z float64 `json:"z"`
+}
 
 // Mesh is an indexed triangle mesh in millimetres: vertices welded at one
 // micrometre, triangles wound counter-clockwise seen from outside.
@@ -29,11 +33,11 @@ func (b Box) Size() Vec3 { return Vec3{b.Max.X - b.Min.X, b.Max.Y - b.Min.Y, b.M
 // MeshReport says what the loader found and repaired.
 type MeshReport struct {
 	Format           string  `json:"format"`
-	Triangles        int     `json:"triangles"`         // as read
-	Vertices         int     `json:"vertices"`          // after welding
-	Degenerate       int     `json:"degenerate"`        // dropped: zero area or repeated vertex
-	FlippedNormals   int     `json:"flipped_normals"`   // stored normal disagreed with the winding
-	OpenEdges        int     `json:"open_edges"`        // used by one triangle only
+	Triangles        int     `json:"triangles"`          // as read
+	Vertices         int     `json:"vertices"`           // after welding
+	Degenerate       int     `json:"degenerate"`         // dropped: zero area or repeated vertex
+	FlippedNormals   int     `json:"flipped_normals"`    // stored normal disagreed with the winding
+	OpenEdges        int     `json:"open_edges"`         // used by one triangle only
 	NonManifoldEdges int     `json:"non_manifold_edges"` // used by three or more
 	Watertight       bool    `json:"watertight"`
 	VolumeMM3        float64 `json:"volume_mm3"`
@@ -201,7 +205,7 @@ func Placed(m *Mesh, bedX, bedY, bedZ float64) (*Mesh, error) {
 	return out, nil
 }
 
-func sub(a, b Vec3) Vec3   { return Vec3{a.X - b.X, a.Y - b.Y, a.Z - b.Z} }
+func sub(a, b Vec3) Vec3    { return Vec3{a.X - b.X, a.Y - b.Y, a.Z - b.Z} }
 func dot(a, b Vec3) float64 { return a.X*b.X + a.Y*b.Y + a.Z*b.Z }
 func cross(a, b Vec3) Vec3 {
 	return Vec3{a.Y*b.Z - a.Z*b.Y, a.Z*b.X - a.X*b.Z, a.X*b.Y - a.Y*b.X}

@@ -99,7 +99,6 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	res.Mesh = rep
 	dst := *out
 	if dst == "" {
 		dst = strings.TrimSuffix(model, filepath.Ext(model)) + ".gcode"

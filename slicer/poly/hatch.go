@@ -19,7 +19,7 @@ func Hatch(region Paths, angle float64, spacing, phase int64) []Line {
 	c, s := math.Cos(angle), math.Sin(angle)
 	type edge struct {
 		x0, y0, x1, y1 float64
-		dir             int
+		dir            int
 	}
 	var edges []edge
 	minY, maxY := math.Inf(1), math.Inf(-1)
