@@ -483,8 +483,8 @@ func (h *Host) Tick(now time.Time) {
 		}
 		if now.Sub(h.lastProgress) >= timeout {
 			if h.pokes >= h.cfg.MaxPokes {
-				h.fail(fmt.Errorf("%w: no answer for %s after %d status requests", ErrTimeout,
-					h.cfg.AckTimeout*time.Duration(h.pokes+1), h.pokes))
+				h.fail(fmt.Errorf("%w: no ok for %s since the last of %d status requests (M105); check the cable and the printer",
+					ErrTimeout, timeout, h.pokes))
 				return
 			}
 			h.pokes++

@@ -214,3 +214,50 @@ func TestHostNeverOverflows(t *testing.T) {
 		t.Fatalf("acked %d", h.Stats().Acked)
 	}
 }
+
+// FuzzHostReceived feeds arbitrary firmware output to a streaming host: it
+// must not panic, never count more bytes in flight than the buffer or fewer
+// than zero, and never send a line number twice except as a resend.
+func FuzzHostReceived(f *testing.F) {
+	for _, s := range []string{"ok\nok\nok", "Resend: 2\nok\nResend: 2\nok", "rs 1\nok\nok T:1 /2", "Resend: 999\nok",
+		"ok T:20 /0\nok\nstart", "echo:busy: processing\nwait\nok", "Error:checksum mismatch\nResend:1\nok\nok\nok",
+		"Error:Printer halted. kill() called!"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h := NewHost(HostConfig{RXBuffer: 64}, 1)
+		for i := range 20 {
+			h.Enqueue(fmt.Sprintf("G1 X%d", i), i)
+		}
+		now := time.Unix(0, 0)
+		sent := map[int]int{}
+		check := func() {
+			for _, l := range strings.SplitAfter(string(h.Next(now)), "\n") {
+				if l == "" {
+					continue
+				}
+				var n int
+				fmt.Sscanf(l, "N%d", &n)
+				sent[n]++
+			}
+			if l, b := h.InFlight(); b < 0 || l < 0 || b > 64 {
+				t.Fatalf("in flight %d lines %d bytes", l, b)
+			}
+		}
+		check()
+		for _, line := range strings.Split(s, "\n") {
+			h.Received(line, now)
+			now = now.Add(10 * time.Millisecond)
+			h.Tick(now)
+			check()
+		}
+		resent := h.Stats().Resent
+		extra := 0
+		for _, c := range sent {
+			extra += c - 1
+		}
+		if extra > resent {
+			t.Fatalf("%d repeated lines, %d resends", extra, resent)
+		}
+	})
+}

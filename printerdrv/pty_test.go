@@ -426,3 +426,26 @@ func TestPTYHaltedPrinterHandshakeTimesOut(t *testing.T) {
 		t.Fatalf("err %v, want ErrTimeout", err)
 	}
 }
+
+// TestPTYLongCommandsKeptAliveByBusy: heating, homing and a dwell take far
+// longer than the ack and long-command timeouts here; the firmware's busy
+// reports keep them alive without a single poke.
+func TestPTYLongCommandsKeptAliveByBusy(t *testing.T) {
+	p := printer(t, "ender3")
+	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 100})
+	c := dial(t, path, Options{Printer: p, AckTimeout: 100 * time.Millisecond, LongTimeout: 150 * time.Millisecond, MaxPokes: 1})
+	job := Job{Name: "long", Printer: p, Lines: []string{"M190 S60", "M109 S200", "G28", "G4 S30", "G1 X10 F600", "M400"}}
+	start := time.Now()
+	sum, err := c.Print(context.Background(), job, nil)
+	if err != nil {
+		t.Fatalf("%v (%+v)", err, sum)
+	}
+	if sum.Pokes != 0 {
+		t.Fatalf("%d pokes", sum.Pokes)
+	}
+	rec := v.Record()
+	modelled := time.Duration((rec.HeatingSeconds + rec.MotionSeconds) / 100 * float64(time.Second))
+	if took := time.Since(start); took < modelled/2 || modelled < 500*time.Millisecond {
+		t.Fatalf("took %s, modelled %s at 100×: the long commands did not wait", took, modelled)
+	}
+}
