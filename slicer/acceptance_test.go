@@ -11,6 +11,7 @@ import (
 
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/slicer/poly"
+	"github.com/fabgrid/fabgrid/slicer/testmesh"
 )
 
 // move is one extruding or travelling G0/G1 move seen by walkGCode.
@@ -294,5 +295,40 @@ func TestGapIsClosed(t *testing.T) {
 	}
 	if r.Slicing.ClosedGaps == 0 || r.Slicing.EmptyLayers != 0 {
 		t.Fatalf("slicing report %+v", r.Slicing)
+	}
+}
+
+// TestMissingTriangles: a sphere with triangles removed (holes of up to
+// 2.6 mm) still slices into full layers.
+func TestMissingTriangles(t *testing.T) {
+	ts := testmesh.Sphere(10, 24, 48)
+	whole, _, err := ParseSTL(testmesh.WriteSTL("s", ts), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holed := append(ts[:500:500], ts[503:]...)
+	m, rep, err := ParseSTL(testmesh.WriteSTL("s", holed), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OpenEdges == 0 {
+		t.Fatal("mesh should be open")
+	}
+	mat, _ := profile.LookupMaterial("PLA")
+	s := DefaultSettings(ender3(t), mat)
+	s.CloseGap = 0.1 // smaller than the holes: the long-chain rule closes them
+	a, err := Slice(context.Background(), whole, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Slice(context.Background(), m, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Layers != a.Layers || b.Slicing.EmptyLayers != 0 || b.Slicing.ClosedGaps == 0 {
+		t.Fatalf("holed sphere: %d layers (whole %d), %+v", b.Layers, a.Layers, b.Slicing)
+	}
+	if d := math.Abs(b.Estimate.FilamentMM-a.Estimate.FilamentMM) / a.Estimate.FilamentMM; d > 0.02 {
+		t.Fatalf("filament %.1f mm, whole sphere %.1f mm", b.Estimate.FilamentMM, a.Estimate.FilamentMM)
 	}
 }

@@ -222,7 +222,16 @@ func closeChains(open []poly.Path, tol float64, st *sliceStats) poly.Paths {
 			}
 			if best < 0 {
 				alive[i] = false
-				st.droppedFragments++
+				// A long chain whose ends are near each other compared
+				// with its length is a loop with a hole in the mesh
+				// wider than tol: close it straight across. Anything
+				// else is a fragment.
+				if d := poly.Dist(end, c[0]); len(c) >= 3 && d*10 < chainLength(c) {
+					st.closedGaps++
+					out = append(out, c)
+				} else {
+					st.droppedFragments++
+				}
 				break
 			}
 			st.closedGaps++
@@ -236,4 +245,12 @@ func closeChains(open []poly.Path, tol float64, st *sliceStats) poly.Paths {
 		}
 	}
 	return out
+}
+
+func chainLength(c poly.Path) float64 {
+	var l float64
+	for i := 1; i < len(c); i++ {
+		l += poly.Dist(c[i-1], c[i])
+	}
+	return l
 }
