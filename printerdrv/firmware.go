@@ -234,6 +234,9 @@ func (f *firmware) accept(line string, wall time.Time) {
 	if errMsg != "" {
 		f.rec.count(func(r *Record) { r.Rejected++ })
 		f.emit(wall, fmt.Sprintf("Error:%s, Last Line: %d\nResend: %d\nok\n", errMsg, f.lastN, f.lastN+1))
+		if f.cfg.FlushOnError {
+			f.rx = f.rx[:0]
+		}
 		return
 	}
 	if cmd == "" {

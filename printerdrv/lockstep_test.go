@@ -24,11 +24,12 @@ func TestHostFirmwareLockstep(t *testing.T) {
 		{"20% corrupt", Faults{Corrupt: 0.2}, false},
 		{"corrupt and lost oks", Faults{Corrupt: 0.05, DropOK: 0.02}, false},
 		{"ping-pong, corrupt and lost oks", Faults{Corrupt: 0.05, DropOK: 0.02}, true},
+		{"flush on error, corrupt and lost oks", Faults{Corrupt: 0.05, DropOK: 0.02}, false},
 	}
 	for _, tc := range tests {
 		for seed := int64(1); seed <= 8; seed++ {
 			t.Run(fmt.Sprintf("%s/seed%d", tc.name, seed), func(t *testing.T) {
-				v := NewVirtual(VirtualConfig{Faults: tc.faults, Seed: seed})
+				v := NewVirtual(VirtualConfig{Faults: tc.faults, Seed: seed, FlushOnError: strings.HasPrefix(tc.name, "flush")})
 				now := time.Unix(1000, 0)
 				fw := newFirmware(v.cfg, &v.rec, now)
 				h := NewHost(HostConfig{RXBuffer: v.cfg.Printer.RXBufferBytes, PingPong: tc.ping, AckTimeout: time.Second}, 0)

@@ -106,11 +106,13 @@ func TestPTYExactlyOnceInOrder(t *testing.T) {
 		{"1% corrupted", "ender3", 0.01},
 		{"5% corrupted", "ender3", 0.05},
 		{"5% corrupted ping-pong", "cr10s5", 0.05},
+		{"5% corrupted, Marlin flushes its buffer on errors", "ender3", 0.05},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := printer(t, tc.printer)
-			v, path := startPTY(t, VirtualConfig{Printer: p, Faults: Faults{Corrupt: tc.corrupt}, Seed: 7})
+			v, path := startPTY(t, VirtualConfig{Printer: p, Faults: Faults{Corrupt: tc.corrupt}, Seed: 7,
+				FlushOnError: strings.Contains(tc.name, "flushes")})
 			c := dial(t, path, Options{Printer: p})
 			job := calibration(t, p)
 			sum, err := c.Print(context.Background(), job, nil)

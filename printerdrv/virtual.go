@@ -42,6 +42,10 @@ type VirtualConfig struct {
 	// its turn in the queue).
 	NoAutoReport      bool
 	NoEmergencyParser bool
+	// FlushOnError empties the RX buffer after a line error, as Marlin
+	// does: the lines behind the bad one vanish without an answer, and the
+	// host must wait before resending.
+	FlushOnError bool
 	// CommandQueue (Marlin's BUFSIZE, default 4) and PlannerBlocks (default 16).
 	CommandQueue  int
 	PlannerBlocks int
