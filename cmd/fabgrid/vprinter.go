@@ -42,6 +42,7 @@ func runVPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	latency := fl.Duration("latency", 0, "delay before each line the printer sends (ack latency)")
 	noAuto := fl.Bool("no-autoreport", false, "hide AUTOREPORT_TEMP (hosts must poll M105)")
 	record := fl.String("record", "", "on exit, write the executed commands to this file, one per line")
+	flush := fl.Bool("flush-on-error", false, "empty the RX buffer after a line error, as Marlin does (lines behind a bad one vanish)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func runVPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		os.Remove(*link)
 	}
 	v := printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: p, Speed: sp, Baud: *baud, AckLatency: *latency,
-		Faults: f, Seed: *seed, NoAutoReport: *noAuto})
+		Faults: f, Seed: *seed, NoAutoReport: *noAuto, FlushOnError: *flush})
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	path, err := v.ServePTY(sctx)
