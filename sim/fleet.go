@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -34,6 +35,9 @@ type FleetConfig struct {
 	SpeedUp float64
 	// Dir holds every worker's state dir.
 	Dir string
+	// HandClearing: nobody plays the hand-clearing owners; beds wait for
+	// Sim.ClearBed.
+	HandClearing bool
 	// OwnerClearAfter is how long a hand-clearing owner takes to clear the
 	// bed (real time, default 200 ms).
 	OwnerClearAfter time.Duration
@@ -166,10 +170,23 @@ func (f *Fleet) crash(id NodeID) error {
 	}
 	cancel, done := sw.cancel, sw.done
 	f.mu.Unlock()
+	// Nothing the worker does after this instant survives: its network is
+	// gone, and its state file is put back as it was now once the
+	// in-process worker has wound down (a real crash writes nothing more).
+	stateFile := filepath.Join(sw.conf.StateDir, "worker-state.json")
+	saved, readErr := os.ReadFile(stateFile)
 	f.net.setDown(id, true)
-	sw.printer.kill()
 	cancel()
+	sw.printer.kill()
 	<-done
+	switch {
+	case readErr == nil:
+		if err := os.WriteFile(stateFile, saved, 0o600); err != nil {
+			return fmt.Errorf("%w: %s: restore state file: %w", ErrFleet, id, err)
+		}
+	case errors.Is(readErr, os.ErrNotExist):
+		os.Remove(stateFile)
+	}
 	return nil
 }
 

@@ -138,7 +138,8 @@ func (t *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if !f.reachableLocked(t.src, dst) {
 		f.mu.Unlock()
-		return nil, fmt.Errorf("%w: %s → %s", ErrCut, t.src, dst)
+		// Like a connection that cannot be made: the request never left.
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("%w: %s → %s", ErrCut, t.src, dst)}
 	}
 	ctx, cancel := context.WithCancelCause(req.Context())
 	fr := &flightReq{src: t.src, dst: dst, cancel: cancel}

@@ -28,6 +28,9 @@ type Options struct {
 	// owners clear beds by hand (default 0.2).
 	PETGFraction float64
 	ManualClear  float64
+	// HandClearing: beds of hand-clearing printers wait for ClearBed
+	// instead of a simulated owner.
+	HandClearing bool
 	// Communities (default DefaultCommunities).
 	Communities []Community
 	// LostAfter and HeartbeatInterval for the coordinators (defaults 3 s,
@@ -144,7 +147,9 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 			return nil, err
 		}
 	}
-	s.goFunc(func() { s.Fleet.ownerLoop(s.ctx) })
+	if !o.HandClearing {
+		s.goFunc(func() { s.Fleet.ownerLoop(s.ctx) })
+	}
 	s.goFunc(func() { s.mon.run(s.ctx, s) })
 	if err := c.waitFor(ctx, 30*time.Second+time.Duration(o.Printers)*50*time.Millisecond, "every printer to register", func() bool {
 		return s.registered() >= o.Printers
@@ -164,7 +169,8 @@ func (s *Sim) goFunc(f func()) {
 func (s *Sim) newClient(src NodeID, token string) (*client.Client, error) {
 	return client.New(s.Cluster.URLs(), client.Options{
 		Token: token, HTTPClient: s.net.client(src), Timeout: 3 * time.Second,
-		Attempts: 6, BackoffBase: 50 * time.Millisecond, BackoffMax: 500 * time.Millisecond,
+		Attempts: 10, BackoffBase: 50 * time.Millisecond, BackoffMax: 500 * time.Millisecond,
+		Logger: s.opts.Logger.With("client", string(src)),
 	})
 }
 

@@ -1,0 +1,290 @@
+package sim
+
+import (
+	"context"
+	"log/slog"
+	"os"
+		"strings"
+	"testing"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator"
+	"github.com/fabgrid/fabgrid/coordinator/api"
+)
+
+// One test per fault type: a small neighbourhood, an order whose copies
+// take a few real seconds each, the fault injected while a copy prints,
+// then every order must finish and every invariant hold.
+
+func startSmall(t *testing.T, printers int, manualClear float64) *Sim {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	o := Options{Seed: 7, Coordinators: 3, Printers: printers, SpeedUp: 400, ManualClear: manualClear}
+	if testing.Verbose() && os.Getenv("FABGRID_SIM_DEBUG") != "" {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s, err := Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// bracket prints for about 1,600 simulated seconds: 4 s at 400×.
+func bracket() Model { return DefaultModels()[1] }
+
+func submit(t *testing.T, s *Sim, seq, qty int) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	id, err := s.Submit(ctx, bracket(), PlannedOrder{Seq: seq, Community: "makers", Quantity: qty, Material: "PLA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// printing waits until some printer prints (past its start) and returns it.
+func printing(t *testing.T, s *Sim) (NodeID, string) {
+	t.Helper()
+	var id NodeID
+	var job string
+	waitUntil(t, 30*time.Second, "a printer to print", func() bool {
+		for _, p := range s.Fleet.IDs() {
+			if s.Fleet.Running(p) {
+				if j := s.Fleet.Printer(p).Printing(); j != "" {
+					id, job = p, j
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return id, job
+}
+
+func settleAndCheck(t *testing.T, s *Sim) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := s.RecoverAll(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitSettled(ctx, 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Cluster.waitFor(ctx, 20*time.Second, "coordinators to catch up", s.Cluster.converged); err != nil {
+		t.Fatal(err)
+	}
+	r := s.report(s.opts.Seed, len(s.Acked()), s.started, time.Now())
+	r.finish(s.Check())
+	requireOK(t, r)
+}
+
+func leaderJob(t *testing.T, s *Sim, id string) coordinator.Job {
+	t.Helper()
+	var j coordinator.Job
+	waitUntil(t, 10*time.Second, "a leader", func() bool { return s.Cluster.LeaderIndex() >= 0 })
+	s.Cluster.Node(s.Cluster.LeaderIndex()).FSM().View(func(st *coordinator.State) {
+		if p := st.Jobs[id]; p != nil {
+			j = *p
+		}
+	})
+	return j
+}
+
+func failureReasons(j coordinator.Job) string {
+	var rs []string
+	for _, f := range j.Failures {
+		rs = append(rs, f.Reason)
+	}
+	return strings.Join(rs, "; ")
+}
+
+func TestFaultPrinterFailures(t *testing.T) {
+	for _, tc := range []struct {
+		fault  PrinterFault
+		reason string // "" = the print survives
+	}{
+		{FaultThermalRunaway, "thermal runaway"},
+		{FaultDisconnect, "disconnected"},
+		{FaultNoisyLine, ""},
+	} {
+		t.Run(string(tc.fault), func(t *testing.T) {
+			s := startSmall(t, 3, 0)
+			submit(t, s, 1, 1)
+			p, job := printing(t, s)
+			running, err := s.InjectPrinterFault(p, tc.fault)
+			if err != nil || !running {
+				t.Fatalf("inject: running %v, err %v", running, err)
+			}
+			settleAndCheck(t, s)
+			j := leaderJob(t, s, job)
+			if j.State != api.JobDone {
+				t.Fatalf("job %s is %s, want done", job, j.State)
+			}
+			if tc.reason == "" {
+				if len(j.Failures) != 0 {
+					t.Fatalf("a noisy line failed the job: %s", failureReasons(j))
+				}
+				return
+			}
+			if !strings.Contains(failureReasons(j), tc.reason) {
+				t.Fatalf("job %s failures %q, want one with %q", job, failureReasons(j), tc.reason)
+			}
+			if s.Fleet.WorkerID(p) == j.Printer {
+				t.Fatalf("job %s was retried on %s, the printer it failed on", job, p)
+			}
+		})
+	}
+}
+
+func TestFaultWorkerCrashRequeues(t *testing.T) {
+	s := startSmall(t, 3, 0)
+	submit(t, s, 1, 1)
+	p, job := printing(t, s)
+	if err := s.CrashWorker(p); err != nil {
+		t.Fatal(err)
+	}
+	// It stays dead: lease expiry must requeue the job elsewhere.
+	waitUntil(t, 60*time.Second, "the job to be requeued and done", func() bool {
+		j := leaderJob(t, s, job)
+		return j.State == api.JobDone
+	})
+	j := leaderJob(t, s, job)
+	if len(j.Assignments) < 2 || j.Printer == s.Fleet.WorkerID(p) {
+		t.Fatalf("job %s: assignments %v, done on %s; want a second printer", job, j.Assignments, j.Printer)
+	}
+	settleAndCheck(t, s)
+}
+
+func TestFaultWorkerRestartReportsInterrupted(t *testing.T) {
+	s := startSmall(t, 3, 0)
+	submit(t, s, 1, 1)
+	p, job := printing(t, s)
+	if err := s.CrashWorker(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RestartWorker(p); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 20*time.Second, "the interrupted job to be reported", func() bool {
+		return strings.Contains(failureReasons(leaderJob(t, s, job)), "restarted")
+	})
+	settleAndCheck(t, s)
+}
+
+func TestFaultLeaderCrash(t *testing.T) {
+	s := startSmall(t, 4, 0)
+	submit(t, s, 1, 3)
+	printing(t, s)
+	li := s.Cluster.LeaderIndex()
+	if err := s.CrashCoordinator(li); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 20*time.Second, "a new leader", func() bool {
+		n := s.Cluster.LeaderIndex()
+		return n >= 0 && n != li
+	})
+	submit(t, s, 2, 1) // the new leader takes orders
+	if err := s.RestartCoordinator(li); err != nil {
+		t.Fatal(err)
+	}
+	settleAndCheck(t, s)
+}
+
+func TestFaultPartitionLeaderWithPrinters(t *testing.T) {
+	s := startSmall(t, 4, 0)
+	submit(t, s, 1, 4)
+	p, _ := printing(t, s)
+	li := s.Cluster.LeaderIndex()
+	s.Partition(nil, []NodeID{s.Cluster.IDs()[li], p})
+	waitUntil(t, 20*time.Second, "a leader in the majority", func() bool {
+		n := s.Cluster.LeaderIndex()
+		return n >= 0 && n != li
+	})
+	submit(t, s, 2, 1)
+	time.Sleep(500 * time.Millisecond) // the partition lasts a while; nothing to wait for
+	s.Heal()
+	settleAndCheck(t, s)
+}
+
+func TestFaultOwnerPause(t *testing.T) {
+	s := startSmall(t, 2, 0)
+	submit(t, s, 1, 2)
+	p, job := printing(t, s)
+	if err := s.OwnerPause(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OwnerResume(p); err != nil {
+		t.Fatal(err)
+	}
+	settleAndCheck(t, s)
+	if j := leaderJob(t, s, job); j.State != api.JobDone || len(j.Failures) != 0 {
+		t.Fatalf("paused job %s ended %s (failures %q)", job, j.State, failureReasons(j))
+	}
+}
+
+func TestFaultBedClearGatesTheNextJob(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{Seed: 7, Coordinators: 3, Printers: 1, SpeedUp: 400, ManualClear: 1, HandClearing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	id := submit(t, s, 1, 2)
+	p := s.Fleet.IDs()[0]
+	states := func() (done, pending int) {
+		var o coordinator.Order
+		n := s.Cluster.Node(max(0, s.Cluster.LeaderIndex()))
+		if n == nil {
+			return 0, 0
+		}
+		n.FSM().View(func(st *coordinator.State) {
+			if x := st.Orders[id]; x != nil {
+				o = *x
+				for _, jid := range o.JobIDs {
+					switch st.Jobs[jid].State {
+					case api.JobDone:
+						done++
+					case api.JobPending:
+						pending++
+					}
+				}
+			}
+		})
+		return done, pending
+	}
+	waitUntil(t, 30*time.Second, "the first copy to finish", func() bool { d, _ := states(); return d == 1 })
+	// The bed is not clear: the second copy must wait. Give placement a
+	// few of its ticks to prove it.
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		if d, pend := states(); d != 1 || pend != 1 {
+			t.Fatalf("with the bed not cleared: %d done, %d pending; want 1 and 1", d, pend)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := s.ClearBed(p); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "the second copy to finish", func() bool { d, _ := states(); return d == 2 })
+	if err := s.ClearBed(p); err != nil {
+		t.Fatal(err)
+	}
+	settleAndCheck(t, s)
+}
