@@ -21,7 +21,7 @@ func Place(s *Snapshot) Plan {
 	x := newIndex(s)
 	refProf := refProfileOrDefault()
 
-	q := fairQueue{}
+	q := fairQueue{refs: make([]jobRef, len(s.Jobs))}
 	commIdx := make(map[string]int32, len(s.Communities))
 	var hoods []string
 	for _, c := range s.Communities {
@@ -39,7 +39,7 @@ func Place(s *Snapshot) Plan {
 
 	// status per job: 0 pending, 1 placed, 2 invalid.
 	status := make([]uint8, len(s.Jobs))
-	refs := make([]jobRef, len(s.Jobs))
+	refs := q.refs
 	seen := make(map[string]struct{}, len(s.Jobs))
 	plan := Plan{Unplaced: make([]Unplaced, 0, len(s.Jobs))}
 	for i := range s.Jobs {
@@ -70,26 +70,26 @@ func Place(s *Snapshot) Plan {
 		if r.hood == "" {
 			r.hood = hoods[ci]
 		}
-		refs[i] = r
 		if fit, all := x.reach(&r); float64(fit) < scarceShare*float64(all) {
 			r.scarce = true
 		}
-		q.comms[ci].jobs = append(q.comms[ci].jobs, r)
+		refs[i] = r
+		q.comms[ci].jobs = append(q.comms[ci].jobs, int32(i))
 	}
 	// Two passes over the same communities: scarce jobs, then the rest;
 	// the virtual times carry over.
-	rest := fairQueue{comms: make([]community, len(q.comms))}
+	rest := fairQueue{refs: refs, comms: make([]community, len(q.comms))}
 	for ci := range q.comms {
 		c := &q.comms[ci]
 		rest.comms[ci] = *c
 		rest.comms[ci].jobs = nil
 		n := 0
-		for _, r := range c.jobs {
-			if r.scarce {
-				c.jobs[n] = r
+		for _, ji := range c.jobs {
+			if refs[ji].scarce {
+				c.jobs[n] = ji
 				n++
 			} else {
-				rest.comms[ci].jobs = append(rest.comms[ci].jobs, r)
+				rest.comms[ci].jobs = append(rest.comms[ci].jobs, ji)
 			}
 		}
 		c.jobs = c.jobs[:n]

@@ -67,7 +67,7 @@ type community struct {
 	weight float64
 	vtime  float64 // used printer-seconds / weight
 	tie    uint64
-	jobs   []jobRef
+	jobs   []int32 // indices into fairQueue.refs, in offer order
 	next   int
 }
 
@@ -83,6 +83,7 @@ const (
 
 // fairQueue is a min-heap of communities with jobs left, by virtual time.
 type fairQueue struct {
+	refs  []jobRef // by snapshot index
 	comms []community
 	heap  []int32
 	cur   int // heap position of the community peek chose
@@ -104,7 +105,7 @@ func (q *fairQueue) init() {
 	q.heap = q.heap[:0]
 	for i := range q.comms {
 		c := &q.comms[i]
-		slices.SortFunc(c.jobs, func(a, b jobRef) int { return cmpJobs(&a, &b) })
+		slices.SortFunc(c.jobs, func(a, b int32) int { return cmpJobs(&q.refs[a], &q.refs[b]) })
 		if len(c.jobs) > 0 {
 			q.heap = append(q.heap, int32(i))
 		}
@@ -127,20 +128,20 @@ func (q *fairQueue) peek() (*community, *jobRef) {
 	if len(q.heap) <= edfScanLimit {
 		c0 := &q.comms[q.heap[0]]
 		limit := c0.vtime + fairSlack/c0.weight
-		bestDL := c0.jobs[c0.next].deadline
+		bestDL := q.refs[c0.jobs[c0.next]].deadline
 		for i := 1; i < len(q.heap); i++ {
 			c := &q.comms[q.heap[i]]
 			if c.vtime > limit {
 				continue
 			}
-			dl := c.jobs[c.next].deadline
+			dl := q.refs[c.jobs[c.next]].deadline
 			if dl < bestDL || dl == bestDL && q.less(q.heap[i], q.heap[q.cur]) {
 				q.cur, bestDL = i, dl
 			}
 		}
 	}
 	c := &q.comms[q.heap[q.cur]]
-	return c, &c.jobs[c.next]
+	return c, &q.refs[c.jobs[c.next]]
 }
 
 // advance moves past the job peek returned, charging its community

@@ -26,6 +26,8 @@ type explainer struct {
 	x    *index
 	s    *Snapshot
 	memo map[sig][2]string
+	// lookups and hits measure the memo's worth.
+	lookups, hits int
 	// behind caches "waiting behind the fair queue" by (printers, idle).
 	behind map[[2]int]string
 	gs     []int32 // scratch: surviving groups
@@ -40,17 +42,31 @@ func newExplainer(x *index, s *Snapshot) *explainer {
 	return &explainer{x: x, s: s, memo: map[sig][2]string{}, behind: map[[2]int]string{}, mark: make([]int, len(x.groups)), total: len(x.byID)}
 }
 
+// The memo pays when jobs share shapes (an order of Q copies); when, after
+// memoProbe lookups, fewer than one in memoMinHits was a hit, it is
+// dropped. Either way the reasons are the same.
+const (
+	memoProbe   = 1024
+	memoMinHits = 8
+)
+
 func (e *explainer) explain(j *jobRef, job *Job) (code, reason string) {
-	if len(job.Excluded) == 0 {
-		k := j.sig()
-		if r, ok := e.memo[k]; ok {
-			return r[0], r[1]
-		}
-		code, reason = e.funnel(j, job)
-		e.memo[k] = [2]string{code, reason}
+	if len(job.Excluded) > 0 || e.memo == nil {
+		return e.funnel(j, job)
+	}
+	k := j.sig()
+	e.lookups++
+	if r, ok := e.memo[k]; ok {
+		e.hits++
+		return r[0], r[1]
+	}
+	code, reason = e.funnel(j, job)
+	if e.lookups >= memoProbe && e.hits*memoMinHits < e.lookups {
+		e.memo = nil
 		return code, reason
 	}
-	return e.funnel(j, job)
+	e.memo[k] = [2]string{code, reason}
+	return code, reason
 }
 
 func (e *explainer) funnel(j *jobRef, job *Job) (string, string) {
