@@ -55,6 +55,8 @@ func (s *State) apply(c *Command) ApplyResult {
 		err = s.applyLease(c.Time, c.Lease)
 	case CmdBedClear:
 		err = s.applyBedClear(c.BedClear)
+	case CmdModelChunk:
+		err = s.applyChunk(c.Time, c.Chunk, c.model)
 	case CmdSetNode:
 		err = s.applySetNode(c.Node)
 	case CmdRemoveNode:

@@ -27,6 +27,7 @@ const (
 	CmdResult          = "result"
 	CmdLeaseExpired    = "lease_expired"
 	CmdBedClear        = "bed_clear"
+	CmdModelChunk      = "model_chunk"
 	CmdSetNode         = "set_node"
 	CmdRemoveNode      = "remove_node"
 )
@@ -52,6 +53,7 @@ type Command struct {
 	Lease       *LeaseCmd       `json:"lease,omitempty"`
 	BedClear    *BedClearCmd    `json:"bed_clear,omitempty"`
 	Node        *NodeInfo       `json:"node,omitempty"`
+	Chunk       *ChunkCmd       `json:"chunk,omitempty"`
 
 	// model carries the bytes of a new model with CmdSubmitOrder. It is
 	// framed after the JSON in the log entry, not base64 inside it.
@@ -78,6 +80,16 @@ type OrderCmd struct {
 	Model Model `json:"model"`
 	// HasBytes says the entry carries the model's bytes.
 	HasBytes bool `json:"has_bytes"`
+}
+
+// ChunkCmd carries one piece of a large model, at Offset; the bytes are
+// framed after the JSON like an order's model. Chunks arrive in order;
+// Offset 0 (re)starts the upload. The last chunk stores the model if the
+// whole matches its hash. Large models travel this way so no single log
+// entry is large enough to stall raft's heartbeats.
+type ChunkCmd struct {
+	Model  Model `json:"model"`
+	Offset int64 `json:"offset"`
 }
 
 // CancelCmd cancels an order.
@@ -185,7 +197,10 @@ func DecodeCommand(data []byte) (*Command, error) {
 	if !c.hasPayload() {
 		return nil, fmt.Errorf("%w: %q without its payload", ErrBadCommand, c.Type)
 	}
-	if c.Type == CmdSubmitOrder && c.Order.HasBytes != (model != nil) {
+	switch {
+	case c.Type == CmdSubmitOrder && c.Order.HasBytes != (model != nil),
+		c.Type == CmdModelChunk && len(model) == 0,
+		c.Type != CmdSubmitOrder && c.Type != CmdModelChunk && model != nil:
 		return nil, fmt.Errorf("%w: model bytes framing mismatch", ErrBadCommand)
 	}
 	if model != nil {
@@ -218,6 +233,8 @@ func (c *Command) hasPayload() bool {
 		return c.Lease != nil
 	case CmdBedClear:
 		return c.BedClear != nil
+	case CmdModelChunk:
+		return c.Chunk != nil
 	case CmdSetNode, CmdRemoveNode:
 		return c.Node != nil
 	}

@@ -45,6 +45,10 @@ type Config struct {
 	LostAfter time.Duration
 	// MaxModelSize bounds an uploaded model (default 64 MiB).
 	MaxModelSize int64
+	// ModelChunkSize: a model larger than this is committed in chunks of
+	// this size before its order (default 1 MiB), so that no log entry
+	// is large enough to stall raft's heartbeats.
+	ModelChunkSize int
 	// MaxAttempts: printers a copy may fail on before it fails (default 3).
 	MaxAttempts int
 	// HeartbeatInterval is what workers are told to use (default 5 s).
@@ -97,6 +101,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxModelSize <= 0 {
 		c.MaxModelSize = DefaultMaxModelSize
+	}
+	if c.ModelChunkSize <= 0 {
+		c.ModelChunkSize = 1 << 20
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = DefaultMaxAttempts

@@ -12,10 +12,24 @@ import (
 
 var cl = coordinatortest.DefaultClient
 
+// retry503 repeats a call answered 503 no_leader, as clients do, for up
+// to ten seconds: on a loaded machine leadership can change mid-test.
+func retry503(call func() (int, []byte, error)) (int, []byte, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, b, err := call()
+		if code != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			return code, b, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // mustDo sends a request and fails the test unless the status is want.
+// A 503 is retried (see retry503).
 func mustDo(t *testing.T, want int, method, url, token string, body, out any) []byte {
 	t.Helper()
-	code, b, err := cl.Do(method, url, token, body, out)
+	code, b, err := retry503(func() (int, []byte, error) { return cl.Do(method, url, token, body, out) })
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -36,7 +50,9 @@ func newCommunity(t *testing.T, c *coordinatortest.Cluster, url, name string) st
 func submit(t *testing.T, url, token string, model []byte, qty int, material string) api.Order {
 	t.Helper()
 	var o api.Order
-	code, b, err := cl.SubmitOrder(url, token, model, &o, "quantity", fmt.Sprint(qty), "material", material)
+	code, b, err := retry503(func() (int, []byte, error) {
+		return cl.SubmitOrder(url, token, model, &o, "quantity", fmt.Sprint(qty), "material", material)
+	})
 	if err != nil || code != http.StatusCreated {
 		t.Fatalf("submit: %d %v %s", code, err, b)
 	}

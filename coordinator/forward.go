@@ -5,14 +5,18 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/hashicorp/raft"
 )
 
-// forwardedHeader marks a request a follower has already forwarded, so
-// it is never forwarded twice.
-const forwardedHeader = "X-Fabgrid-Forwarded"
+// forwardedHeader counts how often a request was forwarded, so it never
+// loops between nodes that disagree about the leader.
+const (
+	forwardedHeader = "X-Fabgrid-Forwarded"
+	maxHops         = 2
+)
 
 // leaderHTTP returns the leader's HTTP address as recorded in the FSM.
 func (n *Node) leaderHTTP() (string, error) {
@@ -35,7 +39,10 @@ func (n *Node) leaderHTTP() (string, error) {
 // forward proxies a request to the leader, unless it was forwarded
 // already (then there is no leader we can trust: 503).
 func (n *Node) forward(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get(forwardedHeader) != "" {
+	// A request may hop twice: right after a leadership change the node
+	// it was sent to may still name the old leader.
+	hops, _ := strconv.Atoi(r.Header.Get(forwardedHeader))
+	if hops >= maxHops {
 		writeError(w, http.StatusServiceUnavailable, api.CodeNoLeader, "no leader reachable; retry shortly")
 		return
 	}
@@ -49,7 +56,7 @@ func (n *Node) forward(w http.ResponseWriter, r *http.Request) {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.Out.Host = r.Host
-			pr.Out.Header.Set(forwardedHeader, n.cfg.NodeID)
+			pr.Out.Header.Set(forwardedHeader, strconv.Itoa(hops+1))
 		},
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			writeError(w, http.StatusServiceUnavailable, api.CodeNoLeader, "leader unreachable: "+err.Error())

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -66,7 +67,13 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		HasBytes: !known,
 	}
 	c := &Command{Type: CmdSubmitOrder, Order: cmd}
-	if !known {
+	if !known && len(f.Model) > n.cfg.ModelChunkSize {
+		if err := n.uploadModel(cmd.Model, f.Model); err != nil {
+			writeErr(w, err)
+			return
+		}
+		cmd.HasBytes = false
+	} else if !known {
 		c.model = f.Model
 	}
 	if _, err := n.propose(c); err != nil {
@@ -77,6 +84,27 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	var out api.Order
 	n.fsm.View(func(s *State) { out = n.orderView(s, s.Orders[cmd.Order.ID], true, nil) })
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// uploadModel commits a large model in chunks (each committed before the
+// next is sent). Uploads are serialised; a model stored meanwhile by
+// another order is not sent again.
+func (n *Node) uploadModel(m Model, b []byte) error {
+	n.uploadMu.Lock()
+	defer n.uploadMu.Unlock()
+	stored := false
+	n.fsm.View(func(s *State) { stored = s.Models[m.SHA256] != nil })
+	if stored {
+		return nil
+	}
+	for off := 0; off < len(b); off += n.cfg.ModelChunkSize {
+		end := min(off+n.cfg.ModelChunkSize, len(b))
+		c := &Command{Type: CmdModelChunk, Chunk: &ChunkCmd{Model: m, Offset: int64(off)}, model: b[off:end]}
+		if _, err := n.propose(c); err != nil {
+			return fmt.Errorf("model upload at byte %d: %w", off, err)
+		}
+	}
+	return nil
 }
 
 func writeFormErr(w http.ResponseWriter, err error) {

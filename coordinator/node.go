@@ -37,9 +37,11 @@ type Node struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	kick    chan struct{}
-	leases  *leaseTable
-	metrics *metrics
+	kick chan struct{}
+	// uploadMu serialises chunked model uploads on the leader.
+	uploadMu sync.Mutex
+	leases   *leaseTable
+	metrics  *metrics
 
 	closeOnce sync.Once
 	closeErr  error
@@ -63,6 +65,13 @@ func New(cfg Config) (*Node, error) {
 	n.fsm.applied = n.metrics.observeApply
 	if err := n.start(); err != nil {
 		n.cancel()
+		if n.httpSrv != nil {
+			n.httpSrv.Close()
+		}
+		if n.raft != nil {
+			n.raft.Shutdown()
+		}
+		n.wg.Wait()
 		n.closeResources()
 		return nil, err
 	}

@@ -19,6 +19,8 @@ var ErrBadSnapshot = errors.New("coordinator: bad snapshot")
 //	uint64 length, the State as JSON (maps sorted, so deterministic)
 //	uint32 model count, then per model in hash order:
 //	    64 bytes hex sha256, uint64 length, the bytes
+//	uint32 upload count, then per upload in hash order:
+//	    64 bytes hex sha256, uint64 length, the bytes received so far
 const snapMagic = "FGSNAP1\n"
 
 // maxSnapshotJSON bounds the JSON part of a snapshot.
@@ -28,9 +30,11 @@ const maxSnapshotJSON = 1 << 32
 // (magic, JSON, model count) and the models' bytes, which are immutable
 // and shared with the live state rather than copied.
 type snapshotParts struct {
-	header []byte
-	hashes []string
-	models [][]byte
+	header  []byte
+	hashes  []string
+	models  [][]byte
+	uhashes []string
+	uploads [][]byte
 }
 
 // cutSnapshot encodes the state; call it under the FSM's read lock.
@@ -49,6 +53,10 @@ func cutSnapshot(s *State) (*snapshotParts, error) {
 	for _, k := range keys {
 		p.models = append(p.models, s.Models[k].Bytes)
 	}
+	p.uhashes = sortedKeys(s.Uploads)
+	for _, k := range p.uhashes {
+		p.uploads = append(p.uploads, s.Uploads[k].Model.Bytes)
+	}
 	return p, nil
 }
 
@@ -57,16 +65,28 @@ func (p *snapshotParts) writeTo(w io.Writer) error {
 	if _, err := w.Write(p.header); err != nil {
 		return err
 	}
+	if err := writeBlobs(w, p.hashes, p.models); err != nil {
+		return err
+	}
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(p.uhashes)))
+	if _, err := w.Write(n[:]); err != nil {
+		return err
+	}
+	return writeBlobs(w, p.uhashes, p.uploads)
+}
+
+func writeBlobs(w io.Writer, hashes []string, blobs [][]byte) error {
 	var size [8]byte
-	for i, h := range p.hashes {
-		binary.BigEndian.PutUint64(size[:], uint64(len(p.models[i])))
+	for i, h := range hashes {
+		binary.BigEndian.PutUint64(size[:], uint64(len(blobs[i])))
 		if _, err := io.WriteString(w, h); err != nil {
 			return err
 		}
 		if _, err := w.Write(size[:]); err != nil {
 			return err
 		}
-		if _, err := w.Write(p.models[i]); err != nil {
+		if _, err := w.Write(blobs[i]); err != nil {
 			return err
 		}
 	}
@@ -81,6 +101,25 @@ func encodeSnapshot(s *State) ([]byte, error) {
 	var buf bytes.Buffer
 	_ = p.writeTo(&buf)
 	return buf.Bytes(), nil
+}
+
+// maxBlob bounds one model in a snapshot.
+const maxBlob = maxUploadSize
+
+func readBlob(br *bufio.Reader) (string, []byte, error) {
+	h := make([]byte, 64)
+	if _, err := io.ReadFull(br, h); err != nil {
+		return "", nil, fmt.Errorf("%w: blob hash", ErrBadSnapshot)
+	}
+	var size uint64
+	if err := binary.Read(br, binary.BigEndian, &size); err != nil || size > maxBlob {
+		return "", nil, fmt.Errorf("%w: blob size", ErrBadSnapshot)
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(br, b); err != nil {
+		return "", nil, fmt.Errorf("%w: blob %s: %v", ErrBadSnapshot, h, err)
+	}
+	return string(h), b, nil
 }
 
 func decodeSnapshot(r io.Reader) (*State, error) {
@@ -107,30 +146,42 @@ func decodeSnapshot(r io.Reader) (*State, error) {
 		return nil, fmt.Errorf("%w: model count", ErrBadSnapshot)
 	}
 	for range count {
-		h := make([]byte, 64)
-		if _, err := io.ReadFull(br, h); err != nil {
-			return nil, fmt.Errorf("%w: model hash", ErrBadSnapshot)
+		h, b, err := readBlob(br)
+		if err != nil {
+			return nil, err
 		}
-		var size uint64
-		if err := binary.Read(br, binary.BigEndian, &size); err != nil {
-			return nil, fmt.Errorf("%w: model size", ErrBadSnapshot)
+		m := s.Models[h]
+		if m == nil || m.Size != int64(len(b)) || sha256Hex(b) != h {
+			return nil, fmt.Errorf("%w: model %s not in the state, of another size or not matching its hash", ErrBadSnapshot, h)
 		}
-		m := s.Models[string(h)]
-		if m == nil || uint64(m.Size) != size {
-			return nil, fmt.Errorf("%w: model %s not in the state or of another size", ErrBadSnapshot, h)
-		}
-		m.Bytes = make([]byte, size)
-		if _, err := io.ReadFull(br, m.Bytes); err != nil {
-			return nil, fmt.Errorf("%w: model %s: %v", ErrBadSnapshot, h, err)
-		}
-		if sha256Hex(m.Bytes) != string(h) {
-			return nil, fmt.Errorf("%w: model %s does not match its hash", ErrBadSnapshot, h)
-		}
+		m.Bytes = b
 	}
 	for k, m := range s.Models {
 		if m.Bytes == nil {
 			return nil, fmt.Errorf("%w: model %s has no bytes", ErrBadSnapshot, k)
 		}
+	}
+	if err := binary.Read(br, binary.BigEndian, &count); err != nil {
+		return nil, fmt.Errorf("%w: upload count", ErrBadSnapshot)
+	}
+	for range count {
+		h, b, err := readBlob(br)
+		if err != nil {
+			return nil, err
+		}
+		u := s.Uploads[h]
+		if u == nil || u.Received != int64(len(b)) {
+			return nil, fmt.Errorf("%w: upload %s not in the state or of another length", ErrBadSnapshot, h)
+		}
+		u.Model.Bytes = b
+	}
+	for k, u := range s.Uploads {
+		if u.Model.Bytes == nil {
+			return nil, fmt.Errorf("%w: upload %s has no bytes", ErrBadSnapshot, k)
+		}
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		return nil, fmt.Errorf("%w: trailing data", ErrBadSnapshot)
 	}
 	return s, nil
 }

@@ -17,6 +17,8 @@ type State struct {
 	Jobs         map[string]*Job       `json:"jobs"`
 	Workers      map[string]*Worker    `json:"workers"`
 	Nodes        map[string]*NodeInfo  `json:"nodes"`
+	// Uploads are large models arriving in chunks, by hash.
+	Uploads map[string]*Upload `json:"uploads"`
 	// Epoch is the last fencing token handed out.
 	Epoch uint64 `json:"epoch"`
 }
@@ -40,6 +42,14 @@ type Model struct {
 	VolumeMM3  float64    `json:"volume_mm3"`
 	SurfaceMM2 float64    `json:"surface_mm2"`
 	Bytes      []byte     `json:"-"`
+}
+
+// Upload is a large model partly received; Model.Bytes holds the
+// Received bytes so far.
+type Upload struct {
+	Model    Model `json:"model"`
+	Received int64 `json:"received"`
+	Started  int64 `json:"started"`
 }
 
 // Order is one order of Quantity copies of a model.
@@ -138,6 +148,7 @@ func NewState() *State {
 		Jobs:         map[string]*Job{},
 		Workers:      map[string]*Worker{},
 		Nodes:        map[string]*NodeInfo{},
+		Uploads:      map[string]*Upload{},
 	}
 }
 
@@ -227,5 +238,8 @@ func (s *State) fillNil() {
 	}
 	if s.Nodes == nil {
 		s.Nodes = e.Nodes
+	}
+	if s.Uploads == nil {
+		s.Uploads = e.Uploads
 	}
 }

@@ -37,12 +37,13 @@ type Cluster struct {
 	trans       []*raft.InmemTransport
 }
 
-// FastTimings are raft timings for tests on a loaded machine: quick
-// elections without flapping under -race on two cores.
+// FastTimings are raft timings for tests: quick placement ticks, and
+// raft timeouts a little under the LAN defaults, long enough not to flap
+// on a heavily loaded two-core machine (where 150 ms did).
 func FastTimings(cfg *coordinator.Config) {
-	cfg.HeartbeatTimeout = 150 * time.Millisecond
-	cfg.ElectionTimeout = 150 * time.Millisecond
-	cfg.LeaderLeaseTimeout = 100 * time.Millisecond
+	cfg.HeartbeatTimeout = 250 * time.Millisecond
+	cfg.ElectionTimeout = 250 * time.Millisecond
+	cfg.LeaderLeaseTimeout = 250 * time.Millisecond
 	cfg.TickInterval = 20 * time.Millisecond
 	cfg.ApplyTimeout = 3 * time.Second
 }

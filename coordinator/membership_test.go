@@ -1,0 +1,92 @@
+package coordinator_test
+
+import (
+	"bytes"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator"
+	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
+)
+
+func TestJoinThroughFollowerTransferAndRemove(t *testing.T) {
+	c := coordinatortest.StartTestCluster(t, 2)
+	li := c.LeaderIndex(5 * time.Second)
+	follower := c.Nodes[1-li]
+	cfg := c.Configs[0]
+	cfg.NodeID, cfg.DataDir, cfg.HTTPAddr, cfg.RaftAddr = "c3", t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Bootstrap, cfg.Join = false, []string{follower.URL()}
+	n3, err := coordinator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n3.Kill()
+	u := follower.URL()
+	var info api.Cluster
+	coordinatortest.WaitFor(t, 10*time.Second, "c3 to join through the follower", func() bool {
+		code, _, _ := cl.Do("GET", u+"/v1/cluster?consistent=leader", c.AdminToken, nil, &info)
+		return code == 200 && len(info.Nodes) == 3
+	})
+	mustDo(t, 200, "POST", u+"/v1/cluster/transfer-leader", c.AdminToken, api.TransferRequest{ID: "c3"}, &info)
+	// The old leader stepped down (c3 took over, unless a loaded machine
+	// made it lose leadership again at once).
+	coordinatortest.WaitFor(t, 10*time.Second, "the old leader to step down", func() bool {
+		return !c.Nodes[li].IsLeader() && (n3.IsLeader() || follower.IsLeader())
+	})
+	mustDo(t, 200, "POST", u+"/v1/cluster/remove", c.AdminToken, api.RemoveRequest{ID: c.Nodes[li].ID()}, nil)
+	coordinatortest.WaitFor(t, 10*time.Second, "the removal", func() bool {
+		code, _, _ := cl.Do("GET", n3.URL()+"/v1/cluster?consistent=leader", c.AdminToken, nil, &info)
+		return code == 200 && len(info.Nodes) == 2
+	})
+	// The two left still take writes.
+	newCommunity(t, c, u, "after-remove")
+}
+
+func TestLargeModelReplicatedAndDeduplicated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replicates an 8 MiB model")
+	}
+	c := coordinatortest.StartTestCluster(t, 3)
+	li := c.LeaderIndex(5 * time.Second)
+	u := c.Nodes[li].URL()
+	tok := newCommunity(t, c, u, "makers")
+	// Many stacked boxes in one binary STL, committed in 1 MiB chunks.
+	var tris [][]byte
+	box := coordinatortest.CubeSTL(10, 10, 10)
+	for range nBoxes() {
+		tris = append(tris, box[84:])
+	}
+	body := bytes.Join(tris, nil)
+	model := append(append([]byte{}, box[:80]...), le32(uint32(len(body)/50))...)
+	model = append(model, body...)
+	o1 := submit(t, u, tok, model, 1, "PLA")
+	o2 := submit(t, c.Nodes[(li+1)%3].URL(), tok, model, 2, "PLA")
+	if o1.ModelSHA256 != o2.ModelSHA256 {
+		t.Fatal("same model, different hashes")
+	}
+	c.WaitApplied(c.Nodes[li].FSM().Index(), 10*time.Second)
+	for _, n := range c.Nodes {
+		n.FSM().View(func(s *coordinator.State) {
+			if len(s.Models) != 1 || !bytes.Equal(s.Models[o1.ModelSHA256].Bytes, model) {
+				t.Errorf("%s: %d models", n.ID(), len(s.Models))
+			}
+		})
+		code, b, _ := cl.Do("GET", n.URL()+"/v1/models/"+o1.ModelSHA256, c.WorkerToken, nil, nil)
+		if code != 200 || !bytes.Equal(b, model) {
+			t.Errorf("%s serves the model: %d, %d bytes", n.ID(), code, len(b))
+		}
+	}
+}
+
+func le32(v uint32) []byte { return []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)} }
+
+// nBoxes makes the test model about 8 MiB, or 64 MiB with
+// FABGRID_TEST_BIG_MODEL=1.
+func nBoxes() int {
+	if os.Getenv("FABGRID_TEST_BIG_MODEL") != "" {
+		return 111800
+	}
+	return 14000
+}
