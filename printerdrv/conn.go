@@ -446,6 +446,9 @@ func (c *Conn) Print(ctx context.Context, job Job, progress func(Progress)) (Sum
 		cancelled, cancelAt = true, now
 		h.DropJob()
 		h.Hold(false)
+		if c.fw.Caps["EMERGENCY_PARSER"] {
+			h.Urgent("M108") // end a heating wait now, not when the target is reached
+		}
 		for _, s := range CancelSequence {
 			h.EnqueueHost(s)
 		}

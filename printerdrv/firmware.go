@@ -116,9 +116,14 @@ func (f *firmware) feed(b []byte, wall time.Time) {
 	if !f.cfg.NoEmergencyParser {
 		for _, c := range b {
 			if c == '\n' || c == '\r' {
-				if strings.EqualFold(StripComment(string(f.ep)), "M112") {
+				switch strings.ToUpper(StripComment(string(f.ep))) {
+				case "M112":
 					f.kill(wall, "Printer halted. kill() called!")
 					return
+				case "M108": // break out of a heating wait
+					if f.blocked != nil && f.blocked.heat {
+						f.blocked.until = wall
+					}
 				}
 				f.ep = f.ep[:0]
 			} else if len(f.ep) < 96 {
@@ -427,7 +432,7 @@ func (f *firmware) exec(c fwCmd, wall time.Time) bool {
 		f.record(c, 0, 0)
 		f.kill(wall, "Printer halted. kill() called!")
 		return true
-	case "M110", "G90", "G91", "G92", "M82", "M83", "M84", "M18", "M106", "M107", "M117", "M73",
+	case "M108", "M110", "G90", "G91", "G92", "M82", "M83", "M84", "M18", "M106", "M107", "M117", "M73",
 		"M201", "M203", "M204", "M205", "M220", "M221", "M211", "M500", "M501", "M502", "M503",
 		"M17", "M114", "M862.3", "G21", "M900", "M907", "G80", "M999", "M300", "M75", "M76", "M77":
 		f.motion(c)

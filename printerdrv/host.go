@@ -109,10 +109,11 @@ type entry struct {
 type Host struct {
 	cfg HostConfig
 
-	nextN int
-	job   []entry // job commands not yet sent
-	prio  []entry // host commands (polls, pokes, cancel) sent before the job
-	hold  bool    // paused: job commands wait, host commands go
+	nextN  int
+	job    []entry // job commands not yet sent
+	prio   []entry // host commands (polls, pokes, cancel) sent before the job
+	urgent []entry // unnumbered lines for the emergency parser, sent at once
+	hold   bool    // paused: job commands wait, host commands go
 
 	hist      []entry // sent lines by number, for resends
 	resendQ   []int   // line numbers to retransmit, in order
@@ -162,6 +163,17 @@ func newEntry(cmd string, tag int) entry {
 	return entry{cmd: cmd, tag: tag, long: isLong(cmd), m105: c == "M105"}
 }
 
+// Urgent sends cmd at the next Next, unnumbered and ahead of the flow
+// control, for firmware whose emergency parser acts on it on arrival (M108
+// ends a heating wait). Marlin still queues such a line and answers it with
+// an ok in turn, so it is tracked in flight like any other.
+func (h *Host) Urgent(cmd string) {
+	e := newEntry(cmd, -1)
+	e.n = -1
+	e.wire = cmd + "\n"
+	h.urgent = append(h.urgent, e)
+}
+
 // Hold pauses (true) or resumes (false) sending job commands.
 func (h *Host) Hold(on bool) { h.hold = on }
 
@@ -174,7 +186,7 @@ func (h *Host) DropJob() int {
 
 // Idle reports whether everything enqueued has been sent and acknowledged.
 func (h *Host) Idle() bool {
-	return len(h.job) == 0 && len(h.prio) == 0 && len(h.resendQ) == 0 && len(h.inflight) == 0 && len(h.ghosts) == 0
+	return len(h.job) == 0 && len(h.prio) == 0 && len(h.urgent) == 0 && len(h.resendQ) == 0 && len(h.inflight) == 0 && len(h.ghosts) == 0
 }
 
 // Err is the fatal error that stopped the host, or nil.
@@ -251,6 +263,10 @@ func (h *Host) Next(now time.Time) []byte {
 	if h.fatal != nil {
 		return nil
 	}
+	for _, e := range h.urgent {
+		h.send(e, now)
+	}
+	h.urgent = h.urgent[:0]
 	if len(h.ghosts) > 0 {
 		if now.Before(h.settleAt) {
 			return nil
@@ -440,16 +456,18 @@ func (h *Host) resend(k int, now time.Time) {
 	}
 	h.stats.Resends++
 	h.emit(Event{Kind: EvResend, Line: k})
-	i := 0
-	for i < len(h.inflight) && h.inflight[i].n < k {
-		i++
-	}
-	for _, e := range h.inflight[i:] {
+	// Lines before k, and unnumbered lines (never refused), stay in flight.
+	keep := h.inflight[:0]
+	for _, e := range h.inflight {
+		if e.n < k {
+			keep = append(keep, e)
+			continue
+		}
 		h.ghosts = append(h.ghosts, len(e.wire))
 		h.ghostSum += len(e.wire)
 		h.inBytes -= len(e.wire)
 	}
-	h.inflight = h.inflight[:i]
+	h.inflight = keep
 	h.popGhost() // the rejected line that this request answers
 	h.episodeK = k
 	h.settleAt = now.Add(h.cfg.ResendSettle)

@@ -17,6 +17,8 @@ import (
 //	config rx=64 pingpong=1 ack=3s poll=0 settle=50ms resends=12
 //	job G1 X1          enqueue a job command
 //	host M105          enqueue a host command
+//	urgent M108        an unnumbered line for the emergency parser
+//	raw> M108          the next line written, verbatim
 //	> N1 G1 X1         the next line the host must write (checksum checked, not spelled)
 //	quiet              the host must have nothing more to write
 //	< ok               a line from the firmware
@@ -103,6 +105,14 @@ func runTranscript(t *testing.T, path string) {
 			if body != arg {
 				t.Fatalf("%s: host wrote %q", where, got)
 			}
+		case "urgent":
+			h.Urgent(arg)
+			pump()
+		case "raw>":
+			if len(pending) == 0 || pending[0] != arg+"\n" {
+				t.Fatalf("%s: host wrote %q", where, pending)
+			}
+			pending = pending[1:]
 		case "quiet":
 			if len(pending) > 0 {
 				t.Fatalf("%s: host wrote %q", where, pending)

@@ -451,3 +451,32 @@ func TestPTYLongCommandsKeptAliveByBusy(t *testing.T) {
 		t.Fatalf("took %s, modelled %s at 100×: the long commands did not wait", took, modelled)
 	}
 }
+
+// TestPTYCancelDuringHeating: a cancel while the firmware waits in M109
+// ends the wait at once (M108 through the emergency parser) instead of
+// heating on to the target before the heaters-off command runs.
+func TestPTYCancelDuringHeating(t *testing.T) {
+	p := printer(t, "ender3")
+	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 4})
+	c := dial(t, path, Options{Printer: p, ProgressEvery: time.Millisecond})
+	job := Job{Name: "heat", Printer: p, Lines: []string{"M104 S200", "M109 S200", "G28", "G1 X10"}}
+	var once atomic.Bool
+	start := time.Now()
+	_, err := c.Print(context.Background(), job, func(pr Progress) {
+		if pr.Acked >= 1 && pr.Temps.Hotend > 25 && !once.Swap(true) {
+			c.Cancel()
+		}
+	})
+	if !errors.Is(err, ErrCancelled) {
+		t.Fatalf("err %v", err)
+	}
+	// Heating 22→200 °C takes about a minute of model time, 14 s at 4×;
+	// the commands already sent (G28, G1) still run, about 1 s.
+	if took := time.Since(start); took > 8*time.Second {
+		t.Fatalf("cancel took %s: the heating wait was not broken", took)
+	}
+	rec := v.Record().Commands
+	if tail := rec[len(rec)-len(CancelSequence):]; !slices.Equal(tail, CancelSequence) {
+		t.Fatalf("last commands %q", tail)
+	}
+}

@@ -30,7 +30,8 @@ resending what the line corrupts. Shows a progress bar on a terminal
 (percent, layer, temperatures, ETA) and plain progress lines otherwise.
 The file is refused before a byte is sent if it asks for a temperature above
 the profile's limits. Ctrl-C cancels safely (heaters off, fan off, lift Z,
-motors off). Exit status: 0 done, 1 failed, 3 refused, 130 cancelled.`
+motors off). Exit status: 0 done, 1 failed, 2 bad command line, 3 refused,
+130 cancelled.`
 
 func runPrint(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := newFlags("print", "print --port PATH [--baud N] [--profile NAME] [--json] FILE.gcode", printHelp, stderr)
