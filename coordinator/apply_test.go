@@ -81,6 +81,17 @@ func TestBadCommandsChangeNothing(t *testing.T) {
 		{name: "result never leased", cmd: resultCmd("o-1-1", "w-a", 1, api.OutcomeDone, ""), want: ErrStaleEpoch},
 		{name: "result bad outcome", cmd: resultCmd("o-1-1", "w-a", 1, "meh", ""), want: ErrBadCommand},
 		{name: "lease of pending job", cmd: &Command{Type: CmdLeaseExpired, Lease: &LeaseCmd{JobID: "o-1-1", Epoch: 0}}, want: ErrStaleEpoch},
+		{name: "chunk out of order", cmd: chunkCmds(bigModel, 4)[1], want: ErrConflict},
+		{name: "chunk past the size", cmd: func() *Command {
+			c := chunkCmds(bigModel, 1)[0]
+			c.Chunk.Model.Size = 10
+			return c
+		}(), want: ErrBadCommand},
+		{name: "chunks not matching the hash", cmd: func() *Command {
+			c := chunkCmds(bigModel, 1)[0]
+			c.Chunk.Model.SHA256 = sha256Hex([]byte("x"))
+			return c
+		}(), want: ErrBadCommand},
 		{name: "register without material", cmd: &Command{Type: CmdRegisterWorker, Worker: &WorkerCmd{Worker: Worker{ID: "w-z", State: "idle"}}}, want: ErrBadCommand},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,4 +261,40 @@ func TestLeaseDecisionGraceAndContact(t *testing.T) {
 	if len(d.offline) != 2 {
 		t.Fatalf("offline %v", d.offline)
 	}
+}
+
+func TestChunkedUploadRestartsAndExpires(t *testing.T) {
+	f := base(t)
+	cs := chunkCmds(bigModel, 4)
+	mustApply(t, f, cs[0])
+	mustApply(t, f, cs[1])
+	// The uploader died; a new upload starts over at offset 0.
+	mustApply(t, f, cs[0])
+	c := cs[2]
+	c.V, c.Time = CommandVersion, 99e9
+	if r := f.ApplyCommand(f.Index()+1, c); !errors.Is(r.Err, ErrConflict) {
+		t.Fatalf("chunk 2 after a restart: %v", r.Err)
+	}
+	for _, c := range cs[1:] {
+		mustApply(t, f, c)
+	}
+	f.View(func(s *State) {
+		if m := s.Models[sha256Hex(bigModel)]; m == nil || !bytes.Equal(m.Bytes, bigModel) || len(s.Uploads) != 0 {
+			t.Fatal("model not assembled after a restarted upload")
+		}
+	})
+	// An abandoned upload is dropped when another starts an hour later.
+	other := bytes.Repeat([]byte("z"), 5000)
+	oc := chunkCmds(other, 2)
+	mustApply(t, f, oc[0])
+	late := chunkCmds(bytes.Repeat([]byte("y"), 5000), 2)[0]
+	late.V, late.Time = CommandVersion, 99e9+int64(2*time.Hour)
+	if r := f.ApplyCommand(f.Index()+1, late); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	f.View(func(s *State) {
+		if _, ok := s.Uploads[sha256Hex(other)]; ok || len(s.Uploads) != 1 {
+			t.Fatalf("uploads %d", len(s.Uploads))
+		}
+	})
 }

@@ -81,7 +81,29 @@ func scenario() []*Command {
 	b.add(&Command{Type: CmdWorkerState, WorkerState: &WorkerStateCmd{WorkerID: "w-b", State: api.WorkerPaused}})
 	b.add(&Command{Type: CmdCancelOrder, Cancel: &CancelCmd{OrderID: "o-2"}})
 	b.add(&Command{Type: CmdRemoveNode, Node: &NodeInfo{ID: "c9"}})
+	// A large model in three chunks, then an order for it.
+	for _, c := range chunkCmds(bigModel, 3) {
+		b.add(c)
+	}
+	oc := orderCmd("o-3", "makers", 1, false)
+	oc.Order.Order.ModelSHA256, oc.Order.Model = sha256Hex(bigModel), Model{SHA256: sha256Hex(bigModel), Size: int64(len(bigModel))}
+	b.add(oc)
 	return b.cmds
+}
+
+// bigModel stands for a model uploaded in chunks.
+var bigModel = bytes.Repeat([]byte("0123456789abcdef"), 1000)
+
+// chunkCmds splits model into n chunk commands.
+func chunkCmds(model []byte, n int) []*Command {
+	var out []*Command
+	m := Model{SHA256: sha256Hex(model), Size: int64(len(model))}
+	step := (len(model) + n - 1) / n
+	for off := 0; off < len(model); off += step {
+		end := min(off+step, len(model))
+		out = append(out, &Command{Type: CmdModelChunk, Chunk: &ChunkCmd{Model: m, Offset: int64(off)}, model: model[off:end]})
+	}
+	return out
 }
 
 func applyAll(t *testing.T, f *FSM, cmds []*Command, from uint64) {
@@ -108,6 +130,9 @@ func TestTwoFSMsSameLogSameState(t *testing.T) {
 		}
 		if s.Orders["o-2"].State != api.OrderCancelled || s.Jobs["o-1-1"].State != api.JobDone {
 			t.Fatal("order/job states")
+		}
+		if m := s.Models[sha256Hex(bigModel)]; m == nil || !bytes.Equal(m.Bytes, bigModel) || len(s.Uploads) != 0 {
+			t.Fatal("chunked model not assembled")
 		}
 	})
 }
@@ -161,7 +186,9 @@ func TestRestoreRejectsCorruptSnapshot(t *testing.T) {
 		{"empty", nil},
 		{"magic", append([]byte("XXSNAP1\n"), snap[8:]...)},
 		{"truncated", snap[:len(snap)-3]},
-		{"model bit flip", append(append([]byte{}, snap[:len(snap)-1]...), snap[len(snap)-1]^1)},
+		// The last model's last byte sits just before the 4-byte upload count.
+		{"model bit flip", func() []byte { b := bytes.Clone(snap); b[len(b)-5] ^= 1; return b }()},
+		{"trailing data", append(bytes.Clone(snap), 0)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := NewFSM(nil)
