@@ -159,19 +159,6 @@ func secondOfDay(now int64) int64 {
 	return s
 }
 
-// nextOpen is the next unix second at or after now when window w opens.
-func nextOpen(w *Window, now int64) int64 {
-	if w == nil || windowLeft(w, now) > 0 {
-		return now
-	}
-	day := now - secondOfDay(now)
-	t := day + int64(normMinute(w.StartMin))*60
-	if t < now {
-		t += secondsPerDay
-	}
-	return t
-}
-
 func normMinute(m int) int {
 	m %= minutesPerDay
 	if m < 0 {

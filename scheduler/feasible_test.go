@@ -99,31 +99,33 @@ func TestWindow(t *testing.T) {
 		secs     float64
 		fits     bool
 		left     float64
-		nextOpen int64
+		next     int64 // next opening strictly after now
 	}{
-		{"nil window", nil, at(3, 0), 1e6, true, math.Inf(1), at(3, 0)},
-		{"inside, room", day, at(10, 0), 3600, true, 10 * 3600, at(10, 0)},
-		{"inside, exactly to the end", day, at(19, 0), 3600, true, 3600, at(19, 0)},
-		{"inside, too long", day, at(19, 0), 3601, false, 3600, at(19, 0)},
+		{"nil window", nil, at(3, 0), 1e6, true, math.Inf(1), 0},
+		{"inside, room", day, at(10, 0), 3600, true, 10 * 3600, at(8, 0) + secondsPerDay},
+		{"inside, exactly to the end", day, at(19, 0), 3600, true, 3600, at(8, 0) + secondsPerDay},
+		{"inside, too long", day, at(19, 0), 3601, false, 3600, at(8, 0) + secondsPerDay},
 		{"before opening", day, at(7, 59), 60, false, 0, at(8, 0)},
+		{"at opening", day, at(8, 0), 60, true, 12 * 3600, at(8, 0) + secondsPerDay},
 		{"after closing", day, at(20, 0), 60, false, 0, at(8, 0) + secondsPerDay},
-		{"wrapping, evening", night, at(23, 0), 7 * 3600, true, 7 * 3600, at(23, 0)},
-		{"wrapping, morning", night, at(5, 0), 3600, true, 3600, at(5, 0)},
+		{"wrapping, evening", night, at(23, 0), 7 * 3600, true, 7 * 3600, at(22, 0) + secondsPerDay},
+		{"wrapping, morning", night, at(5, 0), 3600, true, 3600, at(22, 0)},
 		{"wrapping, closed", night, at(12, 0), 60, false, 0, at(22, 0)},
-		{"start equals end is always open", always, at(12, 0), 1e6, true, math.Inf(1), at(12, 0)},
+		{"start equals end is always open", always, at(12, 0), 1e6, true, math.Inf(1), at(5, 0) + secondsPerDay},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := windowFits(tc.w, tc.now, tc.secs); got != tc.fits {
 				t.Errorf("windowFits = %v, want %v", got, tc.fits)
 			}
-			if tc.w != nil {
-				if got := windowLeft(tc.w, tc.now); got != tc.left {
-					t.Errorf("windowLeft = %v, want %v", got, tc.left)
-				}
+			if tc.w == nil {
+				return
 			}
-			if got := nextOpen(tc.w, tc.now); got != tc.nextOpen {
-				t.Errorf("nextOpen = %v, want %v", got, tc.nextOpen)
+			if got := windowLeft(tc.w, tc.now); got != tc.left {
+				t.Errorf("windowLeft = %v, want %v", got, tc.left)
+			}
+			if got := nextStart(tc.w, tc.now); got != tc.next {
+				t.Errorf("nextStart = %v, want %v", got, tc.next)
 			}
 		})
 	}
