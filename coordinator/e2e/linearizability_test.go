@@ -166,7 +166,7 @@ func (w *worker) submit(ctx context.Context) {
 func (w *worker) get(ctx context.Context) {
 	tag, id := w.pick()
 	call := w.h.now()
-	o, err := w.c.GetOrder(ctx, id, false)
+	o, err := w.c.GetOrder(ctx, id, true)
 	ret := w.h.now()
 	switch {
 	case client.IsCode(err, api.CodeNotFound):
@@ -181,7 +181,7 @@ func (w *worker) get(ctx context.Context) {
 
 func (w *worker) list(ctx context.Context) {
 	call := w.h.now()
-	orders, err := w.c.ListOrders(ctx, false)
+	orders, err := w.c.ListOrders(ctx, true)
 	ret := w.h.now()
 	if err != nil {
 		return
