@@ -1,6 +1,9 @@
 package poly
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Join is how Offset fills the gap at a corner that opens up.
 type Join int
@@ -39,14 +42,54 @@ func Offset(ps Paths, delta float64, o OffsetOptions) Paths {
 		o.MiterLimit = 2
 	}
 	raw := make(Paths, 0, len(ps))
+	signs := make([]bool, 0, len(ps))
 	for _, p := range ps {
 		p = cleanPath(append(Path(nil), p...))
 		if len(p) < 3 {
 			continue
 		}
 		raw = append(raw, offsetPath(p, delta, o))
+		signs = append(signs, Area(p) > 0)
+	}
+	if out, ok := simpleOffset(raw, signs); ok {
+		return out
 	}
 	return Union(raw, Positive)
+}
+
+// simpleOffset is the common case: no offset loop touches itself or
+// another, so each loop that kept its orientation is part of the result
+// and each that turned over has vanished. It reports false when some edges
+// meet and the full union is needed.
+func simpleOffset(raw Paths, signs []bool) (Paths, bool) {
+	segs := make([]seg, 0, countPoints(raw))
+	segs = addEdges(segs, raw, 0)
+	n := len(segs)
+	if segs = mergeSegs(segs); len(segs) != n {
+		return nil, false
+	}
+	// A loop through one vertex twice may hide a turned-over lobe.
+	ends := make([]Point, 0, 2*len(segs))
+	for _, s := range segs {
+		ends = append(ends, s.a, s.b)
+	}
+	slices.SortFunc(ends, cmpPoint)
+	for i := 2; i < len(ends); i++ {
+		if ends[i] == ends[i-2] {
+			return nil, false
+		}
+	}
+	if sp, _ := findSplits(segs); len(sp) > 0 {
+		return nil, false
+	}
+	out := make(Paths, 0, len(raw))
+	for i, p := range raw {
+		p = cleanPath(p)
+		if a := Area(p); len(p) >= 3 && a != 0 && (a > 0) == signs[i] {
+			out = append(out, p)
+		}
+	}
+	return out, true
 }
 
 func offsetPath(p Path, delta float64, o OffsetOptions) Path {

@@ -186,3 +186,12 @@ func BenchmarkDifferenceCircles2000(b *testing.B) {
 		Difference(c1, c2)
 	}
 }
+
+func BenchmarkDifferenceCircles48(b *testing.B) {
+	c1 := Paths{circle(0, 0, 20000, 48), Reverse(circle(0, 0, 10000, 48))}
+	c2 := Paths{circle(300, 200, 20000, 48), Reverse(circle(300, 200, 10000, 48))}
+	b.ReportAllocs()
+	for b.Loop() {
+		Difference(c1, c2)
+	}
+}
