@@ -64,15 +64,16 @@ bed_temperature = 60
 first_layer_bed_temperature = 60
 EOF
 
-# run NAME OUT CMD...: one timed run; prints "wall_s rss_mb".
+# run NAME CMD...: one timed run; prints "wall_s rss_mb cpu_s".
 run() {
   local log=$W/$1.time
   shift
-  /usr/bin/time -v "$@" >"$W/last.out" 2>"$log" || { echo "FAILED: $*" >&2; tail -5 "$log" >&2; echo "nan nan"; return; }
-  local wall rss
+  /usr/bin/time -v "$@" >"$W/last.out" 2>"$log" || { echo "FAILED: $*" >&2; tail -5 "$log" >&2; echo "nan nan nan"; return; }
+  local wall rss cpu
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
-  echo "$wall $rss"
+  cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$log")
+  echo "$wall $rss $cpu"
 }
 
 # analyse FILE: prints "layers model_mm3".
@@ -80,37 +81,39 @@ analyse() {
   "$W/fabgrid" gcode info --json "$1" 2>/dev/null | python3 -c 'import json,sys; a=json.load(sys.stdin); print(a["layers"], round(a["model_filament_mm3"],1))' || echo "nan nan"
 }
 
-printf '%-14s %-12s %8s %8s %7s %12s %9s %9s %9s\n' model slicer wall_s rss_MB layers extruded_mm3 t/cura mem/cura vol/cura
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+printf '%-14s %-8s %8s %8s %8s %7s %12s %9s %9s %9s\n' model slicer wall_s cpu_s rss_MB layers extruded_mm3 t/cura mem/cura vol/cura
 for m in "${models[@]}"; do
   name=$(basename "$m" .stl)
-  declare -A wall rss layers vol
-  read -r wall[cura] rss[cura] < <(CURA_ENGINE_SEARCH_PATH=$R/definitions:$R/extruders run "$name-cura" \
+  declare -A wall rss cpu layers vol
+  read -r wall[cura] rss[cura] cpu[cura] < <(CURA_ENGINE_SEARCH_PATH=$R/definitions:$R/extruders run "$name-cura" \
     CuraEngine slice -j "$R/definitions/creality_ender3.def.json" -s center_object=true \
     -s layer_height=0.2 -s layer_height_0=0.2 -s infill_sparse_thickness=0.2 \
     -s wall_line_count=2 -s top_layers=4 -s bottom_layers=4 \
     -s infill_pattern=grid -s infill_line_distance=4 -s adhesion_type=skirt \
     -e0 -s material_diameter=1.75 -l "$m" -o "$W/$name-cura.gcode")
-  read -r wall[prusa] rss[prusa] < <(run "$name-prusa" prusa-slicer --export-gcode --load "$W/prusa.ini" \
+  read -r wall[prusa] rss[prusa] cpu[prusa] < <(run "$name-prusa" prusa-slicer --export-gcode --load "$W/prusa.ini" \
     --center 110,110 -o "$W/$name-prusa.gcode" "$m")
-  read -r wall[fabgrid] rss[fabgrid] < <(run "$name-fabgrid" "$W/fabgrid" slice "$m" -o "$W/$name-fabgrid.gcode" \
+  read -r wall[fabgrid] rss[fabgrid] cpu[fabgrid] < <(run "$name-fabgrid" "$W/fabgrid" slice "$m" -o "$W/$name-fabgrid.gcode" \
     --profile ender3 --material PLA --layer-height 0.2 --perimeters 2 --top-layers 4 --bottom-layers 4 --infill 20 --quiet)
   for s in cura prusa fabgrid; do
     read -r layers[$s] vol[$s] < <(analyse "$W/$name-$s.gcode")
   done
   for s in cura prusa fabgrid; do
-    python3 - "$name" "$s" "${wall[$s]}" "${rss[$s]}" "${layers[$s]}" "${vol[$s]}" "${wall[cura]}" "${rss[cura]}" "${vol[cura]}" <<'PY'
+    python3 - "$name" "$s" "${wall[$s]}" "${cpu[$s]}" "${rss[$s]}" "${layers[$s]}" "${vol[$s]}" "${wall[cura]}" "${rss[cura]}" "${vol[cura]}" <<'PY'
 import sys
-n, s, w, r, l, v, cw, cr, cv = sys.argv[1:]
+n, s, w, c, r, l, v, cw, cr, cv = sys.argv[1:]
 def f(x): 
     try: return float(x)
     except ValueError: return float('nan')
 def ratio(a, b):
     a, b = f(a), f(b)
     return f"{a/b:9.2f}" if b else "      nan"
-print(f"{n:<14} {s:<12} {f(w):8.2f} {f(r):8.0f} {l:>7} {f(v):12.1f} {ratio(w,cw)} {ratio(r,cr)} {ratio(v,cv)}")
+print(f"{n:<14} {s:<8} {f(w):8.2f} {f(c):8.2f} {f(r):8.0f} {l:>7} {f(v):12.1f} {ratio(w,cw)} {ratio(r,cr)} {ratio(v,cv)}")
 PY
   done
-  unset wall rss layers vol
+  unset wall rss cpu layers vol
 done
-echo
+echo "load before: $load0"
+echo "t/cura is the wall-time ratio; cpu_s is user+system time"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(go version | awk '{print $3}'); load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
