@@ -280,32 +280,40 @@ func TestPTYPauseResume(t *testing.T) {
 	for i := range 400 {
 		job.Lines = append(job.Lines, "G1 X"+strings.Repeat("1", 1+i%3))
 	}
-	var paused, sawPaused atomic.Bool
-	var heldAt atomic.Int64
+	// The callback runs on Print's goroutine: plain variables will do.
+	var paused, resumed bool
+	lastAcked, stable, heldAcked, executedAtHold := -1, 0, 0, 0
 	sum, err := c.Print(context.Background(), job, func(pr Progress) {
 		switch {
-		case pr.Acked > 50 && !paused.Swap(true):
+		case !paused && pr.Acked > 50:
+			paused = true
 			c.Pause()
-		case pr.Paused && !sawPaused.Load():
-			// Paused: only what was already in flight may still complete.
-			if heldAt.Load() == 0 {
-				heldAt.Store(int64(pr.Acked))
-			}
-			if pr.Acked > int(heldAt.Load()) {
+		case pr.Paused && !resumed:
+			if pr.Acked != lastAcked {
+				lastAcked, stable = pr.Acked, 0
 				return
 			}
-			sawPaused.Store(true)
+			if stable++; stable < 20 {
+				return
+			}
+			// Nothing acknowledged for 20 progress ticks: the job is held.
+			heldAcked = pr.Acked
+			executedAtHold = len(jobPart(v.Record().Commands))
+			resumed = true
 			c.Resume()
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sawPaused.Load() || sum.Acked != 400 {
-		t.Fatalf("paused %v, acked %d", sawPaused.Load(), sum.Acked)
+	if !resumed || heldAcked >= 400 || heldAcked <= 50 {
+		t.Fatalf("resumed %v, held at %d", resumed, heldAcked)
 	}
-	if got := jobPart(v.Record().Commands); len(got) != 400 {
-		t.Fatalf("executed %d", len(got))
+	if executedAtHold != heldAcked {
+		t.Fatalf("while paused the printer had executed %d commands, %d acknowledged", executedAtHold, heldAcked)
+	}
+	if got := jobPart(v.Record().Commands); len(got) != 400 || sum.Acked != 400 {
+		t.Fatalf("executed %d, acked %d", len(got), sum.Acked)
 	}
 }
 
