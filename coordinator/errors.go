@@ -6,6 +6,7 @@ import "errors"
 var (
 	ErrBadCommand    = errors.New("coordinator: bad command")
 	ErrNotFound      = errors.New("coordinator: not found")
+	ErrForbidden     = errors.New("coordinator: forbidden")
 	ErrConflict      = errors.New("coordinator: conflict")
 	ErrStaleEpoch    = errors.New("coordinator: stale epoch")
 	ErrUnknownWorker = errors.New("coordinator: unknown worker")

@@ -195,45 +195,44 @@ func (n *Node) handleOrders(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// lookupOrder finds an order the principal may see; it writes 404/403.
-func lookupOrder(w http.ResponseWriter, s *State, p principal, id string) *Order {
+// findOrder finds an order the principal may see.
+func findOrder(s *State, p principal, id string) (*Order, error) {
 	o := s.Orders[id]
 	if o == nil {
-		writeError(w, http.StatusNotFound, api.CodeNotFound, "no order "+id)
-		return nil
+		return nil, fmt.Errorf("%w: no order %s", ErrNotFound, id)
 	}
 	if !visible(p, o) {
-		writeError(w, http.StatusForbidden, api.CodeForbidden, "order "+id+" belongs to another community")
-		return nil
+		return nil, fmt.Errorf("%w: order %s belongs to another community", ErrForbidden, id)
 	}
-	return o
+	return o, nil
 }
 
 func (n *Node) handleOrder(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
 	var (
-		out   api.Order
-		found bool
+		out api.Order
+		err error
 	)
 	n.fsm.View(func(s *State) {
-		o := lookupOrder(w, s, p, r.PathValue("id"))
-		if o == nil {
-			return
+		var o *Order
+		if o, err = findOrder(s, p, r.PathValue("id")); err == nil {
+			out = n.orderView(s, o, true, n.unplacedReasons(s))
 		}
-		found = true
-		out = n.orderView(s, o, true, n.unplacedReasons(s))
 	})
-	if found {
-		writeJSON(w, http.StatusOK, out)
+	if err != nil {
+		writeErr(w, err)
+		return
 	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (n *Node) handleCancel(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
 	id := r.PathValue("id")
-	ok := false
-	n.fsm.View(func(s *State) { ok = lookupOrder(w, s, p, id) != nil })
-	if !ok {
+	var err error
+	n.fsm.View(func(s *State) { _, err = findOrder(s, p, id) })
+	if err != nil {
+		writeErr(w, err)
 		return
 	}
 	if _, err := n.propose(&Command{Type: CmdCancelOrder, Cancel: &CancelCmd{OrderID: id}}); err != nil {

@@ -29,11 +29,21 @@ func TestJoinThroughFollowerTransferAndRemove(t *testing.T) {
 		code, _, _ := cl.Do("GET", u+"/v1/cluster?consistent=leader", c.AdminToken, nil, &info)
 		return code == 200 && len(info.Nodes) == 3
 	})
-	mustDo(t, 200, "POST", u+"/v1/cluster/transfer-leader", c.AdminToken, api.TransferRequest{ID: "c3"}, &info)
-	// The old leader stepped down (c3 took over, unless a loaded machine
-	// made it lose leadership again at once).
-	coordinatortest.WaitFor(t, 10*time.Second, "the old leader to step down", func() bool {
-		return !c.Nodes[li].IsLeader() && (n3.IsLeader() || follower.IsLeader())
+	// Hand leadership to c3 (asked again if a loaded machine lets another
+	// node win an election right after).
+	coordinatortest.WaitFor(t, 15*time.Second, "c3 to lead after transfer-leader", func() bool {
+		if n3.IsLeader() {
+			return true
+		}
+		code, b, _ := cl.Do("POST", u+"/v1/cluster/transfer-leader", c.AdminToken, api.TransferRequest{ID: "c3"}, &info)
+		if code != 200 && code != 503 {
+			t.Fatalf("transfer-leader: %d %s", code, b)
+		}
+		deadline := time.Now().Add(time.Second)
+		for time.Now().Before(deadline) && !n3.IsLeader() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		return n3.IsLeader()
 	})
 	mustDo(t, 200, "POST", u+"/v1/cluster/remove", c.AdminToken, api.RemoveRequest{ID: c.Nodes[li].ID()}, nil)
 	coordinatortest.WaitFor(t, 10*time.Second, "the removal", func() bool {
