@@ -397,4 +397,3 @@ func newClient(t testing.TB, cl *coordinatortest.Cluster, token string) *client.
 	}
 	return c
 }
-
