@@ -147,7 +147,6 @@ func (s *State) applyDone(now int64, j *Job, r api.ResultRequest) (bool, error) 
 		s.Epoch++
 		j.Epoch = s.Epoch
 	}
-	prevState := j.State
 	j.State, j.Printer, j.Updated, j.CancelRequested = api.JobDone, r.WorkerID, now, false
 	if w := s.Workers[r.WorkerID]; w != nil {
 		w.Successes++
@@ -159,7 +158,6 @@ func (s *State) applyDone(now int64, j *Job, r api.ResultRequest) (bool, error) 
 			j.Pickup += " (" + w.Neighbourhood + ")"
 		}
 	}
-	_ = prevState
 	if j.Progress != nil {
 		j.Progress.Percent = 100
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
 )
@@ -159,21 +161,48 @@ func (n *Node) orderView(s *State, o *Order, withJobs bool, reasons map[string]s
 	return v
 }
 
-// unplacedReasons asks the placer about the current state, for the
-// reasons shown beside pending jobs. It does not place anything.
-func (n *Node) unplacedReasons(s *State) map[string]string {
-	snap := snapshotFor(s, n.clock.Now())
-	if len(snap.Jobs) == 0 {
+// reasonCache keeps the last on-demand plan's reasons for a second, so
+// order status reads do not each run the scheduler over every job.
+type reasonCache struct {
+	mu      sync.Mutex
+	at      time.Time
+	reasons map[string]string
+}
+
+// unplacedReasons explains why order o's pending jobs wait, asking the
+// placer about the current state (it places nothing).
+func (n *Node) unplacedReasons(s *State, o *Order) map[string]string {
+	var pending []string
+	for _, j := range s.orderJobs(o) {
+		if j.State == api.JobPending {
+			pending = append(pending, j.ID)
+		}
+	}
+	if len(pending) == 0 {
 		return nil
 	}
+	c := &n.reasons
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fresh := time.Since(c.at) < time.Second
+	for _, id := range pending {
+		if _, ok := c.reasons[id]; !ok {
+			fresh = false
+		}
+	}
+	if fresh {
+		return c.reasons
+	}
+	snap := snapshotFor(s, n.clock.Now())
 	plan := n.cfg.Placer.Place(snap)
-	out := make(map[string]string, len(plan.Unplaced))
+	out := make(map[string]string, len(plan.Unplaced)+len(plan.Placements))
 	for _, u := range plan.Unplaced {
 		out[u.JobID] = u.Reason
 	}
 	for _, p := range plan.Placements {
 		out[p.JobID] = "being placed on " + p.PrinterID
 	}
+	c.at, c.reasons = time.Now(), out
 	return out
 }
 
@@ -216,7 +245,7 @@ func (n *Node) handleOrder(w http.ResponseWriter, r *http.Request) {
 	n.fsm.View(func(s *State) {
 		var o *Order
 		if o, err = findOrder(s, p, r.PathValue("id")); err == nil {
-			out = n.orderView(s, o, true, n.unplacedReasons(s))
+			out = n.orderView(s, o, true, n.unplacedReasons(s, o))
 		}
 	})
 	if err != nil {

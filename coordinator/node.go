@@ -37,7 +37,8 @@ type Node struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	kick chan struct{}
+	kick    chan struct{}
+	reasons reasonCache
 	// uploadMu serialises chunked model uploads on the leader.
 	uploadMu sync.Mutex
 	leases   *leaseTable
