@@ -50,13 +50,21 @@ func defaultEstimator() estimator {
 // assumes the slicer's default settings and the profile's nozzle, filament
 // diameter, feedrate and acceleration limits, and like the slicer's own
 // estimate it leaves out heating. Calibrated against the slicer on the
-// test models (docs/benchmarks.md): about 10 % error, up to 30 % on odd
-// shapes. A non-positive volume gives the fixed overhead only.
+// test models (docs/benchmarks.md): about 10–15 % error, up to 30 % on odd
+// shapes. A non-positive volume gives the fixed overhead only. It ignores
+// the material; EstimateWith honours its flow limit.
 func Estimate(p profile.Printer, volumeMM3, surfaceMM2 float64, sizeMM [3]float64) (seconds, filamentMM float64) {
-	return defaultEstimator().estimate(p, volumeMM3, surfaceMM2, sizeMM)
+	return defaultEstimator().estimate(p, profile.Material{}, volumeMM3, surfaceMM2, sizeMM)
 }
 
-func (e estimator) estimate(p profile.Printer, volumeMM3, surfaceMM2 float64, sizeMM [3]float64) (seconds, filamentMM float64) {
+// EstimateWith is Estimate for material m: like the slicer, it slows every
+// move down to the material's maximum volumetric flow (TPU's 3 mm³/s
+// matters; PLA's 12 does not at default speeds).
+func EstimateWith(p profile.Printer, m profile.Material, volumeMM3, surfaceMM2 float64, sizeMM [3]float64) (seconds, filamentMM float64) {
+	return defaultEstimator().estimate(p, m, volumeMM3, surfaceMM2, sizeMM)
+}
+
+func (e estimator) estimate(p profile.Printer, m profile.Material, volumeMM3, surfaceMM2 float64, sizeMM [3]float64) (seconds, filamentMM float64) {
 	nozzle := p.NozzleMM
 	if nozzle <= 0 {
 		nozzle = 0.4
@@ -78,8 +86,8 @@ func (e estimator) estimate(p profile.Printer, volumeMM3, surfaceMM2 float64, si
 	}
 	wallSeg := math.Max(e.segMinMM, math.Min(x, y)*math.Pow(fill, e.fillExp))
 	infillSeg := math.Max(e.segMinMM, math.Max(x, y)*e.infillSpan)
-	vWall := e.cap(p, e.wallSpeed, section, fil)
-	vInfill := e.cap(p, e.infillSpeed, section, fil)
+	vWall := e.cap(p, m, e.wallSpeed, section, fil)
+	vInfill := e.cap(p, m, e.infillSpeed, section, fil)
 	accel := p.PrintAccel
 	motion := 0.0
 	if shell > 0 {
@@ -94,9 +102,13 @@ func (e estimator) estimate(p profile.Printer, volumeMM3, surfaceMM2 float64, si
 	return seconds, filamentMM
 }
 
-// cap limits a print speed by the profile's X/Y feedrate and by how fast
-// its extruder may push filament for this extrusion section.
-func (e estimator) cap(p profile.Printer, v, section, fil float64) float64 {
+// cap limits a print speed by the profile's X/Y feedrate, by how fast its
+// extruder may push filament and by the material's volumetric flow, for
+// this extrusion section.
+func (e estimator) cap(p profile.Printer, m profile.Material, v, section, fil float64) float64 {
+	if m.MaxVolumetricMM3s > 0 {
+		v = math.Min(v, m.MaxVolumetricMM3s/section)
+	}
 	if f := math.Min(p.MaxFeedrate.X, p.MaxFeedrate.Y); f > 0 {
 		v = math.Min(v, f)
 	}
@@ -142,8 +154,8 @@ func SpeedFactor(p profile.Printer) float64 {
 	}
 	e := defaultEstimator()
 	size := [3]float64{refPartSide, refPartSide, refPartSide}
-	tr, _ := e.estimate(ref, refPartVolume, refPartSurface, size)
-	tp, _ := e.estimate(p, refPartVolume, refPartSurface, size)
+	tr, _ := e.estimate(ref, profile.Material{}, refPartVolume, refPartSurface, size)
+	tp, _ := e.estimate(p, profile.Material{}, refPartVolume, refPartSurface, size)
 	if tp <= 0 {
 		return 1
 	}
@@ -164,11 +176,24 @@ func refProfileOrDefault() profile.Printer {
 }
 
 // jobRefSeconds is the job's print time on the reference printer: its own
-// estimate when known, else the mesh estimate.
-func jobRefSeconds(j *Job, ref profile.Printer) float64 {
+// estimate when known, else the mesh estimate in the job's material.
+func jobRefSeconds(j *Job, ref profile.Printer, mats materials) float64 {
 	if j.EstSeconds > 0 {
 		return j.EstSeconds
 	}
-	s, _ := Estimate(ref, j.VolumeMM3, j.SurfaceMM2, j.SizeMM)
+	s, _ := EstimateWith(ref, mats.lookup(j.Material), j.VolumeMM3, j.SurfaceMM2, j.SizeMM)
 	return s
+}
+
+// materials caches material profiles by the name a job gives (unknown
+// names get no flow limit).
+type materials map[string]profile.Material
+
+func (ms materials) lookup(name string) profile.Material {
+	m, ok := ms[name]
+	if !ok {
+		m, _ = profile.LookupMaterial(name)
+		ms[name] = m
+	}
+	return m
 }

@@ -18,6 +18,10 @@ func TestEstimate(t *testing.T) {
 	large, largeFil := Estimate(ender, v, a, sz)
 	fast, _ := Estimate(mk3s, v, a, sz)
 	empty, emptyFil := Estimate(ender, 0, 0, [3]float64{})
+	tpu, _ := profile.LookupMaterial("TPU")
+	pla, _ := profile.LookupMaterial("PLA")
+	withTPU, _ := EstimateWith(ender, tpu, v, a, sz)
+	withPLA, _ := EstimateWith(ender, pla, v, a, sz)
 	nan, _ := Estimate(ender, math.NaN(), math.Inf(1), [3]float64{math.NaN(), -1, 5})
 
 	tests := []struct {
@@ -30,6 +34,8 @@ func TestEstimate(t *testing.T) {
 		{"20 mm cube within 15 % of the slicer's filament", math.Abs(smallFil/1266-1) < 0.15},
 		{"bigger part takes longer", large > 10*small && largeFil > 10*smallFil},
 		{"faster profile is faster", fast < large},
+		{"TPU's flow limit slows a large part", withTPU > 1.1*large},
+		{"PLA's flow limit does not bind", withPLA == large},
 		{"empty mesh costs only the fixed overhead", empty == defaultEstimator().fixedSeconds && emptyFil == 0},
 		{"nonsense numbers give a finite estimate", !math.IsNaN(nan) && !math.IsInf(nan, 0)},
 		{"reference profile has speed factor 1", SpeedFactor(ender) == 1},

@@ -36,7 +36,7 @@ func Feasible(j *Job, p *Printer, now int64) string {
 	}
 	ref := j.EstSeconds
 	if ref <= 0 {
-		ref = jobRefSeconds(j, refProfileOrDefault())
+		ref = jobRefSeconds(j, refProfileOrDefault(), materials{})
 	}
 	secs := ref / speed(p)
 	return feasibleSecs(j, p, now, secs)

@@ -93,13 +93,13 @@ func TestWindow(t *testing.T) {
 	night := &Window{StartMin: 22 * 60, EndMin: 6 * 60} // 22:00–06:00
 	always := &Window{StartMin: 300, EndMin: 300}
 	tests := []struct {
-		name     string
-		w        *Window
-		now      int64
-		secs     float64
-		fits     bool
-		left     float64
-		next     int64 // next opening strictly after now
+		name string
+		w    *Window
+		now  int64
+		secs float64
+		fits bool
+		left float64
+		next int64 // next opening strictly after now
 	}{
 		{"nil window", nil, at(3, 0), 1e6, true, math.Inf(1), 0},
 		{"inside, room", day, at(10, 0), 3600, true, 10 * 3600, at(8, 0) + secondsPerDay},

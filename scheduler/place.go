@@ -20,6 +20,7 @@ const scarceShare = 0.25
 func Place(s *Snapshot) Plan {
 	x := newIndex(s)
 	refProf := refProfileOrDefault()
+	mats := materials{}
 
 	q := fairQueue{refs: make([]jobRef, len(s.Jobs))}
 	commIdx := make(map[string]int32, len(s.Communities))
@@ -59,7 +60,7 @@ func Place(s *Snapshot) Plan {
 		long, short, height := footprint(j.SizeMM)
 		r := jobRef{
 			idx: int32(i), comm: ci, deadline: j.Deadline,
-			ref: jobRefSeconds(j, refProf), tie: tieHash(s.Seed, j.ID),
+			ref: jobRefSeconds(j, refProf, mats), tie: tieHash(s.Seed, j.ID),
 			material: x.norm(j.Material), colour: x.norm(j.Colour), hood: x.norm(j.Neighbourhood),
 			nozzle: j.NozzleMM, long: long, short: short, height: height,
 		}
