@@ -2,10 +2,12 @@ package coordinator
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/hashicorp/raft"
@@ -17,6 +19,18 @@ const (
 	forwardedHeader = "X-Fabgrid-Forwarded"
 	maxHops         = 2
 )
+
+// newProxyTransport keeps enough idle connections to the leader for
+// many concurrent forwarded requests (the default keeps two per host, so
+// busy followers opened a connection per request).
+func newProxyTransport() *http.Transport {
+	return &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 128,
+		IdleConnTimeout:     90 * time.Second,
+	}
+}
 
 // leaderHTTP returns the leader's HTTP address as recorded in the FSM.
 func (n *Node) leaderHTTP() (string, error) {
@@ -53,6 +67,7 @@ func (n *Node) forward(w http.ResponseWriter, r *http.Request) {
 	}
 	target := &url.URL{Scheme: "http", Host: addr}
 	p := &httputil.ReverseProxy{
+		Transport: n.proxyTransport,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.Out.Host = r.Host

@@ -30,8 +30,9 @@ type Node struct {
 	// closers are the stores and transport to close after raft stops.
 	closers []io.Closer
 
-	ln      net.Listener
-	httpSrv *http.Server
+	ln             net.Listener
+	httpSrv        *http.Server
+	proxyTransport *http.Transport
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -61,6 +62,7 @@ func New(cfg Config) (*Node, error) {
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
 	}
 	n.leases = newLeaseTable()
+	n.proxyTransport = newProxyTransport()
 	n.fsm = NewFSM(n.log)
 	n.metrics = newMetrics(n)
 	n.fsm.applied = n.metrics.observeApply
@@ -248,6 +250,7 @@ func (n *Node) Kill() {
 }
 
 func (n *Node) closeResources() {
+	n.proxyTransport.CloseIdleConnections()
 	for i := len(n.closers) - 1; i >= 0; i-- {
 		n.closers[i].Close()
 	}
