@@ -150,3 +150,47 @@ func TestLongPollWakesOnPlacement(t *testing.T) {
 		t.Fatal("long-poll did not wake on placement")
 	}
 }
+
+// TestNewLeaderGivesLeasesFreshGrace: a failover does not expire leases
+// whose workers were silent under the old leader; the new leader counts
+// lost-after from its takeover.
+func TestNewLeaderGivesLeasesFreshGrace(t *testing.T) {
+	clock := coordinator.NewFakeClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	c := coordinatortest.Start(t, 3, coordinatortest.Options{Configure: func(_ int, cfg *coordinator.Config) {
+		cfg.Clock, cfg.LostAfter = clock, 10*time.Second
+	}})
+	li := c.LeaderIndex(5 * time.Second)
+	u := c.Nodes[li].URL()
+	tok := newCommunity(t, c, u, "makers")
+	o := submit(t, u, tok, coordinatortest.CubeSTL(10, 10, 10), 1, "PLA")
+	register(t, c, u, "w-a", "PLA")
+	a := assignment(t, c, u, "w-a")
+
+	clock.Advance(9 * time.Second)
+	c.Kill(li)
+	var leader *coordinator.Node
+	coordinatortest.WaitFor(t, 10*time.Second, "a new leader to take over", func() bool {
+		for _, n := range c.Nodes {
+			if n != nil && n.IsLeader() && n.LeaseGrace().Equal(clock.Now()) {
+				leader = n
+				return true
+			}
+		}
+		return false
+	})
+	jobOf := func() (j coordinator.Job) {
+		leader.FSM().View(func(s *coordinator.State) { j = *s.Jobs[a.JobID] })
+		return j
+	}
+	clock.Advance(5 * time.Second) // 14 s since w-a spoke, 5 s since the takeover
+	leader.CheckLeasesNow()
+	if j := jobOf(); j.State != api.JobAssigned || j.Epoch != a.Epoch {
+		t.Fatalf("lease expired within the new leader's grace: %+v", j)
+	}
+	clock.Advance(6 * time.Second) // 11 s since the takeover
+	leader.CheckLeasesNow()
+	j := jobOf()
+	if j.State != api.JobPending || len(j.Failures) != 1 || j.Failures[0].Printer != "w-a" {
+		t.Fatalf("lease not expired after the grace: %+v (order %s)", j, o.ID)
+	}
+}

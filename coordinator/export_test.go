@@ -1,0 +1,14 @@
+package coordinator
+
+import "time"
+
+// CheckLeasesNow runs one lease check, as the leader's tick does.
+func (n *Node) CheckLeasesNow() { n.checkLeases() }
+
+// LeaseGrace returns when this node's lease grace began (its last
+// takeover as leader), zero before it ever led.
+func (n *Node) LeaseGrace() time.Time {
+	n.leases.mu.Lock()
+	defer n.leases.mu.Unlock()
+	return n.leases.grace
+}
