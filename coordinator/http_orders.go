@@ -40,20 +40,28 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "with the admin token, name the community in the community field")
 		return
 	}
-	mesh, err := CheckSTL(f.Model)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
 	sum := sha256Hex(f.Model)
-	known, communityOK := false, false
+	var (
+		known, communityOK bool
+		mesh               MeshInfo
+	)
 	n.fsm.View(func(s *State) {
-		known = s.Models[sum] != nil
+		if m := s.Models[sum]; m != nil {
+			known, mesh.SizeMM, mesh.VolumeMM3, mesh.SurfaceMM2 = true, m.SizeMM, m.VolumeMM3, m.SurfaceMM2
+		}
 		communityOK = s.Communities[community] != nil
 	})
 	if !communityOK {
 		writeError(w, http.StatusNotFound, api.CodeNotFound, "no community "+community)
 		return
+	}
+	if !known {
+		// A stored model passed this check when it was first uploaded.
+		var err error
+		if mesh, err = CheckSTL(f.Model); err != nil {
+			writeErr(w, err)
+			return
+		}
 	}
 	name := f.ModelName
 	if len(name) > 128 {
