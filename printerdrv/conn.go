@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fabgrid/fabgrid/profile"
@@ -123,7 +124,9 @@ type Conn struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+
+	printing atomic.Bool
+	wg       sync.WaitGroup
 }
 
 type ctlMsg int

@@ -15,6 +15,12 @@ import (
 func (c *Conn) Print(ctx context.Context, job Job, progress func(Progress)) (Summary, error) {
 	start := c.opts.Now()
 	sum := Summary{Job: job.Name, Outcome: "failed"}
+	if !c.printing.CompareAndSwap(false, true) {
+		err := fmt.Errorf("printerdrv: job %s: another job is printing on this connection", job.Name)
+		sum.Error = err.Error()
+		return sum, err
+	}
+	defer c.printing.Store(false)
 	if job.Printer.ID == "" {
 		job.Printer = c.opts.Printer
 	}
