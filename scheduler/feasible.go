@@ -112,9 +112,10 @@ func excluded(list []string, id string) bool {
 	return false
 }
 
-// withinMaxLength: 0 means the owner sets no limit.
+// withinMaxLength: 0 (or anything not positive, NaN included) means the
+// owner sets no limit.
 func withinMaxLength(limit, secs float64) bool {
-	return limit <= 0 || secs <= limit
+	return !(limit > 0) || secs <= limit
 }
 
 const (

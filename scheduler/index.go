@@ -363,7 +363,7 @@ func (x *index) keyOf(p *Printer) classKey {
 		colour:   x.norm(p.Colour),
 		nozzle:   p.NozzleMM,
 		long:     long, short: short, height: height,
-		maxJob: max(p.MaxJobSeconds, 0),
+		maxJob: nonNeg(p.MaxJobSeconds),
 		speed:  speed(p),
 		hood:   x.norm(p.Neighbourhood),
 	}
@@ -443,7 +443,7 @@ func (x *index) best(j *jobRef, excl []string) (printer int32, score float64) {
 			if j.hood != "" && c.key.hood == j.hood {
 				sc *= localBonus
 			}
-			if sc < score || sc == score && x.tie[p] < x.tie[printer] {
+			if printer < 0 || sc < score || sc == score && x.tie[p] < x.tie[printer] {
 				printer, score = p, sc
 			}
 		}

@@ -208,3 +208,13 @@ func TestPlaceDeadlineAmongWhatIsFair(t *testing.T) {
 		})
 	}
 }
+
+func TestPlaceHugeEstimate(t *testing.T) {
+	j := smallJob("j")
+	j.EstSeconds = 1e308 // absurd, but feasible where no owner limits length
+	p := withP("p", func(p *Printer) { p.SpeedFactor = 0.5 })
+	plan := Place(&Snapshot{Now: at(12, 0), Jobs: []Job{j}, Printers: []Printer{p}})
+	if got := assignment(plan)["j"]; got != "p" {
+		t.Fatalf("plan %+v, want j on p", plan)
+	}
+}

@@ -83,63 +83,67 @@ func firstCopies(s *Snapshot) map[string]*Printer {
 func TestPropertyPlan(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := genSnapshot(t)
-		plan := Place(s)
-
-		// Deterministic for the snapshot and seed.
-		if again := Place(s); !reflect.DeepEqual(plan, again) {
-			t.Fatalf("same snapshot gave two plans:\n%+v\n%+v", plan, again)
-		}
-
-		// Every job once; no printer twice.
-		if got := len(plan.Placements) + len(plan.Unplaced); got != len(s.Jobs) {
-			t.Fatalf("plan covers %d jobs, snapshot has %d", got, len(s.Jobs))
-		}
-		jobs := map[string]*Job{}
-		for i := range s.Jobs {
-			if _, ok := jobs[s.Jobs[i].ID]; !ok {
-				jobs[s.Jobs[i].ID] = &s.Jobs[i]
-			}
-		}
-		byID := firstCopies(s)
-		usedP, placedJ := map[string]bool{}, map[string]bool{}
-		for _, pl := range plan.Placements {
-			if usedP[pl.PrinterID] {
-				t.Fatalf("printer %s got two jobs", pl.PrinterID)
-			}
-			if placedJ[pl.JobID] {
-				t.Fatalf("job %s placed twice", pl.JobID)
-			}
-			usedP[pl.PrinterID], placedJ[pl.JobID] = true, true
-			// Never infeasible: the printer (some copy of the ID) passes
-			// every check, including being idle.
-			if Feasible(jobs[pl.JobID], byID[pl.PrinterID], s.Now) != "" {
-				t.Fatalf("infeasible placement %+v", pl)
-			}
-		}
-
-		// Maximal: no unplaced job fits a printer left idle, and the
-		// reason's code agrees with a brute-force check.
-		for _, u := range plan.Unplaced {
-			if u.Reason == "" || u.Code == "" {
-				t.Fatalf("unplaced %s without a reason", u.JobID)
-			}
-			if u.Code == CodeInvalid {
-				continue
-			}
-			j := jobs[u.JobID]
-			canWait := false
-			for _, p := range byID {
-				code := Feasible(j, p, s.Now)
-				if code == "" && !usedP[p.ID] {
-					t.Fatalf("job %s (%s: %s) fits idle printer %s that stayed free", u.JobID, u.Code, u.Reason, p.ID)
-				}
-				if (code == "" || code == CodeWaiting) && online(p.State) {
-					canWait = true
-				}
-			}
-			if canWait != (u.Code == CodeWaiting) {
-				t.Fatalf("job %s: code %s (%s), but brute force says waiting=%v", u.JobID, u.Code, u.Reason, canWait)
-			}
-		}
+		checkPlan(t, s, Place(s))
 	})
+}
+
+// fataler is what checkPlan needs from *testing.T and *rapid.T.
+type fataler interface {
+	Fatalf(format string, args ...any)
+}
+
+// checkPlan asserts the plan's invariants for snapshot s: deterministic,
+// every job once, no printer twice, never an infeasible placement,
+// maximal (no unplaced job fits a printer left idle), and every reason
+// agreeing with a brute-force check on whether the job could ever wait
+// for a printer.
+func checkPlan(t fataler, s *Snapshot, plan Plan) {
+	if again := Place(s); !reflect.DeepEqual(plan, again) {
+		t.Fatalf("same snapshot gave two plans:\n%+v\n%+v", plan, again)
+	}
+	if got := len(plan.Placements) + len(plan.Unplaced); got != len(s.Jobs) {
+		t.Fatalf("plan covers %d jobs, snapshot has %d", got, len(s.Jobs))
+	}
+	jobs := map[string]*Job{}
+	for i := range s.Jobs {
+		if _, ok := jobs[s.Jobs[i].ID]; !ok {
+			jobs[s.Jobs[i].ID] = &s.Jobs[i]
+		}
+	}
+	byID := firstCopies(s)
+	usedP, placedJ := map[string]bool{}, map[string]bool{}
+	for _, pl := range plan.Placements {
+		if usedP[pl.PrinterID] {
+			t.Fatalf("printer %s got two jobs", pl.PrinterID)
+		}
+		if placedJ[pl.JobID] {
+			t.Fatalf("job %s placed twice", pl.JobID)
+		}
+		usedP[pl.PrinterID], placedJ[pl.JobID] = true, true
+		if code := Feasible(jobs[pl.JobID], byID[pl.PrinterID], s.Now); code != "" {
+			t.Fatalf("infeasible placement %+v: %s", pl, code)
+		}
+	}
+	for _, u := range plan.Unplaced {
+		if u.Reason == "" || u.Code == "" {
+			t.Fatalf("unplaced %s without a reason", u.JobID)
+		}
+		if u.Code == CodeInvalid {
+			continue
+		}
+		j := jobs[u.JobID]
+		canWait := false
+		for _, p := range byID {
+			code := Feasible(j, p, s.Now)
+			if code == "" && !usedP[p.ID] {
+				t.Fatalf("job %s (%s: %s) fits idle printer %s that stayed free", u.JobID, u.Code, u.Reason, p.ID)
+			}
+			if (code == "" || code == CodeWaiting) && online(p.State) {
+				canWait = true
+			}
+		}
+		if canWait != (u.Code == CodeWaiting) {
+			t.Fatalf("job %s: code %s (%s), but brute force says waiting=%v", u.JobID, u.Code, u.Reason, canWait)
+		}
+	}
 }
