@@ -22,6 +22,7 @@ type move struct {
 	typ          string
 	layer        int
 	hasE, travel bool
+	retracted    bool // filament was retracted before this move
 }
 
 // walkGCode calls f for every G0/G1 that moves in XY.
@@ -31,6 +32,7 @@ func walkGCode(t testing.TB, g []byte, f func(mv move)) {
 	relE := false
 	typ := ""
 	layer := -1
+	retracted := false
 	sc := bufio.NewScanner(bytes.NewReader(g))
 	for sc.Scan() {
 		ln := sc.Text()
@@ -82,7 +84,11 @@ func walkGCode(t testing.TB, g []byte, f func(mv move)) {
 				}
 			}
 			if nx != x || ny != y {
-				f(move{code: fs[0], from: Vec3{x, y, z}, to: Vec3{nx, ny, nz}, de: ne - e, typ: typ, layer: layer, hasE: hasE, travel: ne-e <= 0})
+				f(move{code: fs[0], from: Vec3{x, y, z}, to: Vec3{nx, ny, nz}, de: ne - e, typ: typ, layer: layer, hasE: hasE, travel: ne-e <= 0, retracted: retracted})
+			} else if ne < e {
+				retracted = true
+			} else if ne > e {
+				retracted = false
 			}
 			x, y, z, e = nx, ny, nz, ne
 		}
@@ -226,6 +232,13 @@ func TestAcceptanceModels(t *testing.T) {
 				walkGCode(t, r.GCode, func(mv move) {
 					if mv.code == "G0" && mv.hasE {
 						t.Fatalf("G0 with an E word: %+v", mv)
+					}
+					if mv.travel && mv.layer >= 0 && !mv.retracted {
+						a := poly.Point{X: int64(mv.from.X * 1000), Y: int64(mv.from.Y * 1000)}
+						b := poly.Point{X: int64(mv.to.X * 1000), Y: int64(mv.to.Y * 1000)}
+						if poly.Dist(a, b) > s.RetractMinTravel*1000 && poly.Crosses(fp, a, b) {
+							t.Fatalf("travel over the model's outline without retraction: %+v", mv)
+						}
 					}
 					if mv.travel || mv.layer < 0 {
 						return

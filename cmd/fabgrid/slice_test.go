@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSliceAndGCodeInfo(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "cube.gcode")
+	model := filepath.Join("..", "..", "testdata", "models", "cube20.stl")
+
+	var o, e bytes.Buffer
+	if code := run([]string{"slice", model, "-o", out, "--infill", "15", "--json"}, &o, &e); code != 0 {
+		t.Fatalf("slice exit %d: %s", code, e.String())
+	}
+	var res struct {
+		Layers  int     `json:"layers"`
+		Seconds float64 `json:"seconds"`
+		Grams   float64 `json:"grams"`
+		Mesh    struct {
+			Triangles  int  `json:"triangles"`
+			Watertight bool `json:"watertight"`
+		} `json:"mesh"`
+	}
+	if err := json.Unmarshal(o.Bytes(), &res); err != nil {
+		t.Fatalf("slice --json: %v: %s", err, o.String())
+	}
+	if res.Layers != 100 || res.Seconds <= 0 || res.Grams <= 0 || res.Mesh.Triangles != 12 || !res.Mesh.Watertight {
+		t.Fatalf("slice result %+v", res)
+	}
+
+	o.Reset()
+	e.Reset()
+	if code := run([]string{"gcode", "info", out, "--json"}, &o, &e); code != 0 {
+		t.Fatalf("gcode info exit %d: %s", code, e.String())
+	}
+	var a struct {
+		Layers  int      `json:"layers"`
+		Seconds float64  `json:"seconds"`
+		Flags   []string `json:"flags"`
+	}
+	if err := json.Unmarshal(o.Bytes(), &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Layers != 100 || len(a.Flags) != 0 || a.Seconds < res.Seconds*0.99 || a.Seconds > res.Seconds*1.01 {
+		t.Fatalf("gcode info %+v, slice said %+v", a, res)
+	}
+
+	// A file with a problem exits 3 and names it.
+	bad := filepath.Join(dir, "bad.gcode")
+	if err := os.WriteFile(bad, []byte("G1 X10 Y10 E5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o.Reset()
+	e.Reset()
+	if code := run([]string{"gcode", "info", bad}, &o, &e); code != 3 || !strings.Contains(o.String(), "before the hotend") {
+		t.Fatalf("bad file: exit %d, %s", code, o.String())
+	}
+}
+
+func TestSliceErrors(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.stl")
+	// A 300 mm box: too big for the Ender-3.
+	stl := "solid b\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 300 0 0\nvertex 0 300 10\nendloop\nendfacet\nendsolid b\n"
+	if err := os.WriteFile(big, []byte(stl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no model", []string{"slice"}, 2, "exactly one model"},
+		{"unknown profile", []string{"slice", big, "--profile", "nope"}, 2, "unknown profile"},
+		{"does not fit", []string{"slice", big, "-o", filepath.Join(dir, "x.gcode")}, 1, "does not fit"},
+		{"missing file", []string{"slice", filepath.Join(dir, "none.stl")}, 1, "no such file"},
+		{"gcode without info", []string{"gcode"}, 2, "info"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var o, e bytes.Buffer
+			if code := run(tc.args, &o, &e); code != tc.code || !strings.Contains(e.String(), tc.msg) {
+				t.Fatalf("exit %d (want %d), stderr %q lacks %q", code, tc.code, e.String(), tc.msg)
+			}
+		})
+	}
+}
