@@ -231,13 +231,16 @@ func (w *worker) cancel(ctx context.Context) {
 	w.h.add(w.id, opInput{opCancel, tag}, call, o.State, w.h.now())
 }
 
-// TestOrderAPILinearizable runs concurrent clients against a three-node
-// cluster while faults happen one after the other: the leader is cut off
-// (a minority of one) and healed, a follower is cut off and healed, and
-// the leader is killed. The recorded history must be linearizable, and
-// every acknowledged order must be on every surviving node.
+// TestOrderAPILinearizable runs concurrent clients against three-node
+// clusters while faults happen one after the other — over raft's
+// in-memory transport: the leader is cut off (a minority of one) and
+// healed, a follower is cut off and healed, the leader is killed; over
+// loopback TCP with data dirs: the leader is killed, restarted from its
+// data dir, and the next leader killed. The recorded history must be
+// linearizable, and every acknowledged order must be on every running
+// node (the restarted one included).
 //
-// FABGRID_SOAK=1 repeats the fault cycle more times with more clients.
+// FABGRID_SOAK=1 repeats each schedule three times with more clients.
 func TestOrderAPILinearizable(t *testing.T) {
 	clients, perPhase, rounds := 6, int64(25), 1
 	if os.Getenv("FABGRID_SOAK") == "1" {
@@ -248,8 +251,11 @@ func TestOrderAPILinearizable(t *testing.T) {
 		perPhase = 10
 	}
 	for round := range rounds {
-		t.Run(fmt.Sprintf("round%d", round), func(t *testing.T) {
-			runLinearizability(t, clients, perPhase, uint64(round))
+		t.Run(fmt.Sprintf("partitions/round%d", round), func(t *testing.T) {
+			runLinearizability(t, clients, perPhase, uint64(round), false)
+		})
+		t.Run(fmt.Sprintf("tcp-kill-restart/round%d", round), func(t *testing.T) {
+			runLinearizability(t, clients, perPhase, uint64(round), true)
 		})
 	}
 }
@@ -257,8 +263,14 @@ func TestOrderAPILinearizable(t *testing.T) {
 // phaseTimeout bounds each phase of the fault schedule.
 var phaseTimeout = 30 * time.Second
 
-func runLinearizability(t *testing.T, nClients int, perPhase int64, seed uint64) {
-	cl := coordinatortest.Start(t, 3, coordinatortest.Options{Inmem: true})
+// runLinearizability runs one fault schedule. With tcp, raft runs over
+// loopback TCP with data dirs, where partitions are not available: the
+// leader is killed, restarted from its data dir (it must catch up), and
+// the next leader killed. Without, raft runs over the in-memory transport:
+// the leader is cut off and healed, a follower is cut off and healed, and
+// the leader is killed.
+func runLinearizability(t *testing.T, nClients int, perPhase int64, seed uint64, tcp bool) {
+	cl := coordinatortest.Start(t, 3, coordinatortest.Options{Inmem: !tcp})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	admin := newClient(t, cl, cl.AdminToken)
@@ -308,7 +320,29 @@ func runLinearizability(t *testing.T, nClients int, perPhase int64, seed uint64)
 		}
 	}
 	progress("orders before any fault")
+	if tcp {
+		l := cl.LeaderIndex(5 * time.Second)
+		t.Logf("killing the leader c%d", l+1)
+		cl.Kill(l)
+		progress("orders after the leader was killed")
+		t.Logf("restarting c%d from its data dir", l+1)
+		cl.Restart(l)
+		progress("orders after the restart")
+		l = cl.LeaderIndex(5 * time.Second)
+		t.Logf("killing the leader c%d", l+1)
+		cl.Kill(l)
+		progress("orders after the second leader was killed")
+	} else {
+		partitionSchedule(t, cl, progress)
+	}
+	stopClients()
+	checkHistory(t, cl, h, stats)
+}
 
+// partitionSchedule cuts off the leader, heals, cuts off a follower,
+// heals, and kills the leader, letting the clients progress in between.
+func partitionSchedule(t *testing.T, cl *coordinatortest.Cluster, progress func(string)) {
+	t.Helper()
 	l := cl.LeaderIndex(5 * time.Second)
 	t.Logf("partitioning the leader c%d away", l+1)
 	cl.Partition(l)
@@ -335,8 +369,10 @@ func runLinearizability(t *testing.T, nClients int, perPhase int64, seed uint64)
 	t.Logf("killing the leader c%d", l+1)
 	cl.Kill(l)
 	progress("orders after the leader was killed")
-	stopClients()
+}
 
+func checkHistory(t *testing.T, cl *coordinatortest.Cluster, h *history, stats *opStats) {
+	t.Helper()
 	t.Logf("%d submissions acknowledged, %d calls without an answer, %d reads, %d operations recorded",
 		stats.acked.Load(), stats.failed.Load(), stats.reads.Load(), len(h.ops))
 	res, info := porcupine.CheckOperationsVerbose(orderModel, h.ops, 30*time.Second)
