@@ -255,11 +255,24 @@ func handshakeErr(err error, limit time.Duration) error {
 // Firmware returns what M115 reported.
 func (c *Conn) Firmware() Firmware { return c.fw }
 
+// maxLine bounds one line from the firmware; longer ones (noise, a
+// misconfigured baud rate) are dropped rather than buffered without end.
+const maxLine = 4096
+
 func (c *Conn) readLoop() {
-	r := bufio.NewReaderSize(c.rw, 64*1024)
+	r := bufio.NewReaderSize(c.rw, maxLine)
+	long := false
 	for {
-		l, err := r.ReadString('\n')
-		if l = strings.TrimRight(l, "\r\n"); l != "" {
+		b, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = true
+			continue
+		}
+		if long {
+			long = false
+			b = nil
+		}
+		if l := strings.TrimRight(string(b), "\r\n"); l != "" {
 			select {
 			case c.lines <- l:
 			case <-c.ctx.Done():
