@@ -61,35 +61,52 @@ func (rf *remoteFlags) client() (*client.Client, error) {
 	return c, nil
 }
 
-// explain turns a client error into one line that says what to do.
+// explain turns a client error into one line that says what to do. The
+// original error stays reachable with errors.Is/As.
 func (rf *remoteFlags) explain(err error) error {
+	if msg := rf.explanation(err); msg != "" {
+		return &explained{msg: msg, err: err}
+	}
+	return err
+}
+
+func (rf *remoteFlags) explanation(err error) string {
 	var ae *client.APIError
 	switch {
 	case errors.As(err, &ae) && ae.Status == 401 && rf.token == "":
-		return fmt.Errorf("coordinator at %s wants a token: 401 %s — pass --token or set %s", ae.Endpoint, ae.Code, envToken)
+		return fmt.Sprintf("coordinator at %s wants a token: 401 %s — pass --token or set %s", ae.Endpoint, ae.Code, envToken)
 	case errors.As(err, &ae) && ae.Status == 401:
-		return fmt.Errorf("coordinator at %s refused the token: 401 %s — check --token or %s", ae.Endpoint, ae.Code, envToken)
+		return fmt.Sprintf("coordinator at %s refused the token: 401 %s — check --token or %s", ae.Endpoint, ae.Code, envToken)
 	case errors.As(err, &ae) && ae.Status == 403:
-		return fmt.Errorf("coordinator at %s: 403 %s: %s (check which token --token or %s holds)", ae.Endpoint, ae.Code, ae.Message, envToken)
+		return fmt.Sprintf("coordinator at %s: 403 %s: %s (check which token --token or %s holds)", ae.Endpoint, ae.Code, ae.Message, envToken)
 	case errors.As(err, &ae) && ae.Code == api.CodeNoLeader:
-		return fmt.Errorf("coordinator at %s: the cluster has no leader (%s) — a majority of coordinators must be up and connected; try again shortly", ae.Endpoint, ae.Message)
+		return fmt.Sprintf("coordinator at %s: the cluster has no leader (%s) — a majority of coordinators must be up and connected; try again shortly", ae.Endpoint, ae.Message)
 	case errors.As(err, &ae):
 		msg := ae.Message
 		if msg == "" {
 			msg = "(no details)"
 		}
-		return fmt.Errorf("coordinator at %s: %d %s: %s", ae.Endpoint, ae.Status, ae.Code, msg)
+		return fmt.Sprintf("coordinator at %s: %d %s: %s", ae.Endpoint, ae.Status, ae.Code, msg)
 	case errors.Is(err, client.ErrNoCoordinator):
-		last := err
+		var last error = err
 		var op *net.OpError
 		if errors.As(err, &op) {
 			last = op.Err
 		}
-		return fmt.Errorf("no coordinator reachable at %s (last: %v) — check --coordinator or %s and that a coordinator runs there",
+		return fmt.Sprintf("no coordinator reachable at %s (last: %v) — check --coordinator or %s and that a coordinator runs there",
 			strings.Join(rf.endpoints, ", "), last, envAddr)
 	}
-	return err
+	return ""
 }
+
+// explained is an error with a message for people in front of it.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
 
 // parseInterspersed parses flags that may come after positional arguments
 // ("order submit cube.stl --qty 3") and returns the positional ones.

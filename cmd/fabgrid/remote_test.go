@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/client"
 )
 
 const (
@@ -333,6 +335,30 @@ func TestParseInterspersed(t *testing.T) {
 			pos, err := parseInterspersed(fs, tc.args)
 			if err != nil || strings.Join(pos, " ") != tc.wantPos || *qty != tc.wantQty {
 				t.Fatalf("pos %q qty %d err %v", pos, *qty, err)
+			}
+		})
+	}
+}
+
+func TestExplainKeepsTheCause(t *testing.T) {
+	tests := []struct {
+		name  string
+		token string
+		err   error
+		want  string
+	}{
+		{"no token", "", &client.APIError{Status: 401, Code: api.CodeUnauthorized, Endpoint: "http://127.0.0.1:1"}, "wants a token"},
+		{"bad token", "fgC_x", &client.APIError{Status: 401, Code: api.CodeUnauthorized, Endpoint: "http://127.0.0.1:1"}, "refused the token"},
+		{"no leader", "fgC_x", &client.APIError{Status: 503, Code: api.CodeNoLeader, Message: "election", Endpoint: "http://127.0.0.1:1"}, "the cluster has no leader (election)"},
+		{"conflict", "fgA_x", &client.APIError{Status: 409, Code: api.CodeConflict, Message: "exists", Endpoint: "http://127.0.0.1:1"}, "409 conflict: exists"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rf := &remoteFlags{token: tc.token}
+			err := rf.explain(tc.err)
+			var ae *client.APIError
+			if !strings.Contains(err.Error(), tc.want) || !errors.As(err, &ae) || ae != tc.err {
+				t.Fatalf("explain = %q (cause kept: %v), want it to say %q", err, errors.As(err, &ae), tc.want)
 			}
 		})
 	}
