@@ -29,8 +29,15 @@ var checks = [...]check{
 // it returns "" when every check passes, or the code of the first check
 // that fails (CodeTooLarge, CodeNoMaterial, CodeNoColour, CodeNoNozzle,
 // CodeExcluded, CodeTooLong, CodeOutsideHours, CodeWaiting for a printer
-// that is not idle). The coordinator can use it to re-check a plan.
+// that is not idle; CodeInvalid for a malformed or nil job, CodeNoPrinter
+// for a nil printer). The coordinator can use it to re-check a plan.
 func Feasible(j *Job, p *Printer, now int64) string {
+	if j == nil {
+		return CodeInvalid
+	}
+	if p == nil {
+		return CodeNoPrinter
+	}
 	if code := validJob(j); code != "" {
 		return code
 	}

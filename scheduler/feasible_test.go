@@ -168,6 +168,13 @@ func TestFeasible(t *testing.T) {
 		{"NaN size", func(j *Job) { j.SizeMM[0] = math.NaN() }, nil, at(12, 0), CodeInvalid},
 		{"estimated from the mesh", func(j *Job) { j.EstSeconds = 0; j.VolumeMM3 = 8000; j.SurfaceMM2 = 2400 }, func(p *Printer) { p.MaxJobSeconds = 600 }, at(12, 0), CodeTooLong},
 	}
+	j, p := smallJob("j"), idlePrinter("p")
+	if Feasible(nil, &p, 0) != CodeInvalid || Feasible(&j, nil, 0) != CodeNoPrinter {
+		t.Error("nil job or printer not refused")
+	}
+	if plan := Place(nil); len(plan.Placements)+len(plan.Unplaced) != 0 {
+		t.Error("Place(nil) planned something")
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			j, p := smallJob("j"), idlePrinter("p")

@@ -16,8 +16,11 @@ const scarceShare = 0.25
 // that printer over its reliability, favouring its neighbourhood and
 // keeping big beds for big parts), at most one job per printer. Every job
 // it does not place is listed in Plan.Unplaced with a reason. Place only
-// reads s.
+// reads s; a nil snapshot gives an empty plan.
 func Place(s *Snapshot) Plan {
+	if s == nil {
+		return Plan{}
+	}
 	x := newIndex(s)
 	refProf := refProfileOrDefault()
 	mats := materials{}
