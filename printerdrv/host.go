@@ -290,9 +290,11 @@ func (h *Host) Next(now time.Time) []byte {
 		if len(h.prio) > 0 {
 			q = &h.prio
 		}
+		if (*q)[0].wire == "" || (*q)[0].n != h.nextN { // format once, not on every blocked call
+			(*q)[0].n = h.nextN
+			(*q)[0].wire = FormatLine(h.nextN, (*q)[0].cmd)
+		}
 		e := (*q)[0]
-		e.n = h.nextN
-		e.wire = FormatLine(e.n, e.cmd)
 		if !h.canSend(len(e.wire), e.force) {
 			break
 		}
