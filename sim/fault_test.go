@@ -4,7 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
-		"strings"
+	"strings"
 	"testing"
 	"time"
 
