@@ -154,7 +154,7 @@ func expectedVolume(m *Mesh, s Settings, expand bool) float64 {
 	inner := make([]float64, n)
 	var st sliceStats
 	for i := range n {
-		ps := poly.Union(sliceLayer(m, idx.tris[idx.start[i]:idx.start[i+1]], h.plane[i], 1000, &st), poly.EvenOdd)
+		ps := poly.Union(sliceLayer(m, idx.tris[idx.start[i]:idx.start[i+1]], h.plane[i], 1000, &st), poly.NonZero)
 		var per float64
 		for _, p := range ps {
 			per += poly.Perimeter(p)
@@ -343,5 +343,47 @@ func TestMissingTriangles(t *testing.T) {
 	}
 	if d := math.Abs(b.Estimate.FilamentMM-a.Estimate.FilamentMM) / a.Estimate.FilamentMM; d > 0.02 {
 		t.Fatalf("filament %.1f mm, whole sphere %.1f mm", b.Estimate.FilamentMM, a.Estimate.FilamentMM)
+	}
+}
+
+// TestOverlappingShells: two cubes exported as overlapping shells print as
+// their union, not with the overlap left empty.
+func TestOverlappingShells(t *testing.T) {
+	ts := append(testmesh.Box(0, 0, 0, 20, 20, 10), testmesh.Box(10, 10, 0, 30, 30, 10)...)
+	m, _, err := ParseSTL(testmesh.WriteSTL("two", ts), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ender3(t)
+	placed, err := Placed(m, p.BuildVolume.X, p.BuildVolume.Y, p.BuildVolume.Z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := planLayers(10, 0.2, 0.2)
+	idx := buildTriIndex(placed, h.plane)
+	var st sliceStats
+	for _, i := range []int{0, 25, 49} {
+		raw := sliceLayer(placed, idx.tris[idx.start[i]:idx.start[i+1]], h.plane[i], 1000, &st)
+		if a := poly.TotalArea(poly.Union(raw, poly.NonZero)) / 1e6; math.Abs(a-700) > 1e-6 {
+			t.Fatalf("layer %d area %.3f mm², want the union's 700", i, a)
+		}
+	}
+	// A hollow cube (inner shell wound inwards) keeps its cavity.
+	inner := testmesh.Box(5, 5, 2, 15, 15, 8)
+	for i := range inner {
+		inner[i].Vertices[1], inner[i].Vertices[2] = inner[i].Vertices[2], inner[i].Vertices[1]
+	}
+	hollow, _, err := ParseSTL(testmesh.WriteSTL("hollow", append(testmesh.Box(0, 0, 0, 20, 20, 10), inner...)), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vol, _, _ := MeshStats(hollow); math.Abs(vol-(4000-600)) > 1e-6 {
+		t.Fatalf("hollow volume %v", vol)
+	}
+	placed, _ = Placed(hollow, p.BuildVolume.X, p.BuildVolume.Y, p.BuildVolume.Z)
+	idx = buildTriIndex(placed, h.plane)
+	raw := sliceLayer(placed, idx.tris[idx.start[25]:idx.start[26]], h.plane[25], 1000, &st)
+	if a := poly.TotalArea(poly.Union(raw, poly.NonZero)) / 1e6; math.Abs(a-300) > 1e-6 {
+		t.Fatalf("hollow cube mid layer area %.3f mm², want 300", a)
 	}
 }

@@ -16,7 +16,8 @@
 //	   │ triangle–plane cuts, chained through shared mesh edges into loops;
 //	   │ gaps below CloseGap closed, left-over fragments dropped      [parallel]
 //	   ▼
-//	outlines: Simplify + Union(even-odd) → clean islands and holes (package poly)
+//	outlines: Simplify + Union(non-zero) → clean islands and holes (package poly);
+//	   │ loops follow the triangles' winding, so overlapping shells merge
 //	   │ top/bottom surfaces: outline minus the next / previous outline  [parallel]
 //	   ▼
 //	per island: N perimeters (Offset −w/2, −3w/2 …), inner area,         toolpath.go

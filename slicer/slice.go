@@ -189,7 +189,9 @@ func Slice(ctx context.Context, m *Mesh, s Settings, progress func(done, total i
 		if res > 0 {
 			raw = poly.Simplify(raw, int64(math.Round(res)))
 		}
-		outlines[i] = dropSpecks(poly.Union(raw, poly.EvenOdd), 1e4)
+		// Non-zero: loops are oriented by the triangles' winding, so
+		// overlapping shells merge and reversed inner shells make holes.
+		outlines[i] = dropSpecks(poly.Union(raw, poly.NonZero), 1e4)
 		step()
 	})
 	if err != nil {
