@@ -46,7 +46,7 @@ type Config struct {
 	// MaxModelSize bounds an uploaded model (default 64 MiB).
 	MaxModelSize int64
 	// ModelChunkSize: a model larger than this is committed in chunks of
-	// this size before its order (default 1 MiB), so that no log entry
+	// this size before its order (default 512 KiB), so that no log entry
 	// is large enough to stall raft's heartbeats.
 	ModelChunkSize int
 	// MaxAttempts: printers a copy may fail on before it fails (default 3).
@@ -103,7 +103,7 @@ func (c *Config) setDefaults() {
 		c.MaxModelSize = DefaultMaxModelSize
 	}
 	if c.ModelChunkSize <= 0 {
-		c.ModelChunkSize = 1 << 20
+		c.ModelChunkSize = 512 << 10
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = DefaultMaxAttempts

@@ -138,6 +138,10 @@ func (n *Node) handleAssignment(w http.ResponseWriter, r *http.Request) {
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+	// An open long-poll is contact: renew it while waiting, so a short
+	// lost-after does not mark a waiting worker offline.
+	alive := time.NewTicker(max(n.cfg.LostAfter/4, 50*time.Millisecond))
+	defer alive.Stop()
 	for {
 		n.leases.seen(id, n.clock.Now())
 		changed := n.fsm.Changed()
@@ -151,6 +155,7 @@ func (n *Node) handleAssignment(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-changed:
+		case <-alive.C:
 		case <-timer.C:
 			w.WriteHeader(http.StatusNoContent)
 			return

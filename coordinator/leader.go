@@ -14,8 +14,9 @@ import (
 // leadership and stops them when it loses it.
 func (n *Node) watchLeadership() {
 	var (
-		stop func()
-		wg   sync.WaitGroup
+		stop     func()
+		wg       sync.WaitGroup
+		leadTerm uint64
 	)
 	end := func() {
 		if stop != nil {
@@ -35,7 +36,14 @@ func (n *Node) watchLeadership() {
 		case <-check.C:
 		}
 		leading := n.raft.State() == raft.Leader
+		term := n.raft.CurrentTerm()
+		if leading && stop != nil && term != leadTerm {
+			// Lost and regained between two looks: a new term needs a
+			// new barrier and fresh lease grace.
+			end()
+		}
 		if leading && stop == nil {
+			leadTerm = term
 			ctx, cancel := context.WithCancel(n.ctx)
 			stop = cancel
 			wg.Add(1)

@@ -62,7 +62,7 @@ func TestLargeModelReplicatedAndDeduplicated(t *testing.T) {
 	li := c.LeaderIndex(5 * time.Second)
 	u := c.Nodes[li].URL()
 	tok := newCommunity(t, c, u, "makers")
-	// Many stacked boxes in one binary STL, committed in 1 MiB chunks.
+	// Many stacked boxes in one binary STL, committed in 512 KiB chunks.
 	var tris [][]byte
 	box := coordinatortest.CubeSTL(10, 10, 10)
 	for range nBoxes() {
