@@ -36,6 +36,7 @@ func TestSettingsVariants(t *testing.T) {
 			}
 		}},
 		{"solid", func(s *Settings) { s.InfillPercent = 100 }, nil},
+		{"grid", func(s *Settings) { s.InfillPattern = PatternGrid }, nil},
 		{"no skins", func(s *Settings) { s.TopLayers, s.BottomLayers = 0, 0 }, nil},
 		{"no walls", func(s *Settings) { s.Perimeters = 0 }, func(t *testing.T, g string, a Analysis) {
 			if strings.Contains(g, ";TYPE:WALL") {
@@ -80,6 +81,7 @@ func TestBadSettings(t *testing.T) {
 	for name, edit := range map[string]func(s *Settings){
 		"layer thicker than nozzle": func(s *Settings) { s.LayerHeight = 0.6 },
 		"infill over 100":           func(s *Settings) { s.InfillPercent = 150 },
+		"unknown pattern":           func(s *Settings) { s.InfillPattern = "gyroid" },
 		"negative perimeters":       func(s *Settings) { s.Perimeters = -1 },
 		"no printer":                func(s *Settings) { s.Printer = profile.Printer{} },
 	} {

@@ -32,6 +32,7 @@ type Settings struct {
 	LineWidth        float64 // 0: the nozzle diameter
 	FirstLayerWidth  float64 // 0: LineWidth
 	InfillPercent    int     // sparse infill density, 0–100
+	InfillPattern    string  // PatternLines (default) or PatternGrid
 	Perimeters       int
 	TopLayers        int
 	BottomLayers     int
@@ -45,6 +46,15 @@ type Settings struct {
 	// Workers bounds the layers processed at once; 0 means GOMAXPROCS.
 	Workers int
 }
+
+// Sparse infill patterns.
+const (
+	// PatternLines is rectilinear: parallel lines, the direction turning
+	// 90° every layer.
+	PatternLines = "lines"
+	// PatternGrid crosses both directions on every layer.
+	PatternGrid = "grid"
+)
 
 // Defaults used by DefaultSettings and for zero fields.
 const (
@@ -66,7 +76,7 @@ func DefaultSettings(p profile.Printer, m profile.Material) Settings {
 		Printer: p, Material: m,
 		LayerHeight: DefaultLayerHeight, FirstLayerHeight: DefaultLayerHeight,
 		LineWidth: p.NozzleMM, FirstLayerWidth: p.NozzleMM,
-		InfillPercent: DefaultInfillPercent, Perimeters: DefaultPerimeters,
+		InfillPercent: DefaultInfillPercent, InfillPattern: PatternLines, Perimeters: DefaultPerimeters,
 		TopLayers: DefaultSolidLayers, BottomLayers: DefaultSolidLayers,
 		SkirtLoops: 1, SkirtDistance: DefaultSkirtDistance,
 		Speeds:           Speeds{OuterPerimeter: 30, Perimeter: 45, Infill: 60, Skin: 40, FirstLayer: 20, Travel: 150},
@@ -91,6 +101,9 @@ func (s *Settings) normalise() error {
 	if s.FirstLayerWidth == 0 {
 		s.FirstLayerWidth = s.LineWidth
 	}
+	if s.InfillPattern == "" {
+		s.InfillPattern = PatternLines
+	}
 	if s.Speeds == (Speeds{}) {
 		s.Speeds = def.Speeds
 	}
@@ -108,6 +121,8 @@ func (s *Settings) normalise() error {
 		return fmt.Errorf("%w: line width %.3g mm must be within half and twice the nozzle diameter", ErrBadSettings, s.LineWidth)
 	case s.InfillPercent < 0 || s.InfillPercent > 100:
 		return fmt.Errorf("%w: infill %d%% must be 0–100", ErrBadSettings, s.InfillPercent)
+	case s.InfillPattern != PatternLines && s.InfillPattern != PatternGrid:
+		return fmt.Errorf("%w: infill pattern %q (want %q or %q)", ErrBadSettings, s.InfillPattern, PatternLines, PatternGrid)
 	case s.Perimeters < 0 || s.Perimeters > 50 || s.TopLayers < 0 || s.BottomLayers < 0 || s.TopLayers > 100 || s.BottomLayers > 100:
 		return fmt.Errorf("%w: perimeters, top and bottom layers must be 0–50/100", ErrBadSettings)
 	case s.Speeds.OuterPerimeter <= 0 || s.Speeds.Perimeter <= 0 || s.Speeds.Infill <= 0 || s.Speeds.Skin <= 0 || s.Speeds.FirstLayer <= 0 || s.Speeds.Travel <= 0:

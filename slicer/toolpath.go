@@ -137,7 +137,14 @@ func planLayer(s *Settings, h heights, outlines []poly.Paths, surf *surfaces, i 
 			isl.skin = dropShort(poly.Hatch(solid, angle, int64(wu), 0), int64(wu/2))
 			if s.InfillPercent > 0 && len(sparse) > 0 {
 				sp := int64(wu * 100 / float64(s.InfillPercent))
-				isl.fill = dropShort(poly.Hatch(sparse, angle, sp, 0), int64(wu/2))
+				if s.InfillPattern == PatternGrid {
+					// Both directions on every layer, each at half the density.
+					isl.fill = poly.Hatch(sparse, math.Pi/4, 2*sp, 0)
+					isl.fill = append(isl.fill, poly.Hatch(sparse, 3*math.Pi/4, 2*sp, 0)...)
+					isl.fill = dropShort(isl.fill, int64(wu/2))
+				} else {
+					isl.fill = dropShort(poly.Hatch(sparse, angle, sp, 0), int64(wu/2))
+				}
 			}
 		}
 		lp.islands = append(lp.islands, isl)

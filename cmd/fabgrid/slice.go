@@ -28,6 +28,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lh := fs.Float64("layer-height", slicer.DefaultLayerHeight, "layer height, mm")
 	flh := fs.Float64("first-layer-height", 0, "first layer height, mm (default: the layer height)")
 	infill := fs.Int("infill", slicer.DefaultInfillPercent, "sparse infill density, percent")
+	pattern := fs.String("infill-pattern", slicer.PatternLines, "sparse infill pattern: lines (direction alternating per layer) or grid")
 	per := fs.Int("perimeters", slicer.DefaultPerimeters, "number of perimeters (walls)")
 	top := fs.Int("top-layers", slicer.DefaultSolidLayers, "solid top layers")
 	bottom := fs.Int("bottom-layers", slicer.DefaultSolidLayers, "solid bottom layers")
@@ -59,6 +60,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		s.FirstLayerHeight = s.LayerHeight
 	}
 	s.InfillPercent, s.Perimeters, s.TopLayers, s.BottomLayers = *infill, *per, *top, *bottom
+	s.InfillPattern = *pattern
 	if *width > 0 {
 		s.LineWidth, s.FirstLayerWidth = *width, *width
 	}
