@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side by side: CuraEngine, PrusaSlicer and `fabgrid slice` on the same
 # models with the same settings (Ender-3, 0.2 mm layers, 2 perimeters,
-# 4 top/bottom layers, 20 % infill, one skirt). One run each; prints wall
+# 4 top/bottom layers, 20 % grid infill, one skirt). One run each; prints wall
 # time and peak RSS (/usr/bin/time -v) and the extruded volume of every
 # output as measured by fabgrid's own G-code analyser, with ratios to
 # CuraEngine.
@@ -95,7 +95,7 @@ for m in "${models[@]}"; do
   read -r wall[prusa] rss[prusa] cpu[prusa] < <(run "$name-prusa" prusa-slicer --export-gcode --load "$W/prusa.ini" \
     --center 110,110 -o "$W/$name-prusa.gcode" "$m")
   read -r wall[fabgrid] rss[fabgrid] cpu[fabgrid] < <(run "$name-fabgrid" "$W/fabgrid" slice "$m" -o "$W/$name-fabgrid.gcode" \
-    --profile ender3 --material PLA --layer-height 0.2 --perimeters 2 --top-layers 4 --bottom-layers 4 --infill 20 --quiet)
+    --profile ender3 --material PLA --layer-height 0.2 --perimeters 2 --top-layers 4 --bottom-layers 4 --infill 20 --infill-pattern grid --quiet)
   for s in cura prusa fabgrid; do
     read -r layers[$s] vol[$s] < <(analyse "$W/$name-$s.gcode")
   done
