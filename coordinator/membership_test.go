@@ -2,6 +2,7 @@ package coordinator_test
 
 import (
 	"bytes"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -71,8 +72,21 @@ func TestLargeModelReplicatedAndDeduplicated(t *testing.T) {
 	body := bytes.Join(tris, nil)
 	model := append(append([]byte{}, box[:80]...), le32(uint32(len(body)/50))...)
 	model = append(model, body...)
-	o1 := submit(t, u, tok, model, 1, "PLA")
-	o2 := submit(t, c.Nodes[(li+1)%3].URL(), tok, model, 2, "PLA")
+	slow := &coordinatortest.Client{HTTP: &http.Client{Timeout: 3 * time.Minute}}
+	send := func(url string, qty string) api.Order {
+		var o api.Order
+		start := time.Now()
+		code, b, err := retry503(func() (int, []byte, error) {
+			return slow.SubmitOrder(url, tok, model, &o, "quantity", qty, "material", "PLA")
+		})
+		if err != nil || code != http.StatusCreated {
+			t.Fatalf("submit: %d %v %s", code, err, b)
+		}
+		t.Logf("%d-byte model order acknowledged in %v", len(model), time.Since(start))
+		return o
+	}
+	o1 := send(u, "1")
+	o2 := send(c.Nodes[(li+1)%3].URL(), "2")
 	if o1.ModelSHA256 != o2.ModelSHA256 {
 		t.Fatal("same model, different hashes")
 	}
