@@ -38,6 +38,9 @@ type FleetConfig struct {
 	// HandClearing: nobody plays the hand-clearing owners; beds wait for
 	// Sim.ClearBed.
 	HandClearing bool
+	// Period is how often workers heartbeat and report progress (default
+	// 300 ms).
+	Period time.Duration
 	// OwnerClearAfter is how long a hand-clearing owner takes to clear the
 	// bed (real time, default 200 ms).
 	OwnerClearAfter time.Duration
@@ -79,6 +82,9 @@ func newFleet(cfg FleetConfig, fn *faultNet, urls []string, token string) *Fleet
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Period <= 0 {
+		cfg.Period = 300 * time.Millisecond
+	}
 	return &Fleet{cfg: cfg, net: fn, urls: urls, token: token, slicer: NewCachedSlicer(nil), workers: map[NodeID]*simWorker{}}
 }
 
@@ -97,7 +103,7 @@ func (f *Fleet) add(spec PrinterSpec) error {
 		conf: worker.Config{
 			Name: string(spec.ID), Printer: pp, Material: mat, Colour: spec.Colour,
 			StateDir: filepath.Join(f.cfg.Dir, string(spec.ID)), AutoClear: spec.AutoClear,
-			ProgressEvery: 300 * time.Millisecond, PollWait: time.Second, HeartbeatEvery: 300 * time.Millisecond,
+			ProgressEvery: f.cfg.Period, PollWait: max(time.Second, 3*f.cfg.Period), HeartbeatEvery: f.cfg.Period,
 			ShutdownGrace: 300 * time.Millisecond, Location: time.UTC,
 			Logger: f.cfg.Logger.With("printer", string(spec.ID)),
 		},

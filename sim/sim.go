@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"math/rand/v2"
 	"os"
 	"sync"
@@ -33,14 +34,19 @@ type Options struct {
 	HandClearing bool
 	// Communities (default DefaultCommunities).
 	Communities []Community
-	// LostAfter and HeartbeatInterval for the coordinators (defaults 3 s,
-	// 300 ms of real time).
+	// LostAfter for the coordinators (default 3 s of real time, at least
+	// 10 × HeartbeatInterval); HeartbeatInterval is also how often workers
+	// report progress (default 300 ms; raise it for hundreds of printers
+	// on a small machine).
 	LostAfter         time.Duration
 	HeartbeatInterval time.Duration
 	// Dir for the workers' state dirs (default: a temporary dir, removed
 	// by Close).
 	Dir    string
 	Logger *slog.Logger
+	// SubmitPatience: how long a neighbour keeps retrying one order
+	// (default 15 s).
+	SubmitPatience time.Duration
 }
 
 // Sim is a running neighbourhood with its fault API. Create it with Start;
@@ -96,6 +102,12 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.HeartbeatInterval <= 0 {
+		o.HeartbeatInterval = 300 * time.Millisecond
+	}
+	if o.LostAfter <= 0 {
+		o.LostAfter = max(3*time.Second, 10*o.HeartbeatInterval)
+	}
 	s := &Sim{opts: o, net: newFaultNet(), tokens: map[string]string{}, clients: map[string]*client.Client{},
 		acked: map[string]AckedOrder{}, started: time.Now()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -139,7 +151,8 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 			return nil, err
 		}
 	}
-	s.Fleet = newFleet(FleetConfig{SpeedUp: o.SpeedUp, Dir: o.Dir, Logger: o.Logger}, s.net, c.URLs(), c.WorkerToken)
+	s.Fleet = newFleet(FleetConfig{SpeedUp: o.SpeedUp, Dir: o.Dir, Logger: o.Logger, Period: o.HeartbeatInterval,
+		HandClearing: o.HandClearing}, s.net, c.URLs(), c.WorkerToken)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	for _, spec := range PlanPrinters(rng, o.Printers, o.PETGFraction, o.ManualClear) {
 		if err := s.Fleet.add(spec); err != nil {
@@ -286,7 +299,23 @@ func (s *Sim) Submit(ctx context.Context, m Model, po PlannedOrder) (string, err
 	if po.Deadline > 0 {
 		req.Deadline = time.Now().Add(po.Deadline).UTC().Format(time.RFC3339)
 	}
-	o, err := cl.SubmitOrder(ctx, client.BytesModel(m.Name+".stl", m.STL), req)
+	// A neighbour keeps trying for a while: the request id makes every
+	// retry the same order, so a retry after an unanswered attempt cannot
+	// create a second one. A refusal (4xx other than 409) is final.
+	var (
+		o   *api.Order
+		err error
+	)
+	giveUp := time.Now().Add(s.submitPatience())
+	for {
+		o, err = cl.SubmitOrder(ctx, client.BytesModel(m.Name+".stl", m.STL), req)
+		var ae *client.APIError
+		final := errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusConflict
+		if err == nil || final || ctx.Err() != nil || time.Now().After(giveUp) {
+			break
+		}
+		sleepCtx(ctx, 100*time.Millisecond)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -294,6 +323,13 @@ func (s *Sim) Submit(ctx context.Context, m Model, po PlannedOrder) (string, err
 	s.acked[o.ID] = AckedOrder{ID: o.ID, Community: po.Community, Quantity: po.Quantity, At: time.Now()}
 	s.mu.Unlock()
 	return o.ID, nil
+}
+
+func (s *Sim) submitPatience() time.Duration {
+	if s.opts.SubmitPatience > 0 {
+		return s.opts.SubmitPatience
+	}
+	return 15 * time.Second
 }
 
 // Cancel cancels an order as its community.
