@@ -107,15 +107,50 @@ func (n *Node) uploadModel(m Model, b []byte) error {
 	if stored {
 		return nil
 	}
+	// Up to uploadWindow chunks are in flight: they enter the log in
+	// order, and raft replicates the next while the last commits.
+	var (
+		inflight []*proposal
+		offs     []int
+	)
+	waitOne := func() error {
+		p, off := inflight[0], offs[0]
+		inflight, offs = inflight[1:], offs[1:]
+		if _, err := p.wait(); err != nil {
+			return fmt.Errorf("model upload at byte %d: %w", off, err)
+		}
+		return nil
+	}
 	for off := 0; off < len(b); off += n.cfg.ModelChunkSize {
 		end := min(off+n.cfg.ModelChunkSize, len(b))
 		c := &Command{Type: CmdModelChunk, Chunk: &ChunkCmd{Model: m, Offset: int64(off)}, model: b[off:end]}
-		if _, err := n.propose(c); err != nil {
-			return fmt.Errorf("model upload at byte %d: %w", off, err)
+		p, err := n.proposeAsync(c)
+		if err != nil {
+			return err
+		}
+		inflight, offs = append(inflight, p), append(offs, off)
+		if len(inflight) >= uploadWindow {
+			if err := waitOne(); err != nil {
+				for len(inflight) > 0 {
+					_ = waitOne()
+				}
+				return err
+			}
+		}
+	}
+	for len(inflight) > 0 {
+		if err := waitOne(); err != nil {
+			for len(inflight) > 0 {
+				_ = waitOne()
+			}
+			return err
 		}
 	}
 	return nil
 }
+
+// uploadWindow is how many model chunks may await commit at once.
+const uploadWindow = 4
 
 func writeFormErr(w http.ResponseWriter, err error) {
 	var fe *formError

@@ -276,21 +276,40 @@ func (n *Node) voters() int {
 // here. Errors from raft (not leader, lost leadership, timeout) wrap
 // ErrNoLeader; the command's own refusal is ApplyResult.Err.
 func (n *Node) propose(c *Command) (ApplyResult, error) {
+	f, err := n.proposeAsync(c)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	return f.wait()
+}
+
+// proposal is a command handed to raft whose outcome is not awaited yet.
+// Proposals from one goroutine enter the log in the order made.
+type proposal struct {
+	n     *Node
+	f     raft.ApplyFuture
+	start time.Time
+}
+
+func (n *Node) proposeAsync(c *Command) (*proposal, error) {
 	c.V = CommandVersion
 	if c.Time == 0 {
 		c.Time = n.clock.Now().UnixNano()
 	}
 	data, err := EncodeCommand(c)
 	if err != nil {
-		return ApplyResult{}, err
+		return nil, err
 	}
-	start := time.Now()
-	f := n.raft.Apply(data, n.cfg.ApplyTimeout)
-	if err := f.Error(); err != nil {
+	return &proposal{n: n, f: n.raft.Apply(data, n.cfg.ApplyTimeout), start: time.Now()}, nil
+}
+
+// wait blocks until the proposal is committed and applied (or refused).
+func (p *proposal) wait() (ApplyResult, error) {
+	if err := p.f.Error(); err != nil {
 		return ApplyResult{}, fmt.Errorf("%w: %v", ErrNoLeader, err)
 	}
-	n.metrics.applyLatency.Observe(time.Since(start).Seconds())
-	r, _ := f.Response().(ApplyResult)
+	p.n.metrics.applyLatency.Observe(time.Since(p.start).Seconds())
+	r, _ := p.f.Response().(ApplyResult)
 	return r, r.Err
 }
 
