@@ -15,6 +15,9 @@ type ApplyResult struct {
 	Duplicate bool
 	// Action answers a progress report.
 	Action string
+	// OrderID is the order a submission with a known request_id made
+	// earlier (the submission itself changed nothing).
+	OrderID string
 	// Placed lists the placements that held, with their epochs.
 	Placed []Placed
 }
@@ -38,7 +41,7 @@ func (s *State) apply(c *Command) ApplyResult {
 	case CmdCreateCommunity:
 		err = s.applyCommunity(c.Time, c.Community)
 	case CmdSubmitOrder:
-		err = s.applyOrder(c.Time, c.Order, c.model)
+		r.OrderID, err = s.applyOrder(c.Time, c.Order, c.model)
 	case CmdCancelOrder:
 		err = s.applyCancel(c.Time, c.Cancel)
 	case CmdRegisterWorker:
@@ -115,25 +118,29 @@ func (s *State) applyCommunity(now int64, c *CommunityCmd) error {
 	return nil
 }
 
-func (s *State) applyOrder(now int64, oc *OrderCmd, model []byte) error {
+func (s *State) applyOrder(now int64, oc *OrderCmd, model []byte) (string, error) {
 	o := oc.Order
+	reqKey := o.Community + "/" + o.RequestID
+	if prev := s.Requests[reqKey]; o.RequestID != "" && prev != "" {
+		return prev, nil // a retry: the first attempt's order stands
+	}
 	if o.ID == "" || s.Orders[o.ID] != nil {
-		return fmt.Errorf("%w: order id %q", ErrConflict, o.ID)
+		return "", fmt.Errorf("%w: order id %q", ErrConflict, o.ID)
 	}
 	if s.Communities[o.Community] == nil {
-		return badf("unknown community %q", o.Community)
+		return "", badf("unknown community %q", o.Community)
 	}
 	if o.Quantity < 1 || o.Quantity > 1000 || o.Material == "" {
-		return badf("order fields")
+		return "", badf("order fields")
 	}
 	m := oc.Model
 	if !validHash(m.SHA256) || m.SHA256 != o.ModelSHA256 {
-		return badf("model hash")
+		return "", badf("model hash")
 	}
 	stored := s.Models[m.SHA256]
 	if stored == nil {
 		if model == nil || int64(len(model)) != m.Size || sha256Hex(model) != m.SHA256 {
-			return badf("model bytes missing or not matching their hash")
+			return "", badf("model bytes missing or not matching their hash")
 		}
 		mm := m
 		mm.Bytes = model
@@ -148,7 +155,10 @@ func (s *State) applyOrder(now int64, oc *OrderCmd, model []byte) error {
 		s.Jobs[id] = &Job{ID: id, OrderID: o.ID, Copy: i + 1, State: api.JobPending, Updated: now}
 	}
 	s.Orders[o.ID] = &o
-	return nil
+	if o.RequestID != "" {
+		s.Requests[reqKey] = o.ID
+	}
+	return "", nil
 }
 
 func (s *State) applyCancel(now int64, c *CancelCmd) error {

@@ -298,3 +298,29 @@ func TestChunkedUploadRestartsAndExpires(t *testing.T) {
 		}
 	})
 }
+
+func TestRequestIDMakesSubmissionIdempotent(t *testing.T) {
+	f := base(t)
+	first := orderCmd("o-7", "makers", 2, false)
+	first.Order.Order.RequestID = "r-1"
+	if r := mustApply(t, f, first); r.OrderID != "" {
+		t.Fatalf("first submission answered %q", r.OrderID)
+	}
+	before := f.SnapshotBytes()
+	retry := orderCmd("o-8", "makers", 2, false)
+	retry.Order.Order.RequestID = "r-1"
+	if r := mustApply(t, f, retry); r.OrderID != "o-7" {
+		t.Fatalf("retry answered %q, want o-7", r.OrderID)
+	}
+	if !bytes.Equal(before, f.SnapshotBytes()) {
+		t.Fatal("a retried request changed the state")
+	}
+	// The same request_id from another community is another request.
+	b := &logBuilder{}
+	applyAll(t, f, []*Command{b.add(communityCmd("others"))}, f.Index()+1)
+	other := orderCmd("o-9", "others", 1, false)
+	other.Order.Order.RequestID = "r-1"
+	if r := mustApply(t, f, other); r.OrderID != "" {
+		t.Fatalf("other community's request answered %q", r.OrderID)
+	}
+}

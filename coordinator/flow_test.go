@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
 )
@@ -134,4 +135,26 @@ func TestOrderFlowThroughFollower(t *testing.T) {
 	if got.State != api.OrderDone || got.JobsDone != 2 {
 		t.Fatalf("order %s done %d", got.State, got.JobsDone)
 	}
+}
+
+func TestSubmitRetryWithRequestID(t *testing.T) {
+	c := coordinatortest.Start(t, 1, coordinatortest.Options{Inmem: true})
+	n := c.WaitLeader(5 * time.Second)
+	tok := newCommunity(t, c, n.URL(), "makers")
+	model := coordinatortest.CubeSTL(10, 10, 10)
+	var a, b api.Order
+	for _, o := range []*api.Order{&a, &b} {
+		code, body, err := cl.SubmitOrder(n.URL(), tok, model, o, "quantity", "2", "material", "PLA", "request_id", "client-42")
+		if err != nil || code != http.StatusCreated {
+			t.Fatalf("submit: %d %v %s", code, err, body)
+		}
+	}
+	if a.ID != b.ID || len(b.Jobs) != 2 {
+		t.Fatalf("retry made order %s after %s", b.ID, a.ID)
+	}
+	n.FSM().View(func(s *coordinator.State) {
+		if len(s.Orders) != 1 {
+			t.Fatalf("%d orders after a retried submission", len(s.Orders))
+		}
+	})
 }

@@ -71,7 +71,7 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		Order: Order{
 			ID: newID("o-"), Community: community, ModelSHA256: sum, ModelName: name, Quantity: f.Quantity,
 			Material: f.Material, Colour: f.Colour, LayerHeight: f.LayerHeight, Infill: f.Infill,
-			Deadline: f.Deadline, DeadlineUnix: f.DeadlineUnix, PickupNote: f.PickupNote,
+			Deadline: f.Deadline, DeadlineUnix: f.DeadlineUnix, PickupNote: f.PickupNote, RequestID: f.RequestID,
 		},
 		Model:    Model{SHA256: sum, Size: int64(len(f.Model)), Name: name, SizeMM: mesh.SizeMM, VolumeMM3: mesh.VolumeMM3, SurfaceMM2: mesh.SurfaceMM2},
 		HasBytes: !known,
@@ -86,13 +86,18 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	} else if !known {
 		c.model = f.Model
 	}
-	if _, err := n.propose(c); err != nil {
+	res, err := n.propose(c)
+	if err != nil {
 		writeErr(w, err)
 		return
 	}
+	id := cmd.Order.ID
+	if res.OrderID != "" {
+		id = res.OrderID // a retried request_id: the first order
+	}
 	n.Kick()
 	var out api.Order
-	n.fsm.View(func(s *State) { out = n.orderView(s, s.Orders[cmd.Order.ID], true, nil) })
+	n.fsm.View(func(s *State) { out = n.orderView(s, s.Orders[id], true, nil) })
 	writeJSON(w, http.StatusCreated, out)
 }
 

@@ -26,6 +26,7 @@ type OrderForm struct {
 	DeadlineUnix int64
 	PickupNote   string
 	Community    string
+	RequestID    string
 	ModelName    string
 	Model        []byte
 }
@@ -149,6 +150,11 @@ func (f *OrderForm) set(name, v string) error {
 		f.PickupNote = v
 	case api.FieldCommunity:
 		f.Community = v
+	case api.FieldRequestID:
+		if v == "" || len(v) > 64 {
+			return formErr(api.CodeBadRequest, "request_id must be 1 to 64 characters")
+		}
+		f.RequestID = v
 	default:
 		return formErr(api.CodeUnknownField, "unknown field %q in the order", name)
 	}

@@ -17,6 +17,8 @@ type State struct {
 	Jobs         map[string]*Job       `json:"jobs"`
 	Workers      map[string]*Worker    `json:"workers"`
 	Nodes        map[string]*NodeInfo  `json:"nodes"`
+	// Requests maps community + "/" + request_id to the order it made.
+	Requests map[string]string `json:"requests"`
 	// Uploads are large models arriving in chunks, by hash.
 	Uploads map[string]*Upload `json:"uploads"`
 	// Epoch is the last fencing token handed out.
@@ -66,6 +68,7 @@ type Order struct {
 	Deadline     string   `json:"deadline,omitempty"`
 	DeadlineUnix int64    `json:"deadline_unix,omitempty"`
 	PickupNote   string   `json:"pickup_note,omitempty"`
+	RequestID    string   `json:"request_id,omitempty"`
 	State        string   `json:"state"`
 	Created      int64    `json:"created"`
 	JobIDs       []string `json:"job_ids"`
@@ -149,6 +152,7 @@ func NewState() *State {
 		Workers:      map[string]*Worker{},
 		Nodes:        map[string]*NodeInfo{},
 		Uploads:      map[string]*Upload{},
+		Requests:     map[string]string{},
 	}
 }
 
@@ -241,5 +245,8 @@ func (s *State) fillNil() {
 	}
 	if s.Uploads == nil {
 		s.Uploads = e.Uploads
+	}
+	if s.Requests == nil {
+		s.Requests = e.Requests
 	}
 }

@@ -101,6 +101,10 @@ const (
 	FieldDeadline    = "deadline"
 	FieldPickupNote  = "pickup_note"
 	FieldCommunity   = "community"
+	// FieldRequestID (optional, ≤ 64 characters) makes a submission
+	// idempotent: a retry with the same request_id from the same
+	// community answers with the order the first attempt created.
+	FieldRequestID = "request_id"
 )
 
 // Query parameters.
