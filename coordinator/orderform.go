@@ -151,8 +151,8 @@ func (f *OrderForm) set(name, v string) error {
 	case api.FieldCommunity:
 		f.Community = v
 	case api.FieldRequestID:
-		if v == "" || len(v) > 64 {
-			return formErr(api.CodeBadRequest, "request_id must be 1 to 64 characters")
+		if !validRequestID(v) {
+			return formErr(api.CodeBadRequest, "request_id must be 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'")
 		}
 		f.RequestID = v
 	default:
@@ -168,4 +168,16 @@ func multipartBoundary(r *http.Request) (string, error) {
 		return "", formErr(api.CodeBadRequest, "an order is sent as multipart/form-data with a %q file part", api.FieldModel)
 	}
 	return params["boundary"], nil
+}
+
+func validRequestID(v string) bool {
+	if v == "" || len(v) > 64 {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
