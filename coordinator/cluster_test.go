@@ -228,3 +228,27 @@ func TestGracefulCloseHandsOverLeadership(t *testing.T) {
 		t.Fatal("no token")
 	}
 }
+
+func TestRestartOnNewHTTPAddressIsAnnounced(t *testing.T) {
+	c := coordinatortest.StartTestCluster(t, 3)
+	li := c.LeaderIndex(5 * time.Second)
+	f := (li + 1) % 3
+	c.Stop(f)
+	c.Configs[f].HTTPAddr = "127.0.0.1:0"
+	n := c.Restart(f)
+	leader := c.Nodes[li]
+	coordinatortest.WaitFor(t, 10*time.Second, "the new HTTP address on record", func() bool {
+		info, err := leader.ClusterInfo()
+		if err != nil {
+			return false
+		}
+		for _, cn := range info.Nodes {
+			if cn.ID == n.ID() {
+				return cn.HTTPAddr == n.HTTPAddr()
+			}
+		}
+		return false
+	})
+	// Writes through the restarted node still reach the leader.
+	newCommunity(t, c, n.URL(), "via-restarted")
+}

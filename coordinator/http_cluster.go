@@ -196,6 +196,55 @@ func (n *Node) handleWorkerToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, api.WorkerTokenCreated{Token: tok})
 }
 
+// announceLoop runs on a node restarted from its data dir: if the
+// cluster has other addresses on record for it (it came back on another
+// --http or --raft), it asks the leader, through its own API (which
+// forwards), to record the new ones. A leader records itself.
+func (n *Node) announceLoop() {
+	self := NodeInfo{ID: n.cfg.NodeID, RaftAddr: n.RaftAddr(), HTTPAddr: n.HTTPAddr()}
+	body, _ := json.Marshal(api.JoinRequest{ID: self.ID, RaftAddr: self.RaftAddr, HTTPAddr: self.HTTPAddr})
+	tick := time.NewTicker(max(n.cfg.TickInterval, 100*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n.IsLeader() || n.Leader() == "" {
+			continue
+		}
+		var recorded *NodeInfo
+		n.fsm.View(func(s *State) {
+			if ni := s.Nodes[self.ID]; ni != nil {
+				c := *ni
+				recorded = &c
+			}
+		})
+		if recorded != nil && *recorded == self {
+			return
+		}
+		req, err := http.NewRequestWithContext(n.ctx, http.MethodPost, n.URL()+"/v1/cluster/join", bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+n.cfg.AdminToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := n.cfg.HTTPClient.Do(req)
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusOK:
+			n.log.Info("announced new addresses", "http", self.HTTPAddr, "raft", self.RaftAddr)
+		case http.StatusUnauthorized, http.StatusForbidden:
+			n.log.Warn("cannot announce new addresses: the admin token was refused", "status", resp.StatusCode)
+			return
+		}
+	}
+}
+
 // joinLoop asks the configured coordinators to add this node until one
 // does or the node closes.
 func (n *Node) joinLoop() {

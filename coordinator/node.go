@@ -171,6 +171,9 @@ func (n *Node) start() error {
 	if !existing && !cfg.Bootstrap && len(cfg.Join) > 0 {
 		n.goFunc(n.joinLoop)
 	}
+	if existing && cfg.AdminToken != "" {
+		n.goFunc(n.announceLoop)
+	}
 	n.log.Info("coordinator started", "http", n.HTTPAddr(), "raft", string(trans.LocalAddr()), "existing_state", existing)
 	return nil
 }
