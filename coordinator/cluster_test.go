@@ -91,6 +91,9 @@ func TestKillLeaderWhileOrdersStreamThenRestart(t *testing.T) {
 		urls = append(urls, n.URL())
 	}
 	stop := make(chan struct{})
+	var stopOnce sync.Once
+	halt := func() { stopOnce.Do(func() { close(stop) }) }
+	defer halt() // also when the test fails early
 	var count int64mu
 	var acks []acked
 	done := make(chan struct{})
@@ -100,7 +103,7 @@ func TestKillLeaderWhileOrdersStreamThenRestart(t *testing.T) {
 	c.Kill(li)
 	before := count.get()
 	coordinatortest.WaitFor(t, 15*time.Second, "orders acknowledged after the kill", func() bool { return count.get() >= before+20 })
-	close(stop)
+	halt()
 	<-done
 	leader := c.WaitLeader(5 * time.Second)
 	c.WaitApplied(leader.FSM().Index(), 10*time.Second)
