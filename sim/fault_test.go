@@ -12,7 +12,8 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator/api"
 )
 
-// One test per fault type: a small neighbourhood, an order whose copies
+// One test per fault type (in parallel: they mostly wait for simulated
+// prints): a small neighbourhood, an order whose copies
 // take a few real seconds each, the fault injected while a copy prints,
 // then every order must finish and every invariant hold.
 
@@ -20,7 +21,7 @@ func startSmall(t *testing.T, printers int, manualClear float64) *Sim {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	o := Options{Seed: 7, Coordinators: 3, Printers: printers, SpeedUp: 400, ManualClear: manualClear}
+	o := Options{Seed: 7, Coordinators: 3, Printers: printers, SpeedUp: 800, ManualClear: manualClear}
 	if testing.Verbose() && os.Getenv("FABGRID_SIM_DEBUG") != "" {
 		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -32,7 +33,7 @@ func startSmall(t *testing.T, printers int, manualClear float64) *Sim {
 	return s
 }
 
-// bracket prints for about 1,600 simulated seconds: 4 s at 400×.
+// bracket prints for about 1,600 simulated seconds: 2 s at 800×.
 func bracket() Model { return DefaultModels()[1] }
 
 func submit(t *testing.T, s *Sim, seq, qty int) string {
@@ -124,6 +125,7 @@ func TestFaultPrinterFailures(t *testing.T) {
 		{FaultNoisyLine, ""},
 	} {
 		t.Run(string(tc.fault), func(t *testing.T) {
+			t.Parallel()
 			s := startSmall(t, 3, 0)
 			submit(t, s, 1, 1)
 			p, job := printing(t, s)
@@ -153,6 +155,7 @@ func TestFaultPrinterFailures(t *testing.T) {
 }
 
 func TestFaultWorkerCrashRequeues(t *testing.T) {
+	t.Parallel()
 	s := startSmall(t, 3, 0)
 	submit(t, s, 1, 1)
 	p, job := printing(t, s)
@@ -172,6 +175,7 @@ func TestFaultWorkerCrashRequeues(t *testing.T) {
 }
 
 func TestFaultWorkerRestartReportsInterrupted(t *testing.T) {
+	t.Parallel()
 	s := startSmall(t, 3, 0)
 	submit(t, s, 1, 1)
 	p, job := printing(t, s)
@@ -188,6 +192,7 @@ func TestFaultWorkerRestartReportsInterrupted(t *testing.T) {
 }
 
 func TestFaultLeaderCrash(t *testing.T) {
+	t.Parallel()
 	s := startSmall(t, 4, 0)
 	submit(t, s, 1, 3)
 	printing(t, s)
@@ -207,6 +212,7 @@ func TestFaultLeaderCrash(t *testing.T) {
 }
 
 func TestFaultPartitionLeaderWithPrinters(t *testing.T) {
+	t.Parallel()
 	s := startSmall(t, 4, 0)
 	submit(t, s, 1, 4)
 	p, _ := printing(t, s)
@@ -223,6 +229,7 @@ func TestFaultPartitionLeaderWithPrinters(t *testing.T) {
 }
 
 func TestFaultOwnerPause(t *testing.T) {
+	t.Parallel()
 	s := startSmall(t, 2, 0)
 	submit(t, s, 1, 2)
 	p, job := printing(t, s)
@@ -239,9 +246,10 @@ func TestFaultOwnerPause(t *testing.T) {
 }
 
 func TestFaultBedClearGatesTheNextJob(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := Start(ctx, Options{Seed: 7, Coordinators: 3, Printers: 1, SpeedUp: 400, ManualClear: 1, HandClearing: true})
+	s, err := Start(ctx, Options{Seed: 7, Coordinators: 3, Printers: 1, SpeedUp: 800, ManualClear: 1, HandClearing: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,13 +14,13 @@ import (
 // code path stays tested; FABGRID_GOSSIP_SCALE=N runs it with N members
 // (see docs/benchmarks.md, ## sim).
 func TestGossipScaleSmall(t *testing.T) {
-	n, steady, timing := 12, time.Second, gossip.Timing{}
+	n, steady, timing, timeout := 12, time.Second, ScaleTiming(), time.Minute
 	if v := os.Getenv("FABGRID_GOSSIP_SCALE"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil {
 			t.Fatalf("FABGRID_GOSSIP_SCALE=%q: %v", v, err)
 		}
-		steady, timing = 10*time.Second, ScaleTiming()
+		steady, timeout = 10*time.Second, 20*time.Minute
 		if os.Getenv("FABGRID_GOSSIP_TIMING") == "default" {
 			timing = gossip.DefaultTiming()
 		}
@@ -28,7 +28,7 @@ func TestGossipScaleSmall(t *testing.T) {
 		t.Skip("forming and converging takes ~5 s; skipped under -short")
 	}
 	rep, err := RunGossipScale(context.Background(), GossipScaleConfig{
-		Members: n, KillFraction: 0.1, Timeout: 10 * time.Minute, SteadyWindow: steady, Timing: timing,
+		Members: n, KillFraction: 0.1, Timeout: timeout, SteadyWindow: steady, Timing: timing,
 		Progress: func(s string) { t.Log(s) },
 	})
 	if err != nil {
