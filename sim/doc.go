@@ -1,14 +1,17 @@
 // Package sim runs whole fabgrid neighbourhoods in one process: real
 // coordinators (package coordinator: raft FSM, HTTP API, leases and
 // placement) on raft's in-memory transport and stores, and real workers
-// (package worker: the daemon's job loop, session and state file) whose
-// printers are simulated printers with fault injection and whose slicer
-// is a cache, so hundreds of printers cost little.
+// (package worker: the daemon's job loop, session and state file). A
+// printer is either a SimPrinter (printing takes the job's estimate divided
+// by the speed-up; the slicer is EstimateSlicer behind a cache, so hundreds
+// of printers cost little) or a VirtualPrinter (printerdrv's Marlin
+// emulator over an in-memory serial link, fed G-code from the real slicer,
+// sliced once per model and printer kind).
 //
 //	Workload (workload.go) ──orders──► client.Client ──┐
 //	                                                    │ faultNet (net.go):
 //	Fleet (fleet.go): worker.Worker ──client.Client ────┤ per-source
-//	      └─ SimPrinter (printer.go), CachedSlicer      │ RoundTripper that
+//	      └─ SimPrinter | VirtualPrinter, CachedSlicer  │ RoundTripper that
 //	                                                    ▼ drops cut links
 //	Cluster (cluster.go): coordinator.Node × N, raft.InmemTransport
 //	      (Disconnect = partition), InmemStore kept for restarts

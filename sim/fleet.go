@@ -26,6 +26,9 @@ type PrinterSpec struct {
 	Material  string
 	Colour    string
 	AutoClear bool
+	// Virtual: a printerdrv.Virtual Marlin emulator over an in-memory
+	// link, fed G-code from the real slicer, instead of a SimPrinter.
+	Virtual bool
 }
 
 // FleetConfig configures the workers.
@@ -51,20 +54,23 @@ type FleetConfig struct {
 // Fleet is the set of simulated printers, each driven by a real
 // worker.Worker over the fault network.
 type Fleet struct {
-	cfg     FleetConfig
-	net     *faultNet
-	urls    []string
-	token   string
-	slicer  *CachedSlicer
-	mu      sync.Mutex
-	workers map[NodeID]*simWorker
-	order   []NodeID
+	cfg    FleetConfig
+	net    *faultNet
+	urls   []string
+	token  string
+	slicer *CachedSlicer
+	// realSlicer slices with package slicer, once per model and kind.
+	realSlicer *CachedSlicer
+	mu         sync.Mutex
+	workers    map[NodeID]*simWorker
+	order      []NodeID
 }
 
 type simWorker struct {
 	spec    PrinterSpec
+	slicer  worker.Slicer
 	conf    worker.Config
-	printer *SimPrinter
+	printer fleetPrinter
 	w       *worker.Worker
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -85,7 +91,8 @@ func newFleet(cfg FleetConfig, fn *faultNet, urls []string, token string) *Fleet
 	if cfg.Period <= 0 {
 		cfg.Period = 300 * time.Millisecond
 	}
-	return &Fleet{cfg: cfg, net: fn, urls: urls, token: token, slicer: NewCachedSlicer(nil), workers: map[NodeID]*simWorker{}}
+	return &Fleet{cfg: cfg, net: fn, urls: urls, token: token, slicer: NewCachedSlicer(nil),
+		realSlicer: NewCachedSlicer(worker.LocalSlicer{Workers: 1}), workers: map[NodeID]*simWorker{}}
 }
 
 // add creates and starts a worker for spec.
@@ -98,8 +105,13 @@ func (f *Fleet) add(spec PrinterSpec) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrFleet, spec.ID, err)
 	}
+	var pr fleetPrinter = NewSimPrinter(spec.ID, f.cfg.SpeedUp)
+	var sl worker.Slicer = f.slicer
+	if spec.Virtual {
+		pr, sl = NewVirtualPrinter(spec.ID, pp, f.cfg.SpeedUp), f.realSlicer
+	}
 	sw := &simWorker{
-		spec: spec, printer: NewSimPrinter(spec.ID, f.cfg.SpeedUp), crashedDuring: map[string]bool{},
+		spec: spec, printer: pr, slicer: sl, crashedDuring: map[string]bool{},
 		conf: worker.Config{
 			Name: string(spec.ID), Printer: pp, Material: mat, Colour: spec.Colour,
 			StateDir: filepath.Join(f.cfg.Dir, string(spec.ID)), AutoClear: spec.AutoClear,
@@ -123,7 +135,7 @@ func (f *Fleet) start(sw *simWorker) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrFleet, sw.spec.ID, err)
 	}
-	w, err := worker.New(sw.conf, cl, sw.printer, f.slicer)
+	w, err := worker.New(sw.conf, cl, sw.printer, sw.slicer)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrFleet, sw.spec.ID, err)
 	}
@@ -289,8 +301,8 @@ func (f *Fleet) Running(id NodeID) bool {
 	return sw.running
 }
 
-// Printer returns the simulated printer of id.
-func (f *Fleet) Printer(id NodeID) *SimPrinter {
+// Printer returns the printer of id.
+func (f *Fleet) Printer(id NodeID) fleetPrinter {
 	sw, err := f.get(id)
 	if err != nil {
 		return nil

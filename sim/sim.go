@@ -32,6 +32,10 @@ type Options struct {
 	// HandClearing: beds of hand-clearing printers wait for ClearBed
 	// instead of a simulated owner.
 	HandClearing bool
+	// VirtualPrinters: this many of the printers (the first ones) are
+	// printerdrv Marlin emulators fed real slicer output over an in-memory
+	// serial link; the others are SimPrinters.
+	VirtualPrinters int
 	// Communities (default DefaultCommunities).
 	Communities []Community
 	// LostAfter for the coordinators (default 3 s of real time, at least
@@ -154,7 +158,8 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 	s.Fleet = newFleet(FleetConfig{SpeedUp: o.SpeedUp, Dir: o.Dir, Logger: o.Logger, Period: o.HeartbeatInterval,
 		HandClearing: o.HandClearing}, s.net, c.URLs(), c.WorkerToken)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
-	for _, spec := range PlanPrinters(rng, o.Printers, o.PETGFraction, o.ManualClear) {
+	for i, spec := range PlanPrinters(rng, o.Printers, o.PETGFraction, o.ManualClear) {
+		spec.Virtual = i < o.VirtualPrinters
 		if err := s.Fleet.add(spec); err != nil {
 			s.Close()
 			return nil, err

@@ -55,6 +55,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cancels := fs.Float64("cancel", 0.02, "share of orders cancelled by their community soon after submission")
 	deadlines := fs.Float64("deadlines", 0.3, "share of orders with a deadline")
 	bursts := fs.Float64("bursts", 0.2, "share of orders arriving in bursts")
+	virtual := fs.Int("virtual", 0, "this many printers are Marlin emulators (printerdrv) fed by the real slicer over in-memory serial links")
 	period := fs.Duration("heartbeat", 0, "worker heartbeat and progress period, real time (default 300ms, 1s above 100 printers)")
 	settle := fs.Duration("settle-timeout", 10*time.Minute, "how long to wait for every order to finish after the faults (real time)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
@@ -97,7 +98,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	sc := sim.Scenario{
 		Options: sim.Options{
 			Seed: *seed, Coordinators: *coords, Printers: *printers, SpeedUp: *speed,
-			PETGFraction: *petg, ManualClear: 0.2, HeartbeatInterval: hb, Logger: logger,
+			PETGFraction: *petg, ManualClear: 0.2, HeartbeatInterval: hb, Logger: logger, VirtualPrinters: *virtual,
 		},
 		Workload: sim.WorkloadConfig{
 			Orders: *orders, Window: window, BurstFraction: *bursts, MaxQuantity: *maxQty,
