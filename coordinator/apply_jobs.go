@@ -159,7 +159,10 @@ func (s *State) applyDone(now int64, j *Job, r api.ResultRequest) (bool, error) 
 		}
 	}
 	if j.Progress != nil {
-		j.Progress.Percent = 100
+		// A new value, never an in-place change: snapshots share it.
+		pp := *j.Progress
+		pp.Percent = 100
+		j.Progress = &pp
 	}
 	s.refreshOrder(s.Orders[j.OrderID])
 	return false, nil

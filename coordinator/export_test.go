@@ -1,6 +1,10 @@
 package coordinator
 
-import "time"
+import (
+	"time"
+
+	"github.com/hashicorp/raft"
+)
 
 // CheckLeasesNow runs one lease check, as the leader's tick does.
 func (n *Node) CheckLeasesNow() { n.checkLeases() }
@@ -11,4 +15,8 @@ func (n *Node) LeaseGrace() time.Time {
 	n.leases.mu.Lock()
 	defer n.leases.mu.Unlock()
 	return n.leases.grace
+}
+
+func fsmApplyBytes(f *FSM, index uint64, data []byte) {
+	f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: data})
 }

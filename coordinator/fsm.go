@@ -95,16 +95,13 @@ func (f *FSM) Index() uint64 {
 	return f.index
 }
 
-// Snapshot captures the state. Encoding happens here under the read lock;
-// model bytes are immutable and shared.
+// Snapshot captures the state. Raft calls it between two Applies, so it
+// only takes a shallow copy (state.clone); the encoding happens in
+// Persist, off the apply path.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	p, err := cutSnapshot(f.state)
-	if err != nil {
-		return nil, err
-	}
-	return &fsmSnapshot{index: f.index, parts: p}, nil
+	return &fsmSnapshot{index: f.index, state: f.state.clone()}, nil
 }
 
 // Restore replaces the state with a snapshot's.
@@ -143,16 +140,21 @@ func (f *FSM) SnapshotBytes() []byte {
 // the encoded state (snapshot.go).
 type fsmSnapshot struct {
 	index uint64
-	parts *snapshotParts
+	state *State
 }
 
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	var idx [8]byte
 	binary.BigEndian.PutUint64(idx[:], s.index)
+	parts, err := cutSnapshot(s.state)
+	if err != nil {
+		sink.Cancel()
+		return err
+	}
 	w := bufio.NewWriterSize(sink, 1<<20)
-	_, err := w.Write(idx[:])
+	_, err = w.Write(idx[:])
 	if err == nil {
-		err = s.parts.writeTo(w)
+		err = parts.writeTo(w)
 	}
 	if err == nil {
 		err = w.Flush()

@@ -214,3 +214,34 @@ func restoreBytes(index uint64, state []byte) nopCloser {
 	binary.BigEndian.PutUint64(idx[:], index)
 	return nopCloser{bytes.NewReader(append(idx[:], state...))}
 }
+
+// bufSink is a raft.SnapshotSink into memory.
+type bufSink struct{ bytes.Buffer }
+
+func (*bufSink) ID() string    { return "test" }
+func (*bufSink) Cancel() error { return nil }
+func (*bufSink) Close() error  { return nil }
+
+func TestSnapshotIsTheStateWhenTaken(t *testing.T) {
+	cmds := scenario()
+	f := NewFSM(nil)
+	cut := 14 // mid-scenario, with a job assigned and progress recorded
+	applyAll(t, f, cmds[:cut], 1)
+	want := f.SnapshotBytes()
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Apply goes on before raft persists the snapshot.
+	applyAll(t, f, cmds[cut:], uint64(cut)+1)
+	var sink bufSink
+	if err := snap.Persist(&sink); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.Bytes()[8:]; !bytes.Equal(got, want) {
+		t.Fatal("persisted snapshot shows changes applied after it was taken")
+	}
+	if idx := binary.BigEndian.Uint64(sink.Bytes()[:8]); idx != uint64(cut) {
+		t.Fatalf("snapshot index %d, want %d", idx, cut)
+	}
+}

@@ -250,3 +250,50 @@ func (s *State) fillNil() {
 		s.Requests = e.Requests
 	}
 }
+
+// clone copies the state for a snapshot: every map and record is copied;
+// slices and byte buffers are shared, which is safe because Apply only
+// appends to them (beyond the copy's length) or replaces them, never
+// changes an element in place.
+func (s *State) clone() *State {
+	c := NewState()
+	c.Epoch = s.Epoch
+	for k, v := range s.Communities {
+		x := *v
+		c.Communities[k] = &x
+	}
+	for k, v := range s.AdminTokens {
+		c.AdminTokens[k] = v
+	}
+	for k, v := range s.WorkerTokens {
+		c.WorkerTokens[k] = v
+	}
+	for k, v := range s.Models {
+		x := *v
+		c.Models[k] = &x
+	}
+	for k, v := range s.Orders {
+		x := *v
+		c.Orders[k] = &x
+	}
+	for k, v := range s.Jobs {
+		x := *v
+		c.Jobs[k] = &x
+	}
+	for k, v := range s.Workers {
+		x := *v
+		c.Workers[k] = &x
+	}
+	for k, v := range s.Nodes {
+		x := *v
+		c.Nodes[k] = &x
+	}
+	for k, v := range s.Requests {
+		c.Requests[k] = v
+	}
+	for k, v := range s.Uploads {
+		x := *v
+		c.Uploads[k] = &x
+	}
+	return c
+}

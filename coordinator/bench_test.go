@@ -1,0 +1,58 @@
+package coordinator
+
+import (
+	"fmt"
+	"testing"
+)
+
+// stateWith returns an FSM holding n one-copy orders of one stored model.
+func stateWith(b *testing.B, n int) *FSM {
+	b.Helper()
+	f := NewFSM(nil)
+	lb := &logBuilder{}
+	lb.add(communityCmd("makers"))
+	lb.add(orderCmd("o-0", "makers", 1, true))
+	for i := 1; i < n; i++ {
+		lb.add(orderCmd(fmt.Sprintf("o-%d", i), "makers", 1, false))
+	}
+	for i, c := range lb.cmds {
+		if r := f.ApplyCommand(uint64(i+1), c); r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+	return f
+}
+
+// BenchmarkApplyOrder is the FSM's share of an order: decoding the log
+// entry and applying it (every node does this for every order).
+//
+//	go test ./coordinator -run '^$' -bench 'ApplyOrder|SnapshotCut'
+func BenchmarkApplyOrder(b *testing.B) {
+	f := stateWith(b, 1)
+	cmds := make([][]byte, b.N)
+	for i := range cmds {
+		c := orderCmd(fmt.Sprintf("o-b%d", i), "makers", 1, false)
+		c.V, c.Time = CommandVersion, int64(i)
+		cmds[i], _ = EncodeCommand(c)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		fsmApplyBytes(f, uint64(i+10), cmds[i])
+	}
+}
+
+// BenchmarkSnapshotCut is how long Apply waits while a snapshot is cut
+// (the state is encoded under the read lock; model bytes are not copied).
+func BenchmarkSnapshotCut(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			f := stateWith(b, n)
+			b.ResetTimer()
+			for range b.N {
+				if _, err := f.Snapshot(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
