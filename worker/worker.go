@@ -106,9 +106,19 @@ func (w *Worker) ID() string { return w.id }
 func (w *Worker) Run(ctx context.Context) error {
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
+	ctx, cancelCtx := context.WithCancel(ctx) // also ended by Kill
+	defer cancelCtx()
 	w.runCtx = runCtx
 	w.out = newOutbox(w)
 	w.sess = newSession(w)
+
+	if len(w.cfg.Join) > 0 {
+		g, err := startGossip(w)
+		if err != nil {
+			return err
+		}
+		w.gossip = g
+	}
 
 	// The first step: report a job the previous run left in flight.
 	w.apply(w.m.Restore(w.restore))
@@ -117,14 +127,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.goRun(func() { w.out.run(runCtx) })
 	w.goRun(func() { w.sess.heartbeats(ctx) })
 	w.goRun(func() { w.sess.poll(ctx) })
-	if len(w.cfg.Join) > 0 {
-		g, err := startGossip(w)
-		if err != nil {
-			cancelRun()
-			w.wg.Wait()
-			return err
-		}
-		w.gossip = g
+	if g := w.gossip; g != nil {
 		w.goRun(func() { g.run(ctx) })
 	}
 	var ctl *controlServer
@@ -145,6 +148,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if !w.loop(ctx, tick.C) {
 		// Killed: stop as a crash would, reporting nothing.
 		w.log.Warn("worker killed")
+		cancelCtx()
 		if ctl != nil {
 			ctl.close()
 		}
@@ -169,6 +173,8 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.publish()
 		case <-tick.C:
 			w.apply(w.m.Tick(w.now()))
+		case <-w.killed:
+			goto done
 		case <-grace.C:
 			w.log.Warn("stopping before the job ended or its result was delivered; it will be reported at the next start",
 				"phase", w.m.Phase())
@@ -208,7 +214,12 @@ func (w *Worker) loop(ctx context.Context, tick <-chan time.Time) bool {
 	for {
 		select {
 		case <-ctx.Done():
-			return true
+			select {
+			case <-w.killed: // Kill wins over a stop at the same time
+				return false
+			default:
+				return true
+			}
 		case <-w.killed:
 			return false
 		case f := <-w.events:
