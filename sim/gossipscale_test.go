@@ -21,8 +21,13 @@ func TestGossipScaleSmall(t *testing.T) {
 			t.Fatalf("FABGRID_GOSSIP_SCALE=%q: %v", v, err)
 		}
 		steady, timeout = 10*time.Second, 20*time.Minute
-		if os.Getenv("FABGRID_GOSSIP_TIMING") == "default" {
+		switch os.Getenv("FABGRID_GOSSIP_TIMING") {
+		case "default":
 			timing = gossip.DefaultTiming()
+		case "lan":
+			timing = LANScaleTiming()
+		case "sparse":
+			timing = SparseTiming()
 		}
 	} else if testing.Short() {
 		t.Skip("forming and converging takes ~5 s; skipped under -short")
@@ -40,4 +45,5 @@ func TestGossipScaleSmall(t *testing.T) {
 	t.Logf("members=%d killed=%d form=%.1fs converge=%.1fs (median survivor %.1fs, first %.1fs) cpu steady=%.2f cores converging=%.2f cores heap=%.0fMiB sys=%.0fMiB goroutines=%d",
 		rep.Members, rep.Killed, rep.FormSeconds, rep.ConvergeSeconds, rep.MedianSurvivorSeconds, rep.FirstNoticeSeconds,
 		rep.SteadyCPUCores, rep.ConvergeCPUCores, rep.HeapMiB, rep.SysMiB, rep.Goroutines)
+	t.Logf("survivors that never saw the whole pool: %d", rep.NotFormed)
 }
