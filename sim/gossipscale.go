@@ -210,11 +210,14 @@ func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (GossipScaleRepo
 		go func() {
 			defer jwg.Done()
 			for i := range next {
-				// Each joins through one seed and one member that joined
-				// before it, so no seed serves every push/pull.
+				// Each joins through the first seed, one other seed and
+				// one member that joined before it.
 				var err error
 				for try := 0; try < 3; try++ {
-					via := []string{seeds[(i+try)%len(seeds)]}
+					// seeds[0] is in every join, so the pool is one
+					// component from the start (no islands around a seed
+					// that had not joined yet).
+					via := []string{seeds[0], seeds[(i+try)%len(seeds)]}
 					if k := int(joined.Load()); k > len(seeds) {
 						via = append(via, ms[1+(i*7919+try)%k].node.Addr())
 					}
