@@ -79,6 +79,10 @@ type simWorker struct {
 	crashes       int
 	crashedDuring map[string]bool
 	running       bool
+	// sentAtStart is the worker's request count when it was (re)started:
+	// once it has made a request, its Run is under way and its owner
+	// controls may be used (see ready).
+	sentAtStart int
 }
 
 func newFleet(cfg FleetConfig, fn *faultNet, urls []string, token string) *Fleet {
@@ -143,6 +147,7 @@ func (f *Fleet) start(sw *simWorker) error {
 	done := make(chan struct{})
 	f.mu.Lock()
 	sw.w, sw.cancel, sw.done, sw.running = w, cancel, done, true
+	sw.sentAtStart = f.net.sentBy(sw.spec.ID)
 	f.mu.Unlock()
 	f.net.setDown(sw.spec.ID, false)
 	go func() {
@@ -235,12 +240,30 @@ func (f *Fleet) command(ctx context.Context, id NodeID, cmd string) error {
 	if !running {
 		return fmt.Errorf("%w: %s is not running", ErrFleet, id)
 	}
+	for !f.ready(sw) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if _, err := w.Command(cctx, cmd); err != nil {
 		return fmt.Errorf("%w: %s %s: %w", ErrFleet, id, cmd, err)
 	}
 	return nil
+}
+
+// ready reports whether the worker's Run has started: worker.Worker's
+// Status and Command must not be called before (they read state Run sets
+// up). A request through the fault network, made by a goroutine Run
+// starts, is the happens-before edge.
+func (f *Fleet) ready(sw *simWorker) bool {
+	f.mu.Lock()
+	at := sw.sentAtStart
+	f.mu.Unlock()
+	return f.net.sentBy(sw.spec.ID) > at
 }
 
 // ownerLoop plays the owners of hand-clearing printers: a finished part
@@ -260,7 +283,7 @@ func (f *Fleet) ownerLoop(ctx context.Context) {
 			f.mu.Lock()
 			w, running, auto := sw.w, sw.running, sw.spec.AutoClear
 			f.mu.Unlock()
-			if !running || auto {
+			if !running || auto || !f.ready(sw) {
 				continue
 			}
 			sctx, cancel := context.WithTimeout(ctx, time.Second)

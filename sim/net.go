@@ -33,7 +33,9 @@ type faultNet struct {
 	down   map[NodeID]bool   // crashed nodes: nothing in or out
 	hosts  map[string]NodeID // "127.0.0.1:port" → coordinator
 	flight map[*flightReq]struct{}
-	base   *http.Transport
+	// sent counts each source's requests (cut ones too).
+	sent map[NodeID]int
+	base *http.Transport
 }
 
 type flightReq struct {
@@ -44,7 +46,7 @@ type flightReq struct {
 func newFaultNet() *faultNet {
 	return &faultNet{
 		group: map[NodeID]int{}, down: map[NodeID]bool{}, hosts: map[string]NodeID{},
-		flight: map[*flightReq]struct{}{},
+		flight: map[*flightReq]struct{}{}, sent: map[NodeID]int{},
 		base: &http.Transport{
 			Proxy:               nil,
 			DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
@@ -131,6 +133,7 @@ var _ http.RoundTripper = (*faultTransport)(nil)
 func (t *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	f := t.net
 	f.mu.Lock()
+	f.sent[t.src]++
 	dst, known := f.hosts[req.URL.Host]
 	if !known {
 		f.mu.Unlock()
@@ -176,6 +179,13 @@ func (b *doneBody) Close() error {
 	err := b.rc.Close()
 	b.once.Do(b.done)
 	return err
+}
+
+// sentBy returns how many requests src has made.
+func (f *faultNet) sentBy(src NodeID) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sent[src]
 }
 
 func (f *faultNet) close() { f.base.CloseIdleConnections() }
