@@ -73,6 +73,24 @@ type Config struct {
 	OnEvent func(Event)
 	// Logger receives memberlist's log lines; nil discards them.
 	Logger *slog.Logger
+	// Transport, if set, carries the node's packets and streams instead
+	// of UDP and TCP sockets (MemNetwork's in-memory transports, for tests
+	// and simulations). BindAddr must then be empty: the node's address is
+	// the transport's FinalAdvertiseAddr, which is given AdvertiseAddr if
+	// set. The node owns the transport from Start on: Close, or a Start that
+	// fails, shuts it down. Key
+	// encrypts over any transport: memberlist encrypts above it.
+	Transport memberlist.NodeAwareTransport
+}
+
+// Linger bounds how long a closed node's memberlist goroutines outlive
+// Close: a probe in flight waits out its probe interval, a push/pull its
+// TCP timeout. A testing/synctest bubble ends only when they have, so a
+// test sleeps this long (on the bubble's clock: no real time) after its
+// last Close.
+func (t Timing) Linger() time.Duration {
+	t = t.withDefaults()
+	return 2 * max(t.ProbeInterval, t.TCPTimeout)
 }
 
 func (t Timing) withDefaults() Timing {

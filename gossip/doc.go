@@ -21,6 +21,13 @@
 // so the event is EventLeave; a member that vanishes (crash, kill, cut
 // cable) is EventDead once probes and the suspicion timeout have run out.
 //
+// Transports: a node binds UDP and TCP sockets unless Config.Transport
+// gives it another memberlist transport. MemNetwork's in-memory transports
+// let a test or simulation run many members in one process, crash one
+// without a leave, and, inside a testing/synctest bubble, run memberlist's
+// timers on the bubble's fake clock (Timing.Linger says how long to let a
+// closed node's goroutines finish before the bubble ends).
+//
 // Node names must be unique in the pool. A worker that restarts quickly on a
 // new port should use a fresh name (its stable identity is Meta.ID), so that
 // its old incarnation simply dies and the new one joins without a name

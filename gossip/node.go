@@ -93,7 +93,14 @@ type Node struct {
 }
 
 // Start creates the node and starts listening; it is alone until Join.
-func Start(cfg Config) (*Node, error) {
+func Start(cfg Config) (_ *Node, err error) {
+	if cfg.Transport != nil {
+		defer func() {
+			if err != nil {
+				_ = cfg.Transport.Shutdown()
+			}
+		}()
+	}
 	if cfg.Name == "" {
 		return nil, fmt.Errorf("%w: a node name is required", ErrConfig)
 	}
@@ -108,29 +115,30 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	bind := cfg.BindAddr
-	if bind == "" {
-		bind = "127.0.0.1:0"
-	}
-	host, port, err := splitHostPort(bind)
-	if err != nil {
-		return nil, fmt.Errorf("%w: bind address %q: %v", ErrConfig, bind, err)
-	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &Node{log: logger, meta: meta, wake: make(chan struct{}, 1), cancel: cancel, table: map[string]Member{}}
-
 	mc := memberlist.DefaultLANConfig()
 	mc.Name = cfg.Name
-	mc.BindAddr, mc.BindPort = host, port
-	mc.AdvertiseAddr, mc.AdvertisePort = "", port
+	bind := cfg.BindAddr
+	if cfg.Transport != nil {
+		if bind != "" {
+			return nil, fmt.Errorf("%w: a bind address (%q) with a transport, which has its own address", ErrConfig, bind)
+		}
+		bind = "transport"
+		mc.Transport = cfg.Transport
+		mc.AdvertiseAddr, mc.AdvertisePort = "", 0
+	} else {
+		if bind == "" {
+			bind = "127.0.0.1:0"
+		}
+		host, port, err := splitHostPort(bind)
+		if err != nil {
+			return nil, fmt.Errorf("%w: bind address %q: %v", ErrConfig, bind, err)
+		}
+		mc.BindAddr, mc.BindPort = host, port
+		mc.AdvertiseAddr, mc.AdvertisePort = "", port
+	}
 	if cfg.AdvertiseAddr != "" {
 		ah, ap, err := splitHostPort(cfg.AdvertiseAddr)
 		if err != nil {
-			cancel()
 			return nil, fmt.Errorf("%w: advertise address %q: %v", ErrConfig, cfg.AdvertiseAddr, err)
 		}
 		mc.AdvertiseAddr, mc.AdvertisePort = ah, ap
@@ -140,9 +148,19 @@ func Start(cfg Config) (*Node, error) {
 		mc.SecretKey = append([]byte(nil), cfg.Key...)
 		mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = true, true
 	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+		// log.Logger skips formatting for io.Discard: memberlist logs a
+		// line per stream and failed probe, which adds up in big pools.
+		mc.Logger = log.New(io.Discard, "", 0)
+	} else {
+		mc.Logger = log.New(&logWriter{log: logger}, "", 0)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{log: logger, meta: meta, wake: make(chan struct{}, 1), cancel: cancel, table: map[string]Member{}}
 	mc.Delegate = (*delegate)(n)
 	mc.Events = (*events)(n)
-	mc.Logger = log.New(&logWriter{log: logger}, "", 0)
 
 	ml, err := memberlist.Create(mc)
 	if err != nil {
