@@ -20,3 +20,7 @@ func (n *Node) LeaseGrace() time.Time {
 func fsmApplyBytes(f *FSM, index uint64, data []byte) {
 	f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: data})
 }
+
+func fsmApplyResult(f *FSM, index uint64, data []byte) any {
+	return f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: data})
+}

@@ -38,10 +38,14 @@ func NewFSM(log *slog.Logger) *FSM {
 }
 
 // Apply applies one log entry. Entries that do not decode, or whose
-// command is refused, change nothing; the refusal is the result.
+// command is refused, change nothing; the refusal is the result. A batch
+// entry (batch.go) returns a BatchResult.
 func (f *FSM) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return ApplyResult{}
+	}
+	if len(l.Data) > 0 && l.Data[0] == batchMagic {
+		return f.applyBatch(l)
 	}
 	c, err := DecodeCommand(l.Data)
 	f.mu.Lock()

@@ -93,3 +93,32 @@ func FuzzCheckSTL(f *testing.F) {
 		}
 	})
 }
+
+func FuzzApplyBatch(f *testing.F) {
+	var orders [][]byte
+	for _, c := range scenario() {
+		if c.Type == CmdSubmitOrder {
+			b, err := EncodeCommand(c)
+			if err != nil {
+				f.Fatal(err)
+			}
+			orders = append(orders, b)
+		}
+	}
+	f.Add(EncodeBatch(orders)[1:])
+	f.Add(EncodeBatch(orders[:1])[1:])
+	f.Add([]byte{1, 1, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// Whatever the entry, applying it does not panic, and a batch
+		// refused as a whole changes nothing.
+		fsm := NewFSM(nil)
+		for i, sc := range scenario()[:9] {
+			fsm.ApplyCommand(uint64(i+1), sc)
+		}
+		before := fsm.SnapshotBytes()
+		data = append([]byte{batchMagic}, data...)
+		if r, ok := fsmApplyResult(fsm, 100, data).(ApplyResult); ok && r.Err != nil && !bytes.Equal(before, fsm.SnapshotBytes()) {
+			t.Fatalf("refused batch changed the state: %v", r.Err)
+		}
+	})
+}

@@ -86,7 +86,12 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	} else if !known {
 		c.model = f.Model
 	}
-	res, err := n.propose(c)
+	var res ApplyResult
+	if c.model == nil {
+		res, err = n.proposeOrder(c) // small: group-committed with others waiting
+	} else {
+		res, err = n.propose(c)
+	}
 	if err != nil {
 		writeErr(w, err)
 		return
