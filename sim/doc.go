@@ -31,6 +31,14 @@
 // and the exact interleaving. The invariant results must not vary.
 //
 // Scale (gossipscale.go): RunGossipScale starts N real memberlist members
-// (package gossip) on loopback and measures forming, CPU, memory and the
-// time for every survivor's view to converge after a fraction die.
+// (package gossip) on loopback, or on gossip.MemNetwork, and measures
+// forming, CPU, memory and the time for every survivor's view to converge
+// after a fraction die. Membership, unlike the rest, does run in a
+// testing/synctest bubble when it is on MemNetwork (no sockets):
+// memberlist's timers then run on the bubble's fake clock, which stands
+// still while the CPU works, so a thousand members on two cores are no
+// longer falsely suspected for answering late. memberlist's own
+// randomness (probe order, gossip targets, timer stagger, from math/rand
+// seeded by the runtime) and the goroutine schedule still make runs
+// differ, bubble or not.
 package sim

@@ -15,11 +15,18 @@ import (
 )
 
 // GossipScaleConfig describes a membership scale run: Members real
-// memberlist members (package gossip) on loopback in this process, of
-// which KillFraction die at once (Close, no leave) after the pool formed.
+// memberlist members (package gossip) in this process, on loopback or on
+// Network, of which KillFraction die at once (no leave) after the pool
+// formed.
 type GossipScaleConfig struct {
 	Members      int
 	KillFraction float64
+	// Network, if set, carries the members' packets and streams instead
+	// of UDP and TCP on loopback, and the kill is Network.Crash. Run
+	// inside a testing/synctest bubble, every duration in the report is
+	// then on the bubble's clock, and the test sleeps Timing.Linger after
+	// RunGossipScale returns so that the bubble can end.
+	Network *gossip.MemNetwork
 	// Timing is passed to every member (zero: gossip.DefaultTiming).
 	Timing gossip.Timing
 	// Seeds is how many of the first members the others join through
@@ -72,6 +79,10 @@ func LANScaleTiming() gossip.Timing {
 
 // GossipScaleReport is what a scale run measured. CPU is the process's
 // user+system time over the phase (everything in the process counts).
+// Seconds are on the run's clock (fake in a testing/synctest bubble), Wall
+// seconds on the machine's; CPU cores are CPU time per second of the run's
+// clock, so in a bubble they are the cores the pool would need to keep up
+// in real time.
 type GossipScaleReport struct {
 	Members int `json:"members"`
 	Killed  int `json:"killed"`
@@ -97,6 +108,17 @@ type GossipScaleReport struct {
 	HeapMiB    float64 `json:"heap_mib"`
 	SysMiB     float64 `json:"sys_mib"`
 	Goroutines int     `json:"goroutines"`
+	// FalseDeaths counts dead events, at any member, for members that
+	// were never killed (they refuted and came back, or not).
+	FalseDeaths int64 `json:"false_deaths"`
+	// Wall seconds of forming (from the first join), of the steady
+	// window and of converging; CPUSeconds over all three.
+	WallFormSeconds     float64 `json:"wall_form_seconds"`
+	WallSteadySeconds   float64 `json:"wall_steady_seconds"`
+	WallConvergeSeconds float64 `json:"wall_converge_seconds"`
+	CPUSeconds          float64 `json:"cpu_seconds"`
+	// Net is what Network carried, if there was one.
+	Net *gossip.MemNetStats `json:"net,omitempty"`
 }
 
 // ErrGossipScale is returned when the pool does not form or converge.
@@ -117,7 +139,7 @@ type scaleMember struct {
 
 // RunGossipScale runs the scale measurement and stops every member
 // before it returns.
-func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (GossipScaleReport, error) {
+func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (rep GossipScaleReport, err error) {
 	if cfg.Members < 2 {
 		return GossipScaleReport{}, fmt.Errorf("%w: need at least 2 members", ErrGossipScale)
 	}
@@ -135,7 +157,7 @@ func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (GossipScaleRepo
 	if progress == nil {
 		progress = func(string) {}
 	}
-	rep := GossipScaleReport{Members: cfg.Members}
+	rep = GossipScaleReport{Members: cfg.Members}
 	kill := int(float64(cfg.Members) * cfg.KillFraction)
 	kill = max(1, min(kill, cfg.Members-cfg.Seeds))
 	survivors := cfg.Members - kill
@@ -145,6 +167,7 @@ func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (GossipScaleRepo
 		return err == nil && k >= survivors
 	}
 	ms := make([]*scaleMember, cfg.Members)
+	var falseDeaths atomic.Int64
 	var target atomic.Int64
 	target.Store(int64(cfg.Members))
 	var stopOnce sync.Once
@@ -165,7 +188,7 @@ func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (GossipScaleRepo
 	for i := range ms {
 		m := &scaleMember{}
 		ms[i] = m
-		n, err := gossip.Start(gossip.Config{
+		gc := gossip.Config{
 			Name: fmt.Sprintf("m%04d", i), Timing: cfg.Timing,
 			Meta: gossip.Meta{Role: gossip.RoleWorker},
 			OnEvent: func(e gossip.Event) {
@@ -183,9 +206,15 @@ func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (GossipScaleRepo
 					if m.doomed.Add(d) == 0 && target.Load() < int64(cfg.Members) {
 						m.exact.CompareAndSwap(0, time.Now().UnixNano())
 					}
+				} else if e.Kind == gossip.EventDead {
+					falseDeaths.Add(1)
 				}
 			},
-		})
+		}
+		if cfg.Network != nil {
+			gc.Transport = cfg.Network.NewTransport()
+		}
+		n, err := gossip.Start(gc)
 		if err != nil {
 			return rep, fmt.Errorf("%w: start member %d: %w", ErrGossipScale, i, err)
 		}
@@ -195,6 +224,15 @@ func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (GossipScaleRepo
 	for i := range seeds {
 		seeds[i] = ms[i].node.Addr()
 	}
+	cpuStart, wallStart := processCPU(), wallClock()
+	defer func() {
+		rep.CPUSeconds = (processCPU() - cpuStart).Seconds()
+		rep.FalseDeaths = falseDeaths.Load()
+		if cfg.Network != nil {
+			st := cfg.Network.Stats()
+			rep.Net = &st
+		}
+	}()
 	start := time.Now()
 	// Joins run 8 at a time, each retried: a loaded machine makes the
 	// seeds' push/pull slow.
@@ -253,19 +291,21 @@ func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (GossipScaleRepo
 		return rep, err
 	}
 	rep.FormSeconds = time.Since(start).Seconds()
+	rep.WallFormSeconds = (wallClock() - wallStart).Seconds()
 
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
 	rep.HeapMiB = float64(mem.HeapInuse) / (1 << 20)
 	rep.SysMiB = float64(mem.Sys) / (1 << 20)
 	rep.Goroutines = runtime.NumGoroutine()
-	cpu0, wall0 := processCPU(), time.Now()
+	cpu0, clock0, wall0 := processCPU(), time.Now(), wallClock()
 	select {
 	case <-ctx.Done():
 		return rep, ctx.Err()
 	case <-time.After(cfg.SteadyWindow):
 	}
-	rep.SteadyCPUCores = (processCPU() - cpu0).Seconds() / time.Since(wall0).Seconds()
+	rep.SteadyCPUCores = (processCPU() - cpu0).Seconds() / time.Since(clock0).Seconds()
+	rep.WallSteadySeconds = (wallClock() - wall0).Seconds()
 
 	rep.Killed = kill
 	for _, m := range ms {
@@ -275,10 +315,13 @@ func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (GossipScaleRepo
 	// The last members die (the seeds survive, as coordinators would).
 	dead := ms[survivors:]
 	live := ms[:survivors]
-	cpu0, wall0 = processCPU(), time.Now()
+	cpu0, wall0 = processCPU(), wallClock()
 	killAt := time.Now()
 	var wg sync.WaitGroup
 	for _, m := range dead {
+		if cfg.Network != nil {
+			cfg.Network.Crash(m.node.Addr())
+		}
 		wg.Add(1)
 		go func() { defer wg.Done(); m.node.Close() }()
 	}
@@ -297,7 +340,8 @@ func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (GossipScaleRepo
 		return rep, err
 	}
 	rep.ConvergeSeconds = time.Since(killAt).Seconds()
-	rep.ConvergeCPUCores = (processCPU() - cpu0).Seconds() / time.Since(wall0).Seconds()
+	rep.ConvergeCPUCores = (processCPU() - cpu0).Seconds() / time.Since(killAt).Seconds()
+	rep.WallConvergeSeconds = (wallClock() - wall0).Seconds()
 	times := make([]float64, 0, len(live))
 	for _, m := range live {
 		t := m.exact.Load()
@@ -354,6 +398,16 @@ func waitAll(ctx context.Context, ms []*scaleMember, done func(*scaleMember) boo
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// wallClock reads the machine's clock, which time.Now does not inside a
+// testing/synctest bubble.
+func wallClock() time.Duration {
+	var tv syscall.Timeval
+	if err := syscall.Gettimeofday(&tv); err != nil {
+		return 0
+	}
+	return time.Duration(tv.Nano())
 }
 
 // processCPU is this process's user+system CPU time.
