@@ -32,7 +32,9 @@
 //	   │ each layer's G-code body written and timed on package motion [parallel]
 //	   ▼
 //	assemble: header with estimates, start G-code (profile.FillGCode),
-//	          ;LAYER:n, Z move and travel to each layer, end G-code
+//	          ;LAYER:n, Z move and travel to each layer, end G-code;
+//	          streamed to an io.Writer (SliceTo) or into one buffer of
+//	          the exact size (Slice)
 //
 // Extrusion model: the plain rectangle, as CuraEngine uses. A line of width
 // w, layer height h and length L extrudes E = w·h·L / (π·d²/4) mm of

@@ -3,8 +3,10 @@ package slicer
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/fabgrid/fabgrid/motion"
 	"github.com/fabgrid/fabgrid/profile"
@@ -313,7 +315,7 @@ func writeLayer(g *gcodeParams, lp layerPaths) chunk {
 	}
 	_, _ = m.Exec(mode)
 	_, _ = m.Exec(fmt.Sprintf("G92 X%.3f Y%.3f Z%.3f E0", float64(c.first.X)/1000, float64(c.first.Y)/1000, c.z))
-	c.seconds, c.err = replay(m, c.body)
+	c.seconds, c.err = replay(m, string(c.body))
 	return c
 }
 
@@ -367,24 +369,25 @@ func nearestVertex(p poly.Path, q poly.Point) int {
 }
 
 // replay runs G-code text through the motion model and returns its time.
-func replay(m *motion.Machine, text []byte) (float64, error) {
+// It takes a string so that the lines handed to Exec are slices of one copy
+// of the layer, not one allocation per line.
+func replay(m *motion.Machine, text string) (float64, error) {
 	var secs float64
 	for len(text) > 0 {
-		i := bytes.IndexByte(text, '\n')
-		var ln []byte
-		if i < 0 {
-			ln, text = text, nil
+		var ln string
+		if i := strings.IndexByte(text, '\n'); i < 0 {
+			ln, text = text, ""
 		} else {
 			ln, text = text[:i], text[i+1:]
 		}
-		if j := bytes.IndexByte(ln, ';'); j >= 0 {
+		if j := strings.IndexByte(ln, ';'); j >= 0 {
 			ln = ln[:j]
 		}
-		ln = bytes.TrimSpace(ln)
+		ln = strings.TrimSpace(ln)
 		if len(ln) == 0 {
 			continue
 		}
-		t, err := m.Exec(string(ln))
+		t, err := m.Exec(ln)
 		if err != nil {
 			return secs, err
 		}
@@ -393,27 +396,29 @@ func replay(m *motion.Machine, text []byte) (float64, error) {
 	return secs, nil
 }
 
-// assemble joins the layers: header, start G-code, each layer with its Z
-// move and first travel, end G-code; and totals the estimate.
-func assemble(g *gcodeParams, chunks []chunk) ([]byte, Estimate, int, error) {
+// assemble joins the layers and writes them to out: header, start
+// G-code, each layer with its Z move and first travel, end G-code; and
+// totals the estimate. Every layer is checked and timed before the first
+// write, so a failed job writes nothing.
+func assemble(g *gcodeParams, chunks []chunk, out io.Writer) (Estimate, int, error) {
 	s := g.s
 	start, err := profile.FillGCode(s.Printer.StartGCode, s.Printer, s.Material, true)
 	if err != nil {
-		return nil, Estimate{}, 0, err
+		return Estimate{}, 0, err
 	}
 	end, err := profile.FillGCode(s.Printer.EndGCode, s.Printer, s.Material, false)
 	if err != nil {
-		return nil, Estimate{}, 0, err
+		return Estimate{}, 0, err
 	}
 	m := motion.NewMachine(g.limits)
-	secs, err := replay(m, []byte(start))
+	secs, err := replay(m, start)
 	if err != nil {
-		return nil, Estimate{}, 0, fmt.Errorf("slicer: start G-code: %w", err)
+		return Estimate{}, 0, fmt.Errorf("slicer: start G-code: %w", err)
 	}
 	// First the small per-layer prefixes (layer comment, fan, Z move,
 	// travel to the layer's start), so the header with the totals can be
 	// written before the bodies are copied once into the output.
-	prefixes := make([][]byte, len(chunks))
+	prefixes := make([]string, len(chunks))
 	var fil float64
 	layers := 0
 	w := &writer{g: g}
@@ -422,7 +427,7 @@ func assemble(g *gcodeParams, chunks []chunk) ([]byte, Estimate, int, error) {
 			continue
 		}
 		if c.err != nil {
-			return nil, Estimate{}, 0, fmt.Errorf("slicer: layer %d: %w", layers, c.err)
+			return Estimate{}, 0, fmt.Errorf("slicer: layer %d: %w", layers, c.err)
 		}
 		w.b = w.b[:0]
 		if layers == 0 { // enter the first layer retracted
@@ -458,21 +463,21 @@ func assemble(g *gcodeParams, chunks []chunk) ([]byte, Estimate, int, error) {
 		w.setFeed(g.travelF)
 		w.xy(c.first)
 		w.b = append(w.b, '\n')
-		t, err := replay(m, w.b)
+		prefixes[i] = string(w.b)
+		t, err := replay(m, prefixes[i])
 		if err != nil {
-			return nil, Estimate{}, 0, err
+			return Estimate{}, 0, err
 		}
 		secs += t + c.seconds
-		prefixes[i] = append([]byte(nil), w.b...)
 		fil += c.filament
 		// The body ends at c.last, retracted; tell the model so.
 		_, _ = m.Exec(fmt.Sprintf("G92 X%.3f Y%.3f Z%.3f", float64(c.last.X)/1000, float64(c.last.Y)/1000, c.z))
 		w.retracted = true
 		layers++
 	}
-	t, err := replay(m, []byte(end))
+	t, err := replay(m, end)
 	if err != nil {
-		return nil, Estimate{}, 0, fmt.Errorf("slicer: end G-code: %w", err)
+		return Estimate{}, 0, fmt.Errorf("slicer: end G-code: %w", err)
 	}
 	secs += t
 
@@ -480,25 +485,50 @@ func assemble(g *gcodeParams, chunks []chunk) ([]byte, Estimate, int, error) {
 	est.Grams = est.FilamentMM3 / 1000 * s.Material.DensityGCm3
 	est.Cost = est.Grams / 1000 * s.Material.PricePerKg
 
-	size := len(start) + len(end) + 4096
-	for i, c := range chunks {
-		size += len(prefixes[i]) + len(c.body)
-	}
-	var out bytes.Buffer
-	out.Grow(size)
-	fmt.Fprintf(&out, ";FLAVOR:Marlin\n;Generated with fabgrid slicer\n")
-	fmt.Fprintf(&out, ";TIME:%d\n;Filament used: %.4fm\n;Layer height: %g\n;LAYER_COUNT:%d\n", int(math.Round(secs)), fil/1000, s.LayerHeight, layers)
-	fmt.Fprintf(&out, ";PRINTER:%s\n;MATERIAL:%s\n", s.Printer.ID, s.Material.ID)
-	fmt.Fprintf(&out, ";ESTIMATE: seconds=%.1f filament_mm=%.1f filament_mm3=%.1f grams=%.2f cost=%.2f\n",
+	var head bytes.Buffer
+	fmt.Fprintf(&head, ";FLAVOR:Marlin\n;Generated with fabgrid slicer\n")
+	fmt.Fprintf(&head, ";TIME:%d\n;Filament used: %.4fm\n;Layer height: %g\n;LAYER_COUNT:%d\n", int(math.Round(secs)), fil/1000, s.LayerHeight, layers)
+	fmt.Fprintf(&head, ";PRINTER:%s\n;MATERIAL:%s\n", s.Printer.ID, s.Material.ID)
+	fmt.Fprintf(&head, ";ESTIMATE: seconds=%.1f filament_mm=%.1f filament_mm3=%.1f grams=%.2f cost=%.2f\n",
 		est.Seconds, est.FilamentMM, est.FilamentMM3, est.Grams, est.Cost)
-	out.WriteString(start)
-	out.WriteString("\n")
+	head.WriteString(start)
+	head.WriteString("\n")
+	if b, ok := out.(*bytes.Buffer); ok { // Slice: one allocation of the exact size
+		size := head.Len() + len(end) + 1
+		for i, c := range chunks {
+			size += len(prefixes[i]) + len(c.body)
+		}
+		b.Grow(size)
+	}
+	ow := &errWriter{w: out}
+	ow.write(head.Bytes())
 	for i := range chunks {
-		out.Write(prefixes[i])
-		out.Write(chunks[i].body)
+		ow.writeString(prefixes[i])
+		ow.write(chunks[i].body)
 		chunks[i].body = nil // let the collector have it
 	}
-	out.WriteString(end)
-	out.WriteString("\n")
-	return out.Bytes(), est, layers, nil
+	ow.writeString(end)
+	ow.writeString("\n")
+	if ow.err != nil {
+		return Estimate{}, 0, fmt.Errorf("slicer: write G-code: %w", ow.err)
+	}
+	return est, layers, nil
+}
+
+// errWriter keeps the first write error and skips the writes after it.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) write(p []byte) {
+	if e.err == nil && len(p) > 0 {
+		_, e.err = e.w.Write(p)
+	}
+}
+
+func (e *errWriter) writeString(s string) {
+	if e.err == nil && len(s) > 0 {
+		_, e.err = io.WriteString(e.w, s)
+	}
 }

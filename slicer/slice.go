@@ -1,8 +1,10 @@
 package slicer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"runtime"
 	"sync"
@@ -167,6 +169,26 @@ type Result struct {
 // when not nil, is called serially with the number of finished steps out of
 // total (every layer is sliced, then planned). ctx only cancels.
 func Slice(ctx context.Context, m *Mesh, s Settings, progress func(done, total int)) (*Result, error) {
+	var out bytes.Buffer // assemble grows it to the exact size first
+	r, err := slice(ctx, &out, m, s, progress)
+	if err != nil {
+		return nil, err
+	}
+	r.GCode = out.Bytes()
+	return r, nil
+}
+
+// SliceTo is Slice writing the G-code to w instead of keeping it in
+// Result.GCode, which stays nil: each layer is copied once, from where it
+// was written to w, and the whole file is never held in memory. Nothing is
+// written before every layer has been sliced, planned and timed, so a model
+// that cannot be sliced leaves w untouched; once writing has started, the
+// only errors are w's, wrapped.
+func SliceTo(ctx context.Context, w io.Writer, m *Mesh, s Settings, progress func(done, total int)) (*Result, error) {
+	return slice(ctx, w, m, s, progress)
+}
+
+func slice(ctx context.Context, w io.Writer, m *Mesh, s Settings, progress func(done, total int)) (*Result, error) {
 	if err := s.normalise(); err != nil {
 		return nil, err
 	}
@@ -232,11 +254,11 @@ func Slice(ctx context.Context, m *Mesh, s Settings, progress func(done, total i
 		return nil, err
 	}
 
-	out, est, layers, err := assemble(g, chunks)
+	est, layers, err := assemble(g, chunks, w)
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{GCode: out, Estimate: est, Placed: box, Mesh: m.Report}
+	r := &Result{Estimate: est, Placed: box, Mesh: m.Report}
 	for i := range stats {
 		r.Slicing.ClosedGaps += stats[i].closedGaps
 		r.Slicing.DroppedFragments += stats[i].droppedFragments

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -97,19 +98,31 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
-	res, err := slicer.Slice(ctx, mesh, s, progress)
-	if err != nil {
-		return err
-	}
 	dst := *out
 	if dst == "" {
 		dst = strings.TrimSuffix(model, filepath.Ext(model)) + ".gcode"
 	}
-	if dst == "-" {
-		if _, err := stdout.Write(res.GCode); err != nil {
-			return err
+	// The G-code streams to its destination layer by layer instead of being
+	// assembled in memory first. The file is created at the first write,
+	// which comes only once every layer is sliced, so a model that fails
+	// leaves no file behind (and an old one as it was).
+	var gw io.Writer = stdout
+	var file *lazyFile
+	if dst != "-" {
+		file = &lazyFile{path: dst}
+		gw = file
+	}
+	bw := bufio.NewWriterSize(gw, 64<<10)
+	res, err := slicer.SliceTo(ctx, bw, mesh, s, progress)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if file != nil {
+		if cerr := file.Close(); err == nil {
+			err = cerr
 		}
-	} else if err := os.WriteFile(dst, res.GCode, 0o644); err != nil {
+	}
+	if err != nil {
 		return err
 	}
 	elapsed := time.Since(t0)
@@ -149,4 +162,29 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(w, "  repaired: %d gaps closed, %d fragments dropped\n", res.Slicing.ClosedGaps, res.Slicing.DroppedFragments)
 	}
 	return nil
+}
+
+// lazyFile is an output file created at its first write.
+type lazyFile struct {
+	path string
+	f    *os.File
+}
+
+func (l *lazyFile) Write(p []byte) (int, error) {
+	if l.f == nil {
+		f, err := os.Create(l.path)
+		if err != nil {
+			return 0, err
+		}
+		l.f = f
+	}
+	return l.f.Write(p)
+}
+
+// Close closes the file if it was created.
+func (l *lazyFile) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
 }

@@ -92,3 +92,17 @@ func TestSliceErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSliceFailureLeavesNoFile: the G-code streams to the file, which is
+// created only once the model has been sliced.
+func TestSliceFailureLeavesNoFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cube.gcode")
+	model := filepath.Join("..", "..", "testdata", "models", "cube20.stl")
+	var o, e bytes.Buffer
+	if code := run([]string{"slice", model, "-o", out, "--line-width", "5"}, &o, &e); code == 0 {
+		t.Fatalf("slice with a 5 mm line width succeeded: %s", o.String())
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("failed slice left %s behind (stat: %v)", out, err)
+	}
+}
