@@ -24,20 +24,37 @@ func stateWith(b *testing.B, n int) *FSM {
 }
 
 // BenchmarkApplyOrder is the FSM's share of an order: decoding the log
-// entry and applying it (every node does this for every order).
+// entry and applying it (every node does this for every order). "binary"
+// is the order's log form; "json" the form older logs hold; "batch-64"
+// is per order of a batch of 64.
 //
 //	go test ./coordinator -run '^$' -bench 'ApplyOrder|SnapshotCut'
 func BenchmarkApplyOrder(b *testing.B) {
-	f := stateWith(b, 1)
-	cmds := make([][]byte, b.N)
-	for i := range cmds {
-		c := orderCmd(fmt.Sprintf("o-b%d", i), "makers", 1, false)
-		c.V, c.Time = CommandVersion, int64(i)
-		cmds[i], _ = EncodeCommand(c)
-	}
-	b.ResetTimer()
-	for i := range b.N {
-		fsmApplyBytes(f, uint64(i+10), cmds[i])
+	for _, form := range []string{"binary", "json", "batch-64"} {
+		b.Run(form, func(b *testing.B) {
+			f := stateWith(b, 1)
+			cmds := make([][]byte, b.N)
+			for i := range cmds {
+				c := orderCmd(fmt.Sprintf("o-b%d", i), "makers", 1, false)
+				c.V, c.Time = CommandVersion, int64(i)
+				if form == "json" {
+					cmds[i], _ = encodeJSON(c)
+				} else {
+					cmds[i], _ = EncodeCommand(c)
+				}
+			}
+			if form == "batch-64" {
+				var batches [][]byte
+				for i := 0; i < len(cmds); i += 64 {
+					batches = append(batches, EncodeBatch(cmds[i:min(i+64, len(cmds))]))
+				}
+				cmds = batches
+			}
+			b.ResetTimer()
+			for i, data := range cmds {
+				fsmApplyBytes(f, uint64(i+10), data)
+			}
+		})
 	}
 }
 

@@ -151,8 +151,18 @@ type BedClearCmd struct {
 // magic, uint32 big-endian JSON length, JSON, model bytes.
 const framedMagic = 0x01
 
-// EncodeCommand serialises a command for the log.
+// EncodeCommand serialises a command for the log: an order submission
+// in its binary form (ordercodec.go), every other command as JSON.
 func EncodeCommand(c *Command) ([]byte, error) {
+	if c.Type == CmdSubmitOrder && c.Order != nil {
+		return encodeOrder(c)
+	}
+	return encodeJSON(c)
+}
+
+// encodeJSON serialises a command as JSON, framed with its model bytes
+// when it carries some.
+func encodeJSON(c *Command) ([]byte, error) {
 	js, err := json.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("encode command: %w", err)
@@ -167,9 +177,14 @@ func EncodeCommand(c *Command) ([]byte, error) {
 	return append(buf, c.model...), nil
 }
 
-// DecodeCommand parses a log entry. Unknown fields, trailing data, other
-// versions and a missing payload are rejected with ErrBadCommand.
+// DecodeCommand parses a log entry: an order in the binary form, or any
+// command as JSON (as every entry was written before the binary form).
+// Unknown fields, trailing data, other versions and a missing payload
+// are rejected with ErrBadCommand.
 func DecodeCommand(data []byte) (*Command, error) {
+	if len(data) > 0 && data[0] == orderMagic {
+		return decodeOrder(data)
+	}
 	var model []byte
 	if len(data) > 0 && data[0] == framedMagic {
 		if len(data) < 5 {

@@ -153,7 +153,7 @@ func (c *Client) submitRequest(m Model, o OrderRequest, rid string, withID bool)
 // from its reader, and the closing boundary. The exact length is known, so
 // the request carries a Content-Length (the coordinator can refuse an
 // oversize upload before reading it) and goes out in large writes, without
-// a goroutine or a pipe; the model itself is never held in memory.
+// a goroutine or a pipe; a model over 64 KiB is never held in memory.
 func multipartBody(m Model, fields [][2]string, progress func(sent, total int64)) (io.ReadCloser, int64, string, error) {
 	var head, tail bytes.Buffer
 	sw := &switchWriter{w: &head}
@@ -178,12 +178,46 @@ func multipartBody(m Model, fields [][2]string, progress func(sent, total int64)
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("client: opening model: %w", err)
 	}
+	if m.Size <= uploadChunk && progress == nil {
+		// A small model goes in memory: net/http then writes the
+		// request's head and body in one write (a streamed body costs a
+		// write for the headers and one per part).
+		defer f.Close()
+		all := make([]byte, head.Len(), head.Len()+int(m.Size)+tail.Len()+1)
+		copy(all, head.Bytes())
+		all, err = readAllInto(all, io.LimitReader(f, m.Size+1))
+		if err != nil {
+			return nil, 0, "", fmt.Errorf("client: reading model: %w", err)
+		}
+		if got := int64(len(all) - head.Len()); got != m.Size {
+			return nil, 0, "", fmt.Errorf("client: model changed while uploading: %d bytes instead of %d", got, m.Size)
+		}
+		all = append(all, tail.Bytes()...)
+		return io.NopCloser(bytes.NewReader(all)), int64(len(all)), mw.FormDataContentType(), nil
+	}
 	model := &modelReader{r: io.LimitReader(f, m.Size), c: f, size: m.Size, progress: progress}
 	if progress != nil {
 		progress(0, m.Size)
 	}
 	body := &multiReadCloser{Reader: io.MultiReader(&head, model, &tail), c: model}
 	return body, int64(head.Len()) + m.Size + int64(tail.Len()), mw.FormDataContentType(), nil
+}
+
+// readAllInto appends everything r holds to b.
+func readAllInto(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // switchWriter lets one multipart.Writer write its head and its tail into

@@ -112,7 +112,8 @@ func runConcurrent(b *testing.B, n int, unit string, op func(i int) error) {
 // three-node loopback cluster (raft over TCP, boltdb stores with fsync).
 // "leader" sends to the leader; "follower" to a follower, which forwards
 // each order to the leader; "inmem-leader" is "leader" with raft's
-// in-memory transport and stores.
+// in-memory transport and stores. orders/entry is how many orders the
+// group commit packed into each raft entry, on average.
 //
 //	go test ./coordinator/e2e -run '^$' -bench 'OrderIntake|RaftApply' -benchtime 5000x
 func BenchmarkOrderIntake(b *testing.B) {
@@ -130,10 +131,15 @@ func BenchmarkOrderIntake(b *testing.B) {
 			}
 			ctx := context.Background()
 			req := client.OrderRequest{Quantity: 1, Material: "PLA"}
+			first := cl.Nodes[l].Raft().LastIndex()
 			runConcurrent(b, b.N, "orders", func(int) error {
 				_, err := c.SubmitOrder(ctx, model, req)
 				return err
 			})
+			// Orders per raft entry: how much the group commit packed.
+			if entries := cl.Nodes[l].Raft().LastIndex() - first; entries > 0 {
+				b.ReportMetric(float64(b.N)/float64(entries), "orders/entry")
+			}
 		})
 	}
 }
