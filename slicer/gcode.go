@@ -52,7 +52,7 @@ type chunk struct {
 	empty       bool
 	z           float64
 	first, last poly.Point
-	body        []byte
+	body        string  // exactly as long as the layer's G-code
 	seconds     float64 // motion time of the body
 	filament    float64 // mm of filament extruded
 	err         error
@@ -210,13 +210,18 @@ func (w *writer) extrude(pts []poly.Point, width, height, speed float64) {
 
 // writeLayer orders the layer's toolpaths and writes its body: skirt, then
 // island by island (nearest next) the walls inner first and outer last,
-// then skin and infill lines in nearest-neighbour order.
-func writeLayer(g *gcodeParams, lp layerPaths) chunk {
+// then skin and infill lines in nearest-neighbour order. The body is
+// written in scratch, returned for the next layer, and copied out at its
+// exact size; that one copy is also what the motion model replays.
+func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 	if len(lp.islands) == 0 && len(lp.skirt) == 0 {
-		return chunk{empty: true}
+		return chunk{empty: true}, scratch
 	}
 	s := g.s
-	w := &writer{g: g, z: lp.z, retracted: true, b: make([]byte, 0, 4<<10)}
+	if scratch == nil {
+		scratch = make([]byte, 0, 16<<10)
+	}
+	w := &writer{g: g, z: lp.z, retracted: true, b: scratch[:0]}
 	h, wd := lp.height, lp.wd
 	speed := func(f feature) float64 {
 		v := s.Speeds.FirstLayer
@@ -307,7 +312,7 @@ func writeLayer(g *gcodeParams, lp layerPaths) chunk {
 		}
 	}
 	w.doRetract()
-	c := chunk{z: lp.z, first: w.first, last: w.pos, body: w.b, filament: w.filament}
+	c := chunk{z: lp.z, first: w.first, last: w.pos, body: string(w.b), filament: w.filament}
 	m := motion.NewMachine(g.limits)
 	mode := "M82"
 	if g.relE {
@@ -315,8 +320,8 @@ func writeLayer(g *gcodeParams, lp layerPaths) chunk {
 	}
 	_, _ = m.Exec(mode)
 	_, _ = m.Exec(fmt.Sprintf("G92 X%.3f Y%.3f Z%.3f E0", float64(c.first.X)/1000, float64(c.first.Y)/1000, c.z))
-	c.seconds, c.err = replay(m, string(c.body))
-	return c
+	c.seconds, c.err = replay(m, c.body)
+	return c, w.b
 }
 
 type tline struct {
@@ -504,8 +509,8 @@ func assemble(g *gcodeParams, chunks []chunk, out io.Writer) (Estimate, int, err
 	ow.write(head.Bytes())
 	for i := range chunks {
 		ow.writeString(prefixes[i])
-		ow.write(chunks[i].body)
-		chunks[i].body = nil // let the collector have it
+		ow.writeString(chunks[i].body)
+		chunks[i].body = "" // let the collector have it
 	}
 	ow.writeString(end)
 	ow.writeString("\n")

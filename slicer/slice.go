@@ -221,7 +221,7 @@ func slice(ctx context.Context, w io.Writer, m *Mesh, s Settings, progress func(
 	outlines := make([]poly.Paths, n)
 	stats := make([]sliceStats, n)
 	res := s.Resolution * 1000
-	err = parallel(ctx, n, s.Workers, func(i int) {
+	err = parallel(ctx, n, s.Workers, func(_, i int) {
 		raw := sliceLayer(pm, idx.tris[idx.start[i]:idx.start[i+1]], plan.plane[i], s.CloseGap*1000, &stats[i])
 		if res > 0 {
 			raw = poly.Simplify(raw, int64(math.Round(res)))
@@ -238,16 +238,17 @@ func slice(ctx context.Context, w io.Writer, m *Mesh, s Settings, progress func(
 
 	// 2. Find every layer's top and bottom surfaces.
 	surf := &surfaces{top: make([]poly.Paths, n), bottom: make([]poly.Paths, n)}
-	if err := parallel(ctx, n, s.Workers, func(i int) { findSurfaces(outlines, i, surf, s.LineWidth*1000/2) }); err != nil {
+	if err := parallel(ctx, n, s.Workers, func(_, i int) { findSurfaces(outlines, i, surf, s.LineWidth*1000/2) }); err != nil {
 		return nil, err
 	}
 
 	// 3. Plan every layer (regions, toolpaths, ordering) and write its G-code.
 	g := newGcodeParams(&s)
 	chunks := make([]chunk, n)
-	err = parallel(ctx, n, s.Workers, func(i int) {
+	scratch := make([][]byte, s.Workers) // each worker's G-code buffer, reused layer to layer
+	err = parallel(ctx, n, s.Workers, func(w, i int) {
 		lp := planLayer(&s, plan, outlines, surf, i)
-		chunks[i] = writeLayer(g, lp)
+		chunks[i], scratch[w] = writeLayer(g, lp, scratch[w])
 		step()
 	})
 	if err != nil {
@@ -282,9 +283,10 @@ func dropSpecks(ps poly.Paths, minArea float64) poly.Paths {
 	return out
 }
 
-// parallel runs f(0..n-1) on at most workers goroutines, stopping early
-// when ctx is cancelled.
-func parallel(ctx context.Context, n, workers int, f func(i int)) error {
+// parallel runs f(w, i) for i in 0..n-1 on at most workers goroutines,
+// stopping early when ctx is cancelled; w (0 ≤ w < workers) numbers the
+// goroutine, so f can keep per-worker scratch space.
+func parallel(ctx context.Context, n, workers int, f func(w, i int)) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	workers = max(1, min(workers, n))
@@ -297,7 +299,7 @@ func parallel(ctx context.Context, n, workers int, f func(i int)) error {
 				if i >= n {
 					return
 				}
-				f(i)
+				f(w, i)
 			}
 		}()
 	}
