@@ -1,7 +1,9 @@
 package coordinator
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -18,6 +20,8 @@ import (
 const (
 	forwardedHeader = "X-Fabgrid-Forwarded"
 	maxHops         = 2
+	// smallForward: a forwarded body up to this size is read whole first.
+	smallForward = 64 << 10
 )
 
 // newProxyTransport keeps enough idle connections to the leader for
@@ -64,6 +68,16 @@ func (n *Node) forward(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, api.CodeNoLeader, "no leader known to "+n.cfg.NodeID+"; retry shortly")
 		return
+	}
+	if r.ContentLength > 0 && r.ContentLength <= smallForward {
+		// A small body goes in memory, so the proxy writes the request's
+		// head and body to the leader in one write, not one per read.
+		b := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, b); err != nil {
+			writeError(w, http.StatusBadRequest, api.CodeBadRequest, "reading the request body: "+err.Error())
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
 	target := &url.URL{Scheme: "http", Host: addr}
 	p := &httputil.ReverseProxy{
