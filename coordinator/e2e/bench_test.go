@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,6 +66,7 @@ func runConcurrent(b *testing.B, n int, unit string, op func(i int) error) {
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	b.ResetTimer()
+	cpu0 := processCPU()
 	start := time.Now()
 	for range benchClients {
 		wg.Add(1)
@@ -86,6 +88,7 @@ func runConcurrent(b *testing.B, n int, unit string, op func(i int) error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 	b.StopTimer()
 	var good []time.Duration
 	for i, d := range lat {
@@ -105,6 +108,19 @@ func runConcurrent(b *testing.B, n int, unit string, op func(i int) error) {
 	b.ReportMetric(float64(good[len(good)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(good[len(good)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(failed), "failed")
+	// CPU (user + system) of the whole process — three nodes and the
+	// clients — per operation, and in cores while the run lasted.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/op")
+	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cores")
+}
+
+// processCPU is the user plus system CPU time the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkOrderIntake submits small orders (a 684-byte STL already
