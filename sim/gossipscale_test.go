@@ -61,8 +61,9 @@ func logScaleReport(t *testing.T, rep GossipScaleReport) {
 		rep.SteadyCPUCores, rep.ConvergeCPUCores, rep.HeapMiB, rep.SysMiB, rep.Goroutines)
 	t.Logf("wall: form %.1fs steady %.1fs converge %.1fs; cpu %.1fs; false deaths %d; survivors that never saw the whole pool: %d",
 		rep.WallFormSeconds, rep.WallSteadySeconds, rep.WallConvergeSeconds, rep.CPUSeconds, rep.FalseDeaths, rep.NotFormed)
+	t.Logf("live heap after forming %.0fMiB", rep.LiveHeapMiB)
 	if rep.Net != nil {
-		t.Logf("net: %+v", *rep.Net)
+		t.Logf("net: %+v; %.0f packets/s while steady", *rep.Net, rep.SteadyPacketsPerSecond)
 	}
 }
 
@@ -124,6 +125,11 @@ func TestGossipScaleMem(t *testing.T) {
 		// minute on the bubble's clock is far beyond both.
 		if rep.ConvergeSeconds <= 0 || rep.ConvergeSeconds > 60 {
 			t.Fatalf("converged after %.1f s on the bubble's clock, want within a minute", rep.ConvergeSeconds)
+		}
+		// No live member is declared dead: its probes are answered before
+		// the bubble's clock moves on, however busy the machine.
+		if rep.FalseDeaths != 0 {
+			t.Fatalf("%d dead events for members that were never killed", rep.FalseDeaths)
 		}
 		if rep.Net == nil || rep.Net.Packets == 0 || rep.Net.Streams < int64(n-1) {
 			t.Fatalf("network stats %+v: the members did not talk over the in-memory network", rep.Net)
