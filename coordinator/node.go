@@ -107,8 +107,9 @@ func (n *Node) start() error {
 		if err != nil {
 			return fmt.Errorf("coordinator: raft store: %w", err)
 		}
-		n.closers = append(n.closers, bs)
-		logs, stable = bs, bs
+		g := newGuardedStore(bs, bs, bs.Close)
+		n.closers = append(n.closers, g)
+		logs, stable = g, g
 		fs, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, 2, hlog)
 		if err != nil {
 			return fmt.Errorf("coordinator: snapshot store: %w", err)
