@@ -93,6 +93,10 @@ type Config struct {
 	Placer Placer
 	// HTTPClient is used for joining (default: 5 s timeout).
 	HTTPClient *http.Client
+	// ForwardTransport carries the requests a follower forwards to the
+	// leader (default: a pooled transport keeping up to 128 idle
+	// connections to it).
+	ForwardTransport http.RoundTripper
 }
 
 func (c *Config) setDefaults() {

@@ -32,7 +32,7 @@ type Node struct {
 
 	ln             net.Listener
 	httpSrv        *http.Server
-	proxyTransport *http.Transport
+	proxyTransport http.RoundTripper
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -64,7 +64,10 @@ func New(cfg Config) (*Node, error) {
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
 	}
 	n.leases = newLeaseTable()
-	n.proxyTransport = newProxyTransport()
+	n.proxyTransport = cfg.ForwardTransport
+	if n.proxyTransport == nil {
+		n.proxyTransport = newProxyTransport()
+	}
 	n.fsm = NewFSM(n.log)
 	n.metrics = newMetrics(n)
 	n.fsm.applied = n.metrics.observeApply
@@ -258,7 +261,9 @@ func (n *Node) Kill() {
 }
 
 func (n *Node) closeResources() {
-	n.proxyTransport.CloseIdleConnections()
+	if t, ok := n.proxyTransport.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
 	for i := len(n.closers) - 1; i >= 0; i-- {
 		n.closers[i].Close()
 	}

@@ -96,7 +96,7 @@ func startCluster(ctx context.Context, cfg ClusterConfig, fn *faultNet) (*Cluste
 			TickInterval: 50 * time.Millisecond,
 			ApplyTimeout: 3 * time.Second, SnapshotThreshold: 2048, TrailingLogs: 1024,
 			Logger: cfg.Logger.With("node", string(c.ids[i])), RaftLogOutput: io.Discard,
-			HTTPClient: fn.client(c.ids[i]),
+			HTTPClient: fn.client(c.ids[i]), ForwardTransport: fn.client(c.ids[i]).Transport,
 		}
 		if i > 0 {
 			conf.Join = []string{c.node[0].URL()}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/client"
 )
 
 // One test per fault type (in parallel: they mostly wait for simulated
@@ -294,5 +295,61 @@ func TestFaultBedClearGatesTheNextJob(t *testing.T) {
 	if err := s.ClearBed(p); err != nil {
 		t.Fatal(err)
 	}
+	settleAndCheck(t, s)
+}
+
+// A follower forwards writes to the leader over the simulated network, so
+// a partition cuts forwarding too: through a follower cut off from the
+// leader an order is refused (never acknowledged), and after the heal the
+// same follower forwards it.
+func TestFaultPartitionCutsForwarding(t *testing.T) {
+	t.Parallel()
+	s := startSmall(t, 1, 0)
+	l := s.Cluster.LeaderIndex()
+	f := (l + 1) % len(s.Cluster.IDs())
+	follower := s.Cluster.IDs()[f]
+	cl, err := client.New([]string{s.Cluster.Node(f).URL()}, client.Options{
+		Token: s.tokens["makers"], HTTPClient: s.net.client("neighbour"), Timeout: 3 * time.Second, Attempts: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := bracket()
+	order := func(id string) (*api.Order, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		o, err := cl.SubmitOrder(ctx, client.BytesModel(m.Name+".stl", m.STL),
+			client.OrderRequest{Community: "makers", Quantity: 1, Material: "PLA", RequestID: id})
+		if err == nil {
+			s.mu.Lock()
+			s.acked[o.ID] = AckedOrder{ID: o.ID, Community: "makers", Quantity: 1, At: time.Now()}
+			s.mu.Unlock()
+		}
+		return o, err
+	}
+
+	before := s.net.sentBy(follower)
+	if _, err := order("through-follower"); err != nil {
+		t.Fatalf("order through follower %s: %v", follower, err)
+	}
+	if s.net.sentBy(follower) == before {
+		t.Fatalf("follower %s forwarded the order outside the simulated network", follower)
+	}
+
+	var others []NodeID
+	for _, id := range s.Cluster.IDs() {
+		if id != follower {
+			others = append(others, id)
+		}
+	}
+	s.Partition(others, []NodeID{follower, "neighbour"})
+	if o, err := order("cut-off"); err == nil {
+		t.Fatalf("order %s acknowledged through follower %s cut off from the leader", o.ID, follower)
+	}
+	s.Heal()
+	waitUntil(t, 20*time.Second, "the follower to forward again", func() bool {
+		_, err := order("cut-off") // the same request id: at most one order
+		return err == nil
+	})
 	settleAndCheck(t, s)
 }

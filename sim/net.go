@@ -19,14 +19,11 @@ type NodeID string
 var ErrCut = errors.New("sim: link cut")
 
 // faultNet decides which nodes reach which over HTTP. Every HTTP client in
-// the simulation (order clients, workers, coordinators joining) goes
-// through a transport made here for its source node; a request to a
-// coordinator that is down or in another partition group fails with
-// ErrCut, and requests in flight over a link being cut are cancelled.
-//
-// What it cannot cut: a follower coordinator's forwarding of a write to
-// the leader uses the coordinator's own HTTP client, which is not
-// injectable (see the report's requests).
+// the simulation (order clients, workers, coordinators joining and
+// forwarding writes to their leader) goes through a transport made here
+// for its source node; a request to a coordinator that is down or in
+// another partition group fails with ErrCut, and requests in flight over a
+// link being cut are cancelled.
 type faultNet struct {
 	mu     sync.Mutex
 	group  map[NodeID]int    // partition group; nodes not listed are in group 0
