@@ -35,6 +35,7 @@ type MemNetwork struct {
 	mu     sync.Mutex
 	byAddr map[string]*MemTransport
 	next   uint32
+	links  func(from, to string) bool // nil: every link is up
 
 	packets, dropped, lost, streams, refused atomic.Int64
 }
@@ -101,18 +102,34 @@ func (n *MemNetwork) Crash(addr string) bool {
 	return true
 }
 
+// SetLinks installs the rule saying whether the transport at address from
+// reaches the one at address to, for partitions; nil (the default) lets
+// every transport reach every other. Over a cut link packets are lost
+// (counted as Lost) and dials are refused; streams already open stay
+// open, as a TCP connection would until it next timed out.
+func (n *MemNetwork) SetLinks(reach func(from, to string) bool) {
+	n.mu.Lock()
+	n.links = reach
+	n.mu.Unlock()
+}
+
+// route returns the transport at to if from reaches it now, else nil.
+func (n *MemNetwork) route(from memAddr, to string) *MemTransport {
+	n.mu.Lock()
+	t, reach := n.byAddr[to], n.links
+	n.mu.Unlock()
+	if t == nil || t.isDown() || (reach != nil && !reach(string(from), to)) {
+		return nil
+	}
+	return t
+}
+
 // Stats returns what the network has carried so far.
 func (n *MemNetwork) Stats() MemNetStats {
 	return MemNetStats{
 		Packets: n.packets.Load(), Dropped: n.dropped.Load(), Lost: n.lost.Load(),
 		Streams: n.streams.Load(), Refused: n.refused.Load(),
 	}
-}
-
-func (n *MemNetwork) lookup(addr string) *MemTransport {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.byAddr[addr]
 }
 
 // MemTransport is one node's attachment to a MemNetwork.
@@ -159,8 +176,8 @@ func (t *MemTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time
 		return time.Time{}, fmt.Errorf("%w: %s is down", ErrMemNet, t.addr)
 	}
 	now := time.Now()
-	dest := t.net.lookup(a.Addr)
-	if dest == nil || dest.isDown() {
+	dest := t.net.route(t.addr, a.Addr)
+	if dest == nil {
 		t.net.lost.Add(1)
 		return now, nil
 	}
@@ -188,8 +205,8 @@ func (t *MemTransport) DialAddressTimeout(a memberlist.Address, timeout time.Dur
 	if t.isDown() {
 		return nil, fmt.Errorf("%w: %s is down", ErrMemNet, t.addr)
 	}
-	dest := t.net.lookup(a.Addr)
-	if dest == nil || dest.isDown() {
+	dest := t.net.route(t.addr, a.Addr)
+	if dest == nil {
 		t.net.refused.Add(1)
 		return nil, fmt.Errorf("%w: dial %s: connection refused", ErrMemNet, a.Addr)
 	}

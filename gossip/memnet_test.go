@@ -233,3 +233,53 @@ func waitVirtual(t *testing.T, d time.Duration, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A partition through SetLinks: each side declares the other dead, and
+// after the heal the pool is whole again.
+func TestMemNetworkPartition(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := NewMemNetwork()
+		var nodes []*Node
+		for i := range 4 {
+			nd := startMem(t, n, fmt.Sprint("m", i), testKey, nil)
+			nodes = append(nodes, nd)
+			if i > 0 {
+				if _, err := nd.Join([]string{nodes[0].Addr()}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		defer func() {
+			for _, nd := range nodes {
+				nd.Close()
+			}
+			time.Sleep(Timing{}.Linger())
+		}()
+		sees := func(want int) func() bool {
+			return func() bool {
+				for _, nd := range nodes {
+					if len(nd.Members()) != want {
+						return false
+					}
+				}
+				return true
+			}
+		}
+		waitVirtual(t, 30*time.Second, "every node sees 4 members", sees(4))
+
+		side := map[string]int{nodes[2].Addr(): 1, nodes[3].Addr(): 1}
+		n.SetLinks(func(from, to string) bool { return side[from] == side[to] })
+		waitVirtual(t, 20*time.Second, "each side sees only its own 2 members", sees(2))
+		if _, err := nodes[0].Join([]string{nodes[2].Addr()}); !errors.Is(err, ErrJoin) {
+			t.Fatalf("joined across the partition: %v", err)
+		}
+
+		n.SetLinks(nil)
+		// The sides find each other again by joining, as a restarted
+		// member would; memberlist does not re-probe members it dropped.
+		if _, err := nodes[2].Join([]string{nodes[0].Addr()}); err != nil {
+			t.Fatal(err)
+		}
+		waitVirtual(t, 30*time.Second, "every node sees 4 members after the heal", sees(4))
+	})
+}
