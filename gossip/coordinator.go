@@ -27,16 +27,22 @@ type Coordinator struct {
 // by a Tracker). join, if given, lists other members to join; failing to
 // join is returned as an error but the node keeps running (close it).
 func StartCoordinator(sink CoordinatorSink, bind string, key []byte, join []string, log *slog.Logger) (*Coordinator, error) {
+	return StartCoordinatorConfig(sink, Config{BindAddr: bind, Key: key, Logger: log}, join)
+}
+
+// StartCoordinatorConfig is StartCoordinator with the node's Config given
+// whole (for a Transport or Timing of its own); Name, Meta and OnEvent
+// are set here.
+func StartCoordinatorConfig(sink CoordinatorSink, cfg Config, join []string) (*Coordinator, error) {
 	tr := NewTracker(func(id string, role Role, alive bool) {
 		if role == RoleWorker {
 			sink.MemberEvent(id, alive)
 		}
 	})
-	n, err := Start(Config{
-		Name: "coordinator-" + sink.ID(), BindAddr: bind, Key: key,
-		Meta:    Meta{Role: RoleCoordinator, ID: sink.ID(), HTTPAddr: sink.URL()},
-		OnEvent: tr.OnEvent, Logger: log,
-	})
+	cfg.Name = "coordinator-" + sink.ID()
+	cfg.Meta = Meta{Role: RoleCoordinator, ID: sink.ID(), HTTPAddr: sink.URL()}
+	cfg.OnEvent = tr.OnEvent
+	n, err := Start(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -20,8 +20,8 @@ func chaos() Faults {
 }
 
 // TestChaos: 3 coordinators, 50 printers, 300 orders under every fault
-// at once (20 printers and 100 orders under -short); every invariant
-// must hold.
+// at once (20 printers and 100 orders under -short), with the gossip
+// pool on; every invariant must hold.
 func TestChaos(t *testing.T) {
 	for _, seed := range []uint64{1} {
 		printers, orders := 50, 300
@@ -31,7 +31,7 @@ func TestChaos(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 		r, err := Run(ctx, Scenario{
 			Options: Options{Seed: seed, Coordinators: 3, Printers: printers, SpeedUp: 2000,
-				PETGFraction: 0.2, ManualClear: 0.2},
+				PETGFraction: 0.2, ManualClear: 0.2, Gossip: true},
 			Workload: WorkloadConfig{Orders: orders, BurstFraction: 0.2, PETGFraction: 0.15,
 				DeadlineFraction: 0.3, CancelFraction: 0.03, Window: 8 * time.Second},
 			Faults: chaos(), SettleTimeout: 90 * time.Second,
@@ -58,7 +58,7 @@ func TestSoak(t *testing.T) {
 	f := chaos()
 	f.WorkerChurn, f.PrinterFaults = 0.2, 0.2
 	r, err := Run(ctx, Scenario{
-		Options:  Options{Seed: 99, Coordinators: 5, Printers: 150, SpeedUp: 1000, PETGFraction: 0.2, ManualClear: 0.2},
+		Options:  Options{Seed: 99, Coordinators: 5, Printers: 150, SpeedUp: 1000, PETGFraction: 0.2, ManualClear: 0.2, Gossip: true},
 		Workload: WorkloadConfig{Orders: 1500, BurstFraction: 0.3, PETGFraction: 0.2, DeadlineFraction: 0.3, CancelFraction: 0.05, Window: 60 * time.Second},
 		Faults:   f, SettleTimeout: 10 * time.Minute,
 		Progress: func(s string) { t.Log(s) },

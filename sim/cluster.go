@@ -11,6 +11,7 @@ import (
 
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/gossip"
 	"github.com/hashicorp/raft"
 )
 
@@ -28,6 +29,8 @@ type ClusterConfig struct {
 	MaxAttempts       int
 	// Logger for the coordinators (default: discard).
 	Logger *slog.Logger
+	// gossip, if set, gives every coordinator a node in the pool.
+	gossip *simGossip
 }
 
 // Cluster is a running set of real coordinators on raft's in-memory
@@ -35,13 +38,14 @@ type ClusterConfig struct {
 // comes back from its own log and snapshots, like one restarted from its
 // data dir.
 type Cluster struct {
-	cfg  ClusterConfig
-	net  *faultNet
-	mu   sync.Mutex
-	ids  []NodeID
-	node []*coordinator.Node // nil while crashed
-	conf []coordinator.Config
-	tr   []*raft.InmemTransport
+	cfg   ClusterConfig
+	net   *faultNet
+	mu    sync.Mutex
+	ids   []NodeID
+	node  []*coordinator.Node   // nil while crashed
+	gnode []*gossip.Coordinator // nil while crashed or without gossip
+	conf  []coordinator.Config
+	tr    []*raft.InmemTransport
 	// stores survive crashes.
 	logs  []*raft.InmemStore
 	snaps []*raft.InmemSnapshotStore
@@ -74,7 +78,7 @@ func startCluster(ctx context.Context, cfg ClusterConfig, fn *faultNet) (*Cluste
 	k := cfg.Coordinators
 	c := &Cluster{
 		cfg: cfg, net: fn,
-		ids: make([]NodeID, k), node: make([]*coordinator.Node, k), conf: make([]coordinator.Config, k),
+		ids: make([]NodeID, k), node: make([]*coordinator.Node, k), gnode: make([]*gossip.Coordinator, k), conf: make([]coordinator.Config, k),
 		tr: make([]*raft.InmemTransport, k), logs: make([]*raft.InmemStore, k), snaps: make([]*raft.InmemSnapshotStore, k),
 		AdminToken:  coordinator.NewToken(api.AdminTokenPrefix),
 		WorkerToken: coordinator.NewToken(api.WorkerTokenPrefix),
@@ -139,12 +143,46 @@ func (c *Cluster) startNode(i int) error {
 	if err != nil {
 		return fmt.Errorf("%w: start %s: %w", ErrCluster, c.ids[i], err)
 	}
-	c.mu.Lock()
-	c.node[i] = n
-	c.mu.Unlock()
 	c.net.setHost(n.HTTPAddr(), c.ids[i])
 	c.net.setDown(c.ids[i], false)
+	var gc *gossip.Coordinator
+	if g := c.cfg.gossip; g != nil {
+		t := g.transport(c.ids[i])
+		// Failing to join is not fatal: the workers and the other
+		// coordinators join this one.
+		if gc, err = gossip.StartCoordinatorConfig(n, gossip.Config{Transport: t}, g.coordinators()); gc == nil {
+			n.Kill()
+			return fmt.Errorf("%w: start %s: %w", ErrCluster, c.ids[i], err)
+		}
+		g.setCoordinator(c.ids[i], t.Addr())
+	}
+	c.mu.Lock()
+	c.node[i], c.gnode[i] = n, gc
+	c.mu.Unlock()
 	return nil
+}
+
+// stopGossip crashes coordinator i's gossip node, if it has one.
+func (c *Cluster) stopGossip(i int) {
+	c.mu.Lock()
+	gc := c.gnode[i]
+	c.gnode[i] = nil
+	c.mu.Unlock()
+	if gc == nil {
+		return
+	}
+	c.cfg.gossip.setCoordinator(c.ids[i], "")
+	c.cfg.gossip.crash(gc.Node.Addr())
+	_ = gc.Node.Close()
+}
+
+// GossipAlive reports whether coordinator i's gossip node sees the worker
+// with ID workerID alive (false without gossip or while i is down).
+func (c *Cluster) GossipAlive(i int, workerID string) bool {
+	c.mu.Lock()
+	gc := c.gnode[i]
+	c.mu.Unlock()
+	return gc != nil && gc.Tracker.Alive(workerID)
 }
 
 // connectRaft makes the raft links match the network: every pair of live
@@ -281,6 +319,7 @@ func (c *Cluster) crash(i int) error {
 		return fmt.Errorf("%w: %s is not running", ErrCluster, c.ids[i])
 	}
 	c.net.setDown(c.ids[i], true)
+	c.stopGossip(i)
 	n.Kill()
 	return nil
 }
@@ -309,6 +348,7 @@ func (c *Cluster) close() {
 			c.mu.Lock()
 			c.node[i] = nil
 			c.mu.Unlock()
+			c.stopGossip(i)
 			n.Kill()
 		}
 	}

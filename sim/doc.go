@@ -19,6 +19,11 @@
 //	Scenario (scenario.go) drives faults on a seeded schedule, then
 //	Check (invariants.go) and Report (report.go).
 //
+// Gossip (gossip.go, Options.Gossip): every coordinator and worker also
+// runs a real gossip node (package gossip over memberlist) on a
+// gossip.MemNetwork whose links follow the faultNet, so one Partition or
+// crash cuts raft, HTTP (forwarded writes included) and gossip alike.
+//
 // Time. The coordinator always listens on a real loopback socket and the
 // worker uses real tickers, so neither can run inside a testing/synctest
 // bubble (a goroutine blocked in Accept is not durably blocked, the bubble's

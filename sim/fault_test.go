@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -20,9 +21,16 @@ import (
 
 func startSmall(t *testing.T, printers int, manualClear float64) *Sim {
 	t.Helper()
+	return startSmallWith(t, Options{Printers: printers, ManualClear: manualClear})
+}
+
+// startSmallWith starts o with the small neighbourhood's seed, three
+// coordinators and 800× printing.
+func startSmallWith(t *testing.T, o Options) *Sim {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	o := Options{Seed: 7, Coordinators: 3, Printers: printers, SpeedUp: 800, ManualClear: manualClear}
+	o.Seed, o.Coordinators, o.SpeedUp = 7, 3, 800
 	if testing.Verbose() && os.Getenv("FABGRID_SIM_DEBUG") != "" {
 		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -351,5 +359,34 @@ func TestFaultPartitionCutsForwarding(t *testing.T) {
 		_, err := order("cut-off") // the same request id: at most one order
 		return err == nil
 	})
+	settleAndCheck(t, s)
+}
+
+// With gossip on, a partition cuts gossip too: the coordinators' pool
+// declares the cut-off printer dead while its heartbeats stop, its job is
+// requeued, and after the heal the printer is alive in the pool again and
+// every invariant holds.
+func TestFaultPartitionGossip(t *testing.T) {
+	t.Parallel()
+	s := startSmallWith(t, Options{Printers: 2, Gossip: true})
+	alive := func(p NodeID, want bool) func() bool {
+		return func() bool {
+			for i := range s.Cluster.IDs() {
+				if s.Cluster.Node(i) != nil && s.Cluster.GossipAlive(i, s.Fleet.WorkerID(p)) != want {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	for _, p := range s.Fleet.IDs() {
+		waitUntil(t, 20*time.Second, fmt.Sprintf("every coordinator's pool to see %s alive", p), alive(p, true))
+	}
+	submit(t, s, 1, 2)
+	p, _ := printing(t, s)
+	s.Partition(nil, []NodeID{p})
+	waitUntil(t, 20*time.Second, fmt.Sprintf("every coordinator's pool to declare %s dead", p), alive(p, false))
+	s.Heal()
+	waitUntil(t, 30*time.Second, fmt.Sprintf("%s alive in every coordinator's pool after the heal", p), alive(p, true))
 	settleAndCheck(t, s)
 }

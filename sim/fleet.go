@@ -49,6 +49,8 @@ type FleetConfig struct {
 	OwnerClearAfter time.Duration
 	// Logger for the workers (default: discard).
 	Logger *slog.Logger
+	// gossip, if set, gives every worker a node in the pool.
+	gossip *simGossip
 }
 
 // Fleet is the set of simulated printers, each driven by a real
@@ -83,6 +85,8 @@ type simWorker struct {
 	// once it has made a request, its Run is under way and its owner
 	// controls may be used (see ready).
 	sentAtStart int
+	// gossipAddr is the running worker's gossip address ("" = none).
+	gossipAddr string
 }
 
 func newFleet(cfg FleetConfig, fn *faultNet, urls []string, token string) *Fleet {
@@ -139,14 +143,21 @@ func (f *Fleet) start(sw *simWorker) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrFleet, sw.spec.ID, err)
 	}
-	w, err := worker.New(sw.conf, cl, sw.printer, sw.slicer)
+	conf := sw.conf
+	gossipAddr := ""
+	if g := f.cfg.gossip; g != nil {
+		t := g.transport(sw.spec.ID)
+		conf.GossipTransport, conf.Join, conf.GossipRejoinEvery = t, g.coordinators(), 3*time.Second
+		gossipAddr = t.Addr()
+	}
+	w, err := worker.New(conf, cl, sw.printer, sw.slicer)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrFleet, sw.spec.ID, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	f.mu.Lock()
-	sw.w, sw.cancel, sw.done, sw.running = w, cancel, done, true
+	sw.w, sw.cancel, sw.done, sw.running, sw.gossipAddr = w, cancel, done, true, gossipAddr
 	sw.sentAtStart = f.net.sentBy(sw.spec.ID)
 	f.mu.Unlock()
 	f.net.setDown(sw.spec.ID, false)
@@ -191,7 +202,7 @@ func (f *Fleet) crash(id NodeID) error {
 	if recs := sw.printer.Records(); len(recs) > 0 {
 		sw.crashedDuring[recs[len(recs)-1].Job] = true
 	}
-	cancel, done := sw.cancel, sw.done
+	cancel, done, gossipAddr := sw.cancel, sw.done, sw.gossipAddr
 	f.mu.Unlock()
 	// Nothing the worker does after this instant survives: its network is
 	// gone, and its state file is put back as it was now once the
@@ -199,6 +210,9 @@ func (f *Fleet) crash(id NodeID) error {
 	stateFile := filepath.Join(sw.conf.StateDir, "worker-state.json")
 	saved, readErr := os.ReadFile(stateFile)
 	f.net.setDown(id, true)
+	if gossipAddr != "" {
+		f.cfg.gossip.crash(gossipAddr) // no leave: a crash
+	}
 	cancel()
 	sw.printer.kill()
 	<-done

@@ -33,6 +33,10 @@ type faultNet struct {
 	// sent counts each source's requests (cut ones too).
 	sent map[NodeID]int
 	base *http.Transport
+	// gossipAt maps gossip addresses to their nodes and coordGossip the
+	// running coordinators to theirs (see simGossip).
+	gossipAt    map[string]NodeID
+	coordGossip map[NodeID]string
 }
 
 type flightReq struct {
@@ -44,6 +48,7 @@ func newFaultNet() *faultNet {
 	return &faultNet{
 		group: map[NodeID]int{}, down: map[NodeID]bool{}, hosts: map[string]NodeID{},
 		flight: map[*flightReq]struct{}{}, sent: map[NodeID]int{},
+		gossipAt: map[string]NodeID{}, coordGossip: map[NodeID]string{},
 		base: &http.Transport{
 			Proxy:               nil,
 			DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,

@@ -55,6 +55,8 @@ type Report struct {
 	// printed twice after a requeue, or cancelled).
 	SurplusPrints int            `json:"surplus_prints"`
 	Faults        map[string]int `json:"faults"`
+	// Gossip is what the gossip pool's network carried (Options.Gossip).
+	Gossip *GossipStats `json:"gossip,omitempty"`
 
 	Invariants []InvariantResult `json:"invariants"`
 	// Lost and Duplicated are the violations of the two first invariants.
@@ -64,6 +66,14 @@ type Report struct {
 	// Varies names the figures that depend on real timing and may differ
 	// between runs of the same seed.
 	Varies []string `json:"varies_between_runs"`
+}
+
+// GossipStats counts the gossip pool's traffic: packets delivered, lost
+// over cut links or to crashed members, and streams (joins, push/pull).
+type GossipStats struct {
+	Packets int64 `json:"packets"`
+	Lost    int64 `json:"lost"`
+	Streams int64 `json:"streams"`
 }
 
 // CommunityStats is one community's share.
@@ -78,13 +88,17 @@ type CommunityStats struct {
 // varies lists the timing-dependent figures of a Report.
 var varies = []string{"makespan_sim_hours", "makespan_real_seconds", "utilisation", "fairness_jain",
 	"communities.printer_hours", "failovers", "failover_ms", "requeues", "print_failures", "surplus_prints",
-	"faults (targets hit while printing)", "submit_errors"}
+	"faults (targets hit while printing)", "submit_errors", "gossip"}
 
 // report builds the report from the leader's (or any live node's) state.
 func (s *Sim) report(seed uint64, orders int, first, last time.Time) Report {
 	r := Report{Seed: seed, Coordinators: len(s.Cluster.ids), Printers: len(s.Fleet.IDs()), Orders: orders,
 		SpeedUp: s.opts.SpeedUp, Faults: map[string]int{}, Varies: varies}
 	r.Acknowledged = len(s.Acked())
+	if s.gossip != nil {
+		st := s.gossip.stats()
+		r.Gossip = &GossipStats{Packets: st.Packets, Lost: st.Lost + st.Dropped, Streams: st.Streams}
+	}
 	var n *coordinator.Node
 	if li := s.Cluster.LeaderIndex(); li >= 0 {
 		n = s.Cluster.Node(li)
@@ -234,6 +248,9 @@ func (r Report) WriteText(w io.Writer) error {
 		fs = append(fs, fmt.Sprintf("%s %d", k, r.Faults[k]))
 	}
 	fmt.Fprintf(&b, "faults      %s\n", strings.Join(fs, ", "))
+	if g := r.Gossip; g != nil {
+		fmt.Fprintf(&b, "gossip      %d packets delivered, %d lost (cut links, crashes, full queues), %d streams\n", g.Packets, g.Lost, g.Streams)
+	}
 	fmt.Fprintf(&b, "invariants  lost %d, duplicated %d\n", r.Lost, r.Duplicated)
 	for _, i := range r.Invariants {
 		mark := "ok  "

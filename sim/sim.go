@@ -51,6 +51,11 @@ type Options struct {
 	// SubmitPatience: how long a neighbour keeps retrying one order
 	// (default 15 s).
 	SubmitPatience time.Duration
+	// Gossip gives every coordinator and worker a real gossip node
+	// (package gossip, memberlist) on an in-memory network whose links
+	// follow the simulation's: partitions and crashes cut gossip as they
+	// cut raft and HTTP.
+	Gossip bool
 }
 
 // Sim is a running neighbourhood with its fault API. Create it with Start;
@@ -58,6 +63,7 @@ type Options struct {
 type Sim struct {
 	opts    Options
 	net     *faultNet
+	gossip  *simGossip // nil without Options.Gossip
 	Cluster *Cluster
 	Fleet   *Fleet
 	admin   *client.Client
@@ -122,8 +128,12 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 		}
 		o.Dir, s.tmpDir = d, d
 	}
+	if o.Gossip {
+		s.gossip = newSimGossip(s.net)
+	}
 	c, err := startCluster(ctx, ClusterConfig{
 		Coordinators: o.Coordinators, LostAfter: o.LostAfter, HeartbeatInterval: o.HeartbeatInterval, Logger: o.Logger,
+		gossip: s.gossip,
 	}, s.net)
 	if err != nil {
 		s.Close()
@@ -156,7 +166,7 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 		}
 	}
 	s.Fleet = newFleet(FleetConfig{SpeedUp: o.SpeedUp, Dir: o.Dir, Logger: o.Logger, Period: o.HeartbeatInterval,
-		HandClearing: o.HandClearing}, s.net, c.URLs(), c.WorkerToken)
+		HandClearing: o.HandClearing, gossip: s.gossip}, s.net, c.URLs(), c.WorkerToken)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	for i, spec := range PlanPrinters(rng, o.Printers, o.PETGFraction, o.ManualClear) {
 		spec.Virtual = i < o.VirtualPrinters

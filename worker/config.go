@@ -3,6 +3,7 @@ package worker
 import (
 	"errors"
 	"fmt"
+	"github.com/hashicorp/memberlist"
 	"log/slog"
 	"net"
 	"strconv"
@@ -40,6 +41,13 @@ type Config struct {
 	GossipBind string
 	GossipKey  []byte
 	Join       []string
+	// GossipTransport, if set, carries gossip instead of UDP and TCP
+	// sockets at GossipBind (an in-memory network in simulations).
+	GossipTransport memberlist.NodeAwareTransport
+	// GossipRejoinEvery is how often a joined worker that sees no
+	// coordinator in the pool (after a long partition, say) joins again
+	// through Join (default 15 s).
+	GossipRejoinEvery time.Duration
 	// Neighbourhood is passed to the coordinators at registration.
 	Neighbourhood string
 

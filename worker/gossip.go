@@ -28,10 +28,11 @@ func startGossip(w *Worker) (*gossipLink, error) {
 	_, _ = rand.Read(suffix)
 	n, err := gossip.Start(gossip.Config{
 		Name:     w.id + "." + hex.EncodeToString(suffix),
-		BindAddr: w.cfg.GossipBind,
-		Key:      w.cfg.GossipKey,
-		Meta:     w.meta(api.WorkerIdle),
-		Logger:   w.log,
+		BindAddr:  w.cfg.GossipBind,
+		Transport: w.cfg.GossipTransport,
+		Key:       w.cfg.GossipKey,
+		Meta:      w.meta(api.WorkerIdle),
+		Logger:    w.log,
 	})
 	if err != nil {
 		return nil, err
@@ -60,17 +61,17 @@ func (g *gossipLink) state() string {
 }
 
 // run joins (retrying with backoff) and then keeps the metadata current.
+// A member cut off long enough drops the other side for good (memberlist
+// stops gossiping to the dead after a while), so a joined worker that
+// sees no coordinator left in its view joins again.
 func (g *gossipLink) run(ctx context.Context) {
-	for k := 0; ctx.Err() == nil && !g.joined.Load(); k++ {
-		if n, err := g.node.Join(g.w.cfg.Join); err == nil {
-			g.joined.Store(true)
-			g.w.log.Info("joined the gossip pool", "contacted", n)
-			break
-		} else if k == 0 || k%10 == 0 {
-			g.w.log.Warn("cannot join the gossip pool; the worker works without it and keeps trying", "err", err)
-		}
-		sleepCtx(ctx, min(backoff(k)*4, 30*time.Second))
+	g.join(ctx)
+	every := g.w.cfg.GossipRejoinEvery
+	if every <= 0 {
+		every = 15 * time.Second
 	}
+	check := time.NewTicker(every)
+	defer check.Stop()
 	last := ""
 	for {
 		st, _ := g.w.state.Load().(string)
@@ -84,8 +85,37 @@ func (g *gossipLink) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-g.wake:
+		case <-check.C:
+			if !g.seesCoordinator() {
+				g.joined.Store(false)
+				g.w.log.Info("no coordinator left in the gossip pool; joining again")
+				g.join(ctx)
+			}
 		}
 	}
+}
+
+// join joins through the configured members, retrying with backoff.
+func (g *gossipLink) join(ctx context.Context) {
+	for k := 0; ctx.Err() == nil && !g.joined.Load(); k++ {
+		if n, err := g.node.Join(g.w.cfg.Join); err == nil {
+			g.joined.Store(true)
+			g.w.log.Info("joined the gossip pool", "contacted", n)
+			return
+		} else if k == 0 || k%10 == 0 {
+			g.w.log.Warn("cannot join the gossip pool; the worker works without it and keeps trying", "err", err)
+		}
+		sleepCtx(ctx, min(backoff(k)*4, 30*time.Second))
+	}
+}
+
+func (g *gossipLink) seesCoordinator() bool {
+	for _, m := range g.node.Members() {
+		if m.Meta.Role == gossip.RoleCoordinator {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *gossipLink) close() {
