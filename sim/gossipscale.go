@@ -97,8 +97,9 @@ type GossipScaleReport struct {
 	ConvergeSeconds       float64 `json:"converge_seconds"`
 	FirstNoticeSeconds    float64 `json:"first_notice_seconds"`
 	MedianSurvivorSeconds float64 `json:"median_survivor_seconds"`
-	// CPU cores used on average while steady (SteadyWindow after forming) and
-	// while converging.
+	// CPU cores used on average while forming, while steady (SteadyWindow
+	// after forming) and while converging.
+	FormCPUCores     float64 `json:"form_cpu_cores"`
 	SteadyCPUCores   float64 `json:"steady_cpu_cores"`
 	ConvergeCPUCores float64 `json:"converge_cpu_cores"`
 	// HeapMiB (in use, garbage included) and SysMiB after forming
@@ -304,6 +305,7 @@ func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (rep GossipScale
 	}
 	rep.FormSeconds = time.Since(start).Seconds()
 	rep.WallFormSeconds = (wallClock() - wallStart).Seconds()
+	rep.FormCPUCores = (processCPU() - cpuStart).Seconds() / rep.FormSeconds
 
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)

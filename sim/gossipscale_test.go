@@ -56,9 +56,9 @@ func scaleEnv(t *testing.T, mem bool) (n int, timing gossip.Timing, ok bool) {
 
 func logScaleReport(t *testing.T, rep GossipScaleReport) {
 	t.Helper()
-	t.Logf("members=%d killed=%d form=%.1fs converge=%.1fs (median survivor %.1fs, first %.1fs) cpu steady=%.2f cores converging=%.2f cores heap=%.0fMiB sys=%.0fMiB goroutines=%d",
+	t.Logf("members=%d killed=%d form=%.1fs converge=%.1fs (median survivor %.1fs, first %.1fs) cpu forming=%.2f steady=%.2f converging=%.2f cores heap=%.0fMiB sys=%.0fMiB goroutines=%d",
 		rep.Members, rep.Killed, rep.FormSeconds, rep.ConvergeSeconds, rep.MedianSurvivorSeconds, rep.FirstNoticeSeconds,
-		rep.SteadyCPUCores, rep.ConvergeCPUCores, rep.HeapMiB, rep.SysMiB, rep.Goroutines)
+		rep.FormCPUCores, rep.SteadyCPUCores, rep.ConvergeCPUCores, rep.HeapMiB, rep.SysMiB, rep.Goroutines)
 	t.Logf("wall: form %.1fs steady %.1fs converge %.1fs; cpu %.1fs; false deaths %d; survivors that never saw the whole pool: %d",
 		rep.WallFormSeconds, rep.WallSteadySeconds, rep.WallConvergeSeconds, rep.CPUSeconds, rep.FalseDeaths, rep.NotFormed)
 	t.Logf("live heap after forming %.0fMiB", rep.LiveHeapMiB)
