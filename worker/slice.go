@@ -66,12 +66,14 @@ func (s LocalSlicer) Slice(ctx context.Context, model []byte, p profile.Printer,
 }
 
 // turn90 rotates the mesh 90° about Z, (x, y) → (−y, x): a proper
-// rotation, so the triangles' winding stays outward.
+// rotation, so the triangles' winding stays outward. The mesh report
+// carries over with its footprint turned.
 func turn90(m *slicer.Mesh) *slicer.Mesh {
-	out := &slicer.Mesh{Verts: make([]slicer.Vec3, len(m.Verts)), Tris: m.Tris}
+	out := &slicer.Mesh{Verts: make([]slicer.Vec3, len(m.Verts)), Tris: m.Tris, Report: m.Report}
 	for i, v := range m.Verts {
 		out.Verts[i] = slicer.Vec3{X: -v.Y, Y: v.X, Z: v.Z}
 	}
+	out.Report.Size.X, out.Report.Size.Y = m.Report.Size.Y, m.Report.Size.X
 	return out
 }
 

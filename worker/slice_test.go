@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fabgrid/fabgrid/profile"
+	"github.com/fabgrid/fabgrid/slicer"
 )
 
 func readModel(t *testing.T, name string) []byte {
@@ -52,5 +53,21 @@ func TestMachineSlicerRefusal(t *testing.T) {
 	r := find[ActReportResult](t, m.Sliced("j-1", SliceInfo{}, errors.Join(ErrRefused), t0))
 	if r.Req.Outcome != "refused" {
 		t.Fatalf("%+v", r.Req)
+	}
+}
+
+// A part that fits only turned 90° keeps its mesh report, footprint turned.
+func TestTurn90KeepsReport(t *testing.T) {
+	m := &slicer.Mesh{
+		Verts:  []slicer.Vec3{{X: 0, Y: 0, Z: 0}, {X: 30, Y: 0, Z: 0}, {X: 0, Y: 10, Z: 5}},
+		Tris:   [][3]int32{{0, 1, 2}},
+		Report: slicer.MeshReport{Triangles: 1, Watertight: false, OpenEdges: 3, Size: slicer.Vec3{X: 30, Y: 10, Z: 5}},
+	}
+	out := turn90(m)
+	if out.Report.Triangles != 1 || out.Report.OpenEdges != 3 || out.Report.Size != (slicer.Vec3{X: 10, Y: 30, Z: 5}) {
+		t.Fatalf("report after the turn: %+v", out.Report)
+	}
+	if out.Verts[1] != (slicer.Vec3{X: 0, Y: 30, Z: 0}) || m.Verts[1] != (slicer.Vec3{X: 30, Y: 0, Z: 0}) {
+		t.Fatalf("vertex 1 turned to %+v (original now %+v)", out.Verts[1], m.Verts[1])
 	}
 }
