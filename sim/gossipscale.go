@@ -27,6 +27,11 @@ type GossipScaleConfig struct {
 	// then on the bubble's clock, and the test sleeps Timing.Linger after
 	// RunGossipScale returns so that the bubble can end.
 	Network *gossip.MemNetwork
+	// FormFraction of the members must have seen the pool before the
+	// steady window: on loopback a starved process makes live members
+	// flap, so 1 % may never latch (default 0.99); on a Network every
+	// member must (default 1), which only a bubble guarantees.
+	FormFraction float64
 	// Timing is passed to every member (zero: gossip.DefaultTiming).
 	Timing gossip.Timing
 	// Seeds is how many of the first members the others join through
@@ -288,12 +293,12 @@ func RunGossipScale(ctx context.Context, cfg GossipScaleConfig) (rep GossipScale
 	if joinErr != nil {
 		return rep, fmt.Errorf("%w: join: %w", ErrGossipScale, joinErr)
 	}
-	// On loopback a starved process makes live members flap, so 1 % may
-	// never latch; on a MemNetwork in a bubble nothing starves and every
-	// member must.
-	formNeed := 0.99
-	if cfg.Network != nil {
-		formNeed = 1
+	formNeed := cfg.FormFraction
+	if formNeed <= 0 {
+		formNeed = 0.99
+		if cfg.Network != nil {
+			formNeed = 1
+		}
 	}
 	if err := waitAll(ctx, ms, func(m *scaleMember) bool {
 		if m.doomed.Load() == int64(kill) && m.alive.Load() >= int64(cfg.Members)*98/100 {

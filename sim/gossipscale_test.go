@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -17,6 +18,9 @@ import (
 //	FABGRID_GOSSIP_SCALE=N FABGRID_GOSSIP_NET=mem
 //	                                    N members on gossip.MemNetwork in a
 //	                                    testing/synctest bubble, fake time
+//	FABGRID_GOSSIP_SCALE=N FABGRID_GOSSIP_NET=mem-realtime
+//	                                    the same without the bubble: real
+//	                                    time, no kernel network
 //	FABGRID_GOSSIP_TIMING=default|scale|lan|sparse
 //	                                    the timing (default: scale over UDP,
 //	                                    default in the bubble)
@@ -27,7 +31,7 @@ import (
 func scaleEnv(t *testing.T, mem bool) (n int, timing gossip.Timing, ok bool) {
 	t.Helper()
 	v := os.Getenv("FABGRID_GOSSIP_SCALE")
-	if v == "" || (os.Getenv("FABGRID_GOSSIP_NET") == "mem") != mem {
+	if v == "" || strings.HasPrefix(os.Getenv("FABGRID_GOSSIP_NET"), "mem") != mem {
 		return 0, gossip.Timing{}, v == ""
 	}
 	n, err := strconv.Atoi(v)
@@ -103,6 +107,20 @@ func TestGossipScaleMem(t *testing.T) {
 		n, timing, steady = sn, st, 10*time.Second
 	} else if !ok {
 		t.Skip("FABGRID_GOSSIP_NET is not mem: TestGossipScaleSmall runs the scale run")
+	}
+	if os.Getenv("FABGRID_GOSSIP_NET") == "mem-realtime" {
+		// For comparison only: starved like over loopback, so 1 % may
+		// never latch and live members may be declared dead.
+		rep, err := RunGossipScale(context.Background(), GossipScaleConfig{
+			Members: n, KillFraction: 0.1, Timing: timing, Network: gossip.NewMemNetwork(),
+			FormFraction: 0.99, Timeout: 20 * time.Minute, SteadyWindow: steady,
+			Progress: func(s string) { t.Log(s) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logScaleReport(t, rep)
+		return
 	}
 	synctest.Test(t, func(t *testing.T) {
 		defer time.Sleep(timing.Linger()) // let closed members' goroutines finish
