@@ -55,13 +55,6 @@ func (t *leaseTable) heartbeat(worker string) (time.Time, bool) {
 	return v, ok
 }
 
-func (t *leaseTable) last(worker string) (time.Time, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	v, ok := t.lastSeen[worker]
-	return v, ok
-}
-
 func (t *leaseTable) setGossip(worker, view string) {
 	t.mu.Lock()
 	t.gossip[worker] = view

@@ -47,8 +47,7 @@ func FirstFit(s *scheduler.Snapshot) scheduler.Plan {
 	taken := map[string]bool{}
 	var plan scheduler.Plan
 	for _, j := range jobs {
-		code, placedOn := scheduler.CodeNoPrinter, ""
-		rank := 0
+		placedOn, rank := "", 0
 		for _, p := range printers {
 			r, ok := fitRank(j, p)
 			if r > rank {
@@ -65,7 +64,7 @@ func FirstFit(s *scheduler.Snapshot) scheduler.Plan {
 			plan.Placements = append(plan.Placements, scheduler.Placement{JobID: j.ID, PrinterID: placedOn, EstSeconds: j.EstSeconds})
 			continue
 		}
-		code = []string{scheduler.CodeNoPrinter, scheduler.CodeTooLarge, scheduler.CodeNoMaterial, scheduler.CodeNoColour, scheduler.CodeExcluded, scheduler.CodeWaiting}[rank]
+		code := []string{scheduler.CodeNoPrinter, scheduler.CodeTooLarge, scheduler.CodeNoMaterial, scheduler.CodeNoColour, scheduler.CodeExcluded, scheduler.CodeWaiting}[rank]
 		plan.Unplaced = append(plan.Unplaced, scheduler.Unplaced{JobID: j.ID, Code: code, Reason: reasonText(code, j)})
 	}
 	return plan

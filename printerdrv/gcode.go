@@ -94,14 +94,14 @@ type Prepared struct {
 // limits. Nothing is sent: call it before touching the port.
 func Prepare(j Job) (Prepared, error) {
 	var p Prepared
-	layer, sawLayerComment := 0, false
+	sawLayerComment := false
 	for _, l := range j.Lines {
-		if n, ok := layerComment(l); ok {
+		if _, ok := layerComment(l); ok {
 			sawLayerComment = true
-			layer = n
+			break
 		}
 	}
-	layer = 0
+	layer := 0
 	lastZ, zLayer := -1.0, 0
 	for i, raw := range j.Lines {
 		if sawLayerComment {

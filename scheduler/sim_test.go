@@ -37,8 +37,7 @@ type simJob struct {
 	Job
 	trueRef  float64 // real print time on the reference printer
 	release  int64   // when it is submitted
-	weightOf string
-	done     int64 // completion, 0 = not yet
+	done     int64   // completion, 0 = not yet
 	running  bool
 	received float64 // printer-seconds received inside the contention window
 }
