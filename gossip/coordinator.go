@@ -3,6 +3,7 @@ package gossip
 import (
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,10 @@ type CoordinatorSink interface {
 type Coordinator struct {
 	Node    *Node
 	Tracker *Tracker
+
+	stopOnce sync.Once
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // StartCoordinator starts a coordinator's node at bind ("host:port"),
@@ -26,6 +31,9 @@ type Coordinator struct {
 // sink.MemberEvent (workers restarting under a new node name are handled
 // by a Tracker). join, if given, lists other members to join; failing to
 // join is returned as an error but the node keeps running (close it).
+// While the node is alone in its pool — its first join failed because the
+// others were down, or a partition outlasted memberlist's gossip to the
+// dead — it joins through join again every push/pull interval.
 func StartCoordinator(sink CoordinatorSink, bind string, key []byte, join []string, log *slog.Logger) (*Coordinator, error) {
 	return StartCoordinatorConfig(sink, Config{BindAddr: bind, Key: key, Logger: log}, join)
 }
@@ -46,17 +54,50 @@ func StartCoordinatorConfig(sink CoordinatorSink, cfg Config, join []string) (*C
 	if err != nil {
 		return nil, err
 	}
-	c := &Coordinator{Node: n, Tracker: tr}
+	c := &Coordinator{Node: n, Tracker: tr, stop: make(chan struct{}), done: make(chan struct{})}
+	var joinErr error
 	if len(join) > 0 {
 		if _, err := n.Join(join); err != nil {
-			return c, fmt.Errorf("gossip: coordinator %s: %w", sink.ID(), err)
+			joinErr = fmt.Errorf("gossip: coordinator %s: %w", sink.ID(), err)
+		}
+		go c.rejoin(join, cfg.Timing.withDefaults().PushPullInterval)
+	} else {
+		close(c.done)
+	}
+	return c, joinErr
+}
+
+// rejoin joins through join whenever the node finds itself alone.
+func (c *Coordinator) rejoin(join []string, every time.Duration) {
+	defer close(c.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			if len(c.Node.Members()) <= 1 {
+				_, _ = c.Node.Join(join)
+			}
 		}
 	}
-	return c, nil
+}
+
+func (c *Coordinator) stopRejoin() {
+	c.stopOnce.Do(func() { close(c.stop) })
+	<-c.done
 }
 
 // Close leaves the pool gracefully and stops the node.
 func (c *Coordinator) Close() error {
+	c.stopRejoin()
 	_ = c.Node.Leave(time.Second)
+	return c.Node.Close()
+}
+
+// Kill stops the node at once, without a leave, as a crash would.
+func (c *Coordinator) Kill() error {
+	c.stopRejoin()
 	return c.Node.Close()
 }

@@ -3,6 +3,7 @@ package gossip
 import (
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -55,4 +56,36 @@ func TestStartCoordinatorFeedsWorkerEvents(t *testing.T) {
 	if _, err := x.Join([]string{c.Node.Addr()}); err == nil {
 		t.Fatal("wrong key joined")
 	}
+}
+
+// A coordinator whose first join failed (the member it names was down)
+// joins again once that member is up, without being told.
+func TestCoordinatorRejoinsWhenAlone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := NewMemNetwork()
+		peerT := n.NewTransport() // the peer's address exists, nobody answers yet
+		s := &sink{events: map[string][]bool{}}
+		c, err := StartCoordinatorConfig(s, Config{Key: testKey, Transport: n.NewTransport()}, []string{peerT.Addr()})
+		if err == nil {
+			t.Fatal("joined a member that is not running")
+		}
+		if c == nil {
+			t.Fatal("no node after a failed join")
+		}
+		defer func() {
+			c.Kill()
+			time.Sleep(Timing{}.Linger())
+		}()
+		m := workerMeta()
+		m.ID = "w-1"
+		peer, err := Start(Config{Name: "w-1.x", Key: testKey, Meta: m, Transport: peerT})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer peer.Close()
+		waitVirtual(t, 2*DefaultTiming().PushPullInterval, "the coordinator to join the peer by itself", func() bool {
+			a, ok := s.last("w-1")
+			return ok && a && len(c.Node.Members()) == 2
+		})
+	})
 }

@@ -173,7 +173,7 @@ func (c *Cluster) stopGossip(i int) {
 	}
 	c.cfg.gossip.setCoordinator(c.ids[i], "")
 	c.cfg.gossip.crash(gc.Node.Addr())
-	_ = gc.Node.Close()
+	_ = gc.Kill()
 }
 
 // GossipAlive reports whether coordinator i's gossip node sees the worker
