@@ -16,6 +16,7 @@ import (
 //
 //	GET  /status          → Status
 //	POST /pause|/resume|/clear|/abort → Status, or 409 {"error","code":"conflict"}
+//	GET  /v1/health, GET /metrics (see metrics.go)
 
 type controlServer struct {
 	ln   net.Listener
@@ -36,6 +37,8 @@ func startControl(w *Worker, addr string) (*controlServer, error) {
 		s, err := w.Status(r.Context())
 		reply(rw, s, err)
 	})
+	mux.Handle("GET /v1/health", healthHandler(w))
+	mux.Handle("GET /metrics", metricsHandler(w))
 	for _, cmd := range []string{CmdPause, CmdResume, CmdClear, CmdAbort} {
 		mux.HandleFunc("POST /"+cmd, func(rw http.ResponseWriter, r *http.Request) {
 			s, err := w.Command(r.Context(), cmd)

@@ -2,7 +2,11 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
@@ -47,6 +51,21 @@ func TestWorkerPrintsAJobEndToEnd(t *testing.T) {
 	st, err := Control(context.Background(), r.control(t), "status")
 	if err != nil || st.Phase != PhasePrinting || st.Job == nil || st.Job.ID != "o-1-1" || st.Job.Percent != 50 {
 		t.Fatalf("status %+v, %v", st, err)
+	}
+	// Health and metrics answer on the same loopback endpoint.
+	var h Health
+	if err := json.Unmarshal(get(t, "http://"+r.control(t)+"/v1/health"), &h); err != nil ||
+		h.Status != "ok" || h.WorkerID != id || h.Phase != PhasePrinting || !h.Registered {
+		t.Fatalf("health %+v, %v", h, err)
+	}
+	metrics := string(get(t, "http://"+r.control(t)+"/metrics"))
+	for _, want := range []string{
+		"fabgrid_worker_registered 1", `fabgrid_worker_phase{phase="printing"} 1`, `fabgrid_worker_phase{phase="idle"} 0`,
+		"fabgrid_worker_job_percent 50", `fabgrid_worker_temperature_celsius{heater="hotend"} 200`, "go_goroutines",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Fatalf("metrics lack %q:\n%s", want, metrics)
+		}
 	}
 
 	pr.finish <- nil
@@ -211,4 +230,18 @@ func TestWorkerKillReportsNothingAndRestartReportsFailure(t *testing.T) {
 		res := fc.res["o-1-1"]
 		return res.Outcome == api.OutcomeFailed && res.Reason == ReasonRestarted && res.Epoch == 3
 	})
+}
+
+func get(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v\n%s", url, resp.Status, err, b)
+	}
+	return b
 }
