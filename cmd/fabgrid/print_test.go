@@ -89,3 +89,40 @@ func TestPrintCommand(t *testing.T) {
 		})
 	}
 }
+
+// vprinter --json prints a ready line, then a summary of what it executed.
+func TestVPrinterJSON(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "tty")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- runVPrinter(ctx, []string{"--link", link, "--speed", "0", "--json"}, &out, &out) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), `"event":"ready"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no ready line: %q", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := runPrint(context.Background(), []string{"--port", link, "--wait-port", "0", "../../printerdrv/testdata/calibration.gcode"}, &stdout, &stderr); err != nil {
+		t.Fatalf("print: %v\n%s", err, stderr.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("vprinter: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 JSON lines, got %q", out.String())
+	}
+	var ready vprinterReady
+	var sum vprinterSummary
+	if err := json.Unmarshal([]byte(lines[0]), &ready); err != nil || ready.Event != "ready" || ready.Link != link || ready.Profile != "ender3" {
+		t.Fatalf("ready line %q: %+v, %v", lines[0], ready, err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &sum); err != nil || sum.Event != "stopped" || sum.Executed == 0 || sum.OverflowBytes != 0 || sum.Error != "" {
+		t.Fatalf("summary line %q: %+v, %v", lines[1], sum, err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,7 @@ func runVPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	noAuto := fl.Bool("no-autoreport", false, "hide AUTOREPORT_TEMP (hosts must poll M105)")
 	record := fl.String("record", "", "on exit, write the executed commands to this file, one per line")
 	flush := fl.Bool("flush-on-error", false, "empty the RX buffer after a line error, as Marlin does (lines behind a bad one vanish)")
+	jsonOut := fl.Bool("json", false, "print JSON lines instead of text: one when the printer is ready, one summary when it stops")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -89,7 +91,11 @@ func runVPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if sp > 0 {
 		mode = fmt.Sprintf("%g× real time", sp)
 	}
-	fmt.Fprintf(stdout, "virtual printer %s (%s) on %s, linked at %s, %s; Ctrl-C to stop\n", p.ID, p.Name, path, *link, mode)
+	if *jsonOut {
+		writeJSONLine(stdout, vprinterReady{Event: "ready", Profile: p.ID, PTY: path, Link: *link, Speed: sp})
+	} else {
+		fmt.Fprintf(stdout, "virtual printer %s (%s) on %s, linked at %s, %s; Ctrl-C to stop\n", p.ID, p.Name, path, *link, mode)
+	}
 	done := make(chan error, 1)
 	go func() { done <- v.Wait() }()
 	select {
@@ -107,6 +113,16 @@ func runVPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			err = fmt.Errorf("record: %w", werr)
 		}
 	}
+	if *jsonOut {
+		sum := vprinterSummary{Event: "stopped", Executed: len(r.Commands), LinesReceived: r.LinesReceived,
+			Rejected: r.Rejected, Corrupted: r.Corrupted, DroppedOKs: r.DroppedOKs, OverflowBytes: r.OverflowBytes,
+			MotionSeconds: r.MotionSeconds, HeatingSeconds: r.HeatingSeconds}
+		if err != nil {
+			sum.Error = err.Error()
+		}
+		writeJSONLine(stdout, sum)
+		return err
+	}
 	fmt.Fprintf(stdout, "executed %d commands (%d lines received, %d rejected, %d corrupted, %d oks dropped, %d bytes overflowed); modelled motion %s, heating %s\n",
 		len(r.Commands), r.LinesReceived, r.Rejected, r.Corrupted, r.DroppedOKs, r.OverflowBytes,
 		(time.Duration(r.MotionSeconds * float64(time.Second))).Round(time.Second),
@@ -123,4 +139,31 @@ func joinIDs() string {
 		s += id
 	}
 	return s
+}
+
+// vprinterReady and vprinterSummary are the JSON lines of vprinter --json.
+type vprinterReady struct {
+	Event   string  `json:"event"` // "ready"
+	Profile string  `json:"profile"`
+	PTY     string  `json:"pty"`
+	Link    string  `json:"link"`
+	Speed   float64 `json:"speed"` // 0: instant
+}
+
+type vprinterSummary struct {
+	Event          string  `json:"event"` // "stopped"
+	Executed       int     `json:"executed"`
+	LinesReceived  int     `json:"lines_received"`
+	Rejected       int     `json:"rejected"`
+	Corrupted      int     `json:"corrupted"`
+	DroppedOKs     int     `json:"dropped_oks"`
+	OverflowBytes  int     `json:"overflow_bytes"`
+	MotionSeconds  float64 `json:"motion_seconds"`
+	HeatingSeconds float64 `json:"heating_seconds"`
+	Error          string  `json:"error,omitempty"`
+}
+
+func writeJSONLine(w io.Writer, v any) {
+	b, _ := json.Marshal(v)
+	fmt.Fprintf(w, "%s\n", b)
 }
