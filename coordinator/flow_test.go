@@ -127,6 +127,17 @@ func TestOrderFlowThroughFollower(t *testing.T) {
 	if ws.Workers[0].State != api.WorkerAwaitingBedClear {
 		t.Fatalf("worker state %q", ws.Workers[0].State)
 	}
+	// A forwarded answer names the leader, so clients can go there next.
+	req, _ := http.NewRequest("GET", f+"/v1/workers?consistent=leader", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, want := resp.Header.Get(api.LeaderHeader), c.Nodes[li].URL(); resp.StatusCode != 200 || got != want {
+		t.Fatalf("forwarded read: %s, %s %q; want the leader %q", resp.Status, api.LeaderHeader, got, want)
+	}
 	mustDo(t, 200, "POST", f+"/v1/workers/w-a/bed-clear", c.WorkerToken, api.BedClearRequest{}, nil)
 	a2 := assignment(t, c, f, "w-a")
 	mustDo(t, 200, "POST", f+"/v1/jobs/"+a2.JobID+"/result", c.WorkerToken,

@@ -101,6 +101,7 @@ func (n *Node) write(h http.HandlerFunc) http.HandlerFunc {
 			n.forward(w, r)
 			return
 		}
+		w.Header().Set(api.LeaderHeader, n.URL())
 		h(w, r)
 	}
 }
@@ -122,6 +123,7 @@ func (n *Node) read(h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusServiceUnavailable, api.CodeNoLeader, err.Error()+"; retry shortly")
 			return
 		}
+		w.Header().Set(api.LeaderHeader, n.URL())
 		h(w, r)
 	}
 }

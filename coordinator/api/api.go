@@ -107,6 +107,12 @@ const (
 	FieldRequestID = "request_id"
 )
 
+// LeaderHeader is set on every answer the leader gives to a write (and to
+// a leader-consistent read), forwarded ones included: the leader's URL, so
+// a client that knows it among its coordinators sends the next request
+// there directly instead of through a follower.
+const LeaderHeader = "X-Fabgrid-Leader"
+
 // Query parameters.
 const (
 	// ConsistentParam=ConsistentLeader asks for a leader-consistent read.

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
 )
 
 // DefaultAddr is the coordinator URL used when none is given.
@@ -185,7 +187,7 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, context.C
 			lastErr = fmt.Errorf("coordinator at %s: %w", ep, err)
 			retry = req.idempotent || dialError(err)
 		case resp.StatusCode >= 200 && resp.StatusCode < 300:
-			c.cur.Store(idx)
+			c.cur.Store(c.preferLeader(resp, idx))
 			return resp, cancel, nil
 		default:
 			ae := readAPIError(ep, resp)
@@ -219,6 +221,26 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, context.C
 		return nil, nil, lastErr
 	}
 	return nil, nil, fmt.Errorf("%w: %w", ErrNoCoordinator, lastErr)
+}
+
+// preferLeader returns the index of the leader named by a response's
+// api.LeaderHeader if it is one of the client's endpoints, else idx: the
+// next requests then go to the leader without a follower's forwarding hop.
+func (c *Client) preferLeader(resp *http.Response, idx int64) int64 {
+	l := resp.Header.Get(api.LeaderHeader)
+	if l == "" {
+		return idx
+	}
+	l, err := normalize(l)
+	if err != nil {
+		return idx
+	}
+	for i, ep := range c.endpoints {
+		if ep == l {
+			return int64(i)
+		}
+	}
+	return idx
 }
 
 // backoff returns the pause before retry number k (0-based): exponential,

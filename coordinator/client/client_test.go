@@ -363,3 +363,56 @@ func TestDownloadModel(t *testing.T) {
 		t.Fatalf("err %v, want ErrConfig", err)
 	}
 }
+
+// An answer naming the leader (api.LeaderHeader) among the client's
+// endpoints sends the next request there; a leader it does not know is
+// ignored.
+func TestPrefersTheLeaderItIsTold(t *testing.T) {
+	var leaderCalls, followerCalls int
+	var mu sync.Mutex
+	leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		leaderCalls++
+		mu.Unlock()
+		okJSON(api.Workers{})(w, r)
+	}))
+	defer leader.Close()
+	named := leader.URL
+	follower := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		followerCalls++
+		name := named
+		mu.Unlock()
+		w.Header().Set(api.LeaderHeader, name) // as a forwarded answer carries it
+		okJSON(api.Workers{})(w, r)
+	}))
+	defer follower.Close()
+
+	c := newTestClient(t, follower.URL, leader.URL)
+	for range 3 {
+		if _, err := c.Workers(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	if followerCalls != 1 || leaderCalls != 2 {
+		t.Fatalf("follower %d calls, leader %d; want 1 and 2", followerCalls, leaderCalls)
+	}
+	mu.Unlock()
+
+	// A leader outside the client's list does not move it.
+	c = newTestClient(t, follower.URL)
+	mu.Lock()
+	named, followerCalls = "http://127.0.0.1:1", 0
+	mu.Unlock()
+	for range 2 {
+		if _, err := c.Workers(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if followerCalls != 2 {
+		t.Fatalf("follower %d calls, want 2", followerCalls)
+	}
+}
