@@ -33,11 +33,11 @@ func ParseFaults(s string) (Faults, error) {
 		case "drop-ok":
 			f.DropOK, err = prob(v)
 		case "reset-at":
-			f.ResetAt, err = strconv.Atoi(v)
+			f.ResetAt, err = lineNumber(v)
 		case "disconnect-at":
-			f.DisconnectAt, err = strconv.Atoi(v)
+			f.DisconnectAt, err = lineNumber(v)
 		case "runaway-at", "thermal-runaway-at":
-			f.ThermalRunawayAt, err = strconv.Atoi(v)
+			f.ThermalRunawayAt, err = lineNumber(v)
 		default:
 			return f, fmt.Errorf("printerdrv: unknown fault %q (known: corrupt, drop-ok, reset-at, disconnect-at, runaway-at)", k)
 		}
@@ -53,8 +53,20 @@ func prob(v string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if p < 0 || p > 1 {
+	if !(p >= 0 && p <= 1) { // NaN too
 		return 0, fmt.Errorf("probability %g outside [0,1]", p)
 	}
 	return p, nil
+}
+
+// lineNumber parses the line number a fault happens at (≥ 1).
+func lineNumber(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, err
+	}
+	if n < 1 {
+		return 0, fmt.Errorf("line number %d: want 1 or more", n)
+	}
+	return n, nil
 }
