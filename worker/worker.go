@@ -454,9 +454,9 @@ func (w *Worker) startReport(a ActReportProgress) {
 // Status returns the owner's view, with the connection details added.
 func (w *Worker) Status(ctx context.Context) (Status, error) {
 	var s Status
-	err := w.call(ctx, func() { s = w.m.Status() })
-	if err != nil {
-		return s, err
+	if err := w.call(ctx, func() { s = w.m.Status() }); err != nil {
+		// The loop may still run the closure later: s is not ours to read.
+		return Status{}, err
 	}
 	s.Extra = map[string]any{
 		"name": w.cfg.Name, "profile": w.cfg.Printer.ID, "material": w.cfg.Material.ID, "colour": w.cfg.Colour,

@@ -245,3 +245,29 @@ func get(t *testing.T, url string) []byte {
 	}
 	return b
 }
+
+// A Status call that gives up (its context ended) while the loop has yet
+// to run its closure must not read what the closure writes later (run
+// with -race).
+func TestStatusGivingUpDoesNotRace(t *testing.T) {
+	fc := newFakeCoord(t)
+	r := startWorker(t, testConfig(t, t.TempDir()), fc.client(), newFakePrinter(), fakeSlicer{info: smallPart})
+	fc.waitFor("registration", func() bool { return len(fc.regs) > 0 })
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	gaveUp := 0
+	for range 500 {
+		if s, err := r.w.Status(done); err != nil {
+			gaveUp++
+			if s.WorkerID != "" || s.Phase != "" {
+				t.Fatalf("a failed Status returned %+v", s)
+			}
+		}
+	}
+	if gaveUp == 0 {
+		t.Log("every call was answered before its context was seen as ended")
+	}
+	if s, err := r.w.Status(context.Background()); err != nil || s.Phase != PhaseIdle {
+		t.Fatalf("status after: %+v, %v", s, err)
+	}
+}
