@@ -27,7 +27,7 @@ func startGossip(w *Worker) (*gossipLink, error) {
 	suffix := make([]byte, 3)
 	_, _ = rand.Read(suffix)
 	n, err := gossip.Start(gossip.Config{
-		Name:     w.id + "." + hex.EncodeToString(suffix),
+		Name:      w.id + "." + hex.EncodeToString(suffix),
 		BindAddr:  w.cfg.GossipBind,
 		Transport: w.cfg.GossipTransport,
 		Key:       w.cfg.GossipKey,
