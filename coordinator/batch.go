@@ -126,9 +126,7 @@ func (f *FSM) applyBatch(l *raft.Log) any {
 			out.Results[i] = f.state.apply(c)
 		}
 	}
-	f.index = l.Index
-	close(f.changed)
-	f.changed = make(chan struct{})
+	f.advanceLocked(l.Index)
 	f.mu.Unlock()
 	if err != nil {
 		f.log.Warn("bad log entry", "index", l.Index, "err", err)

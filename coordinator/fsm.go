@@ -37,6 +37,14 @@ func NewFSM(log *slog.Logger) *FSM {
 	return &FSM{state: NewState(), changed: make(chan struct{}), log: log}
 }
 
+// advanceLocked records index as applied and wakes the Changed waiters;
+// f.mu is held.
+func (f *FSM) advanceLocked(index uint64) {
+	f.index = index
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
 // Apply applies one log entry. Entries that do not decode, or whose
 // command is refused, change nothing; the refusal is the result. A batch
 // entry (batch.go) returns a BatchResult.
@@ -55,9 +63,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 	} else {
 		r = f.state.apply(c)
 	}
-	f.index = l.Index
-	close(f.changed)
-	f.changed = make(chan struct{})
+	f.advanceLocked(l.Index)
 	f.mu.Unlock()
 	if err != nil {
 		f.log.Warn("bad log entry", "index", l.Index, "err", err)
@@ -121,9 +127,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	f.state = s
-	f.index = binary.BigEndian.Uint64(idx[:])
-	close(f.changed)
-	f.changed = make(chan struct{})
+	f.advanceLocked(binary.BigEndian.Uint64(idx[:]))
 	f.mu.Unlock()
 	return nil
 }
