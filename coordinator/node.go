@@ -33,6 +33,7 @@ type Node struct {
 	ln             net.Listener
 	httpSrv        *http.Server
 	proxyTransport http.RoundTripper
+	url            string // "http://" + the HTTP listener's address
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -93,6 +94,7 @@ func (n *Node) start() error {
 		return fmt.Errorf("coordinator: http listen: %w", err)
 	}
 	n.ln = ln
+	n.url = "http://" + ln.Addr().String()
 	n.closers = append(n.closers, ln)
 
 	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft." + cfg.NodeID, Level: hclog.Warn, Output: cfg.RaftLogOutput})
@@ -202,7 +204,7 @@ func (n *Node) ID() string { return n.cfg.NodeID }
 func (n *Node) HTTPAddr() string { return n.ln.Addr().String() }
 
 // URL returns the API's base URL.
-func (n *Node) URL() string { return "http://" + n.HTTPAddr() }
+func (n *Node) URL() string { return n.url }
 
 // RaftAddr returns the raft transport's address.
 func (n *Node) RaftAddr() string { return string(n.trans.LocalAddr()) }

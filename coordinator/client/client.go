@@ -228,7 +228,7 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, context.C
 // next requests then go to the leader without a follower's forwarding hop.
 func (c *Client) preferLeader(resp *http.Response, idx int64) int64 {
 	l := resp.Header.Get(api.LeaderHeader)
-	if l == "" {
+	if l == "" || l == c.endpoints[idx] { // most answers: already at the leader
 		return idx
 	}
 	l, err := normalize(l)
