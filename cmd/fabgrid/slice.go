@@ -112,23 +112,32 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		dst = strings.TrimSuffix(model, filepath.Ext(model)) + ".gcode"
 	}
 	// The G-code streams to its destination layer by layer instead of being
-	// assembled in memory first. The file is created at the first write,
-	// which comes only once every layer is sliced, so a model that fails
-	// leaves no file behind (and an old one as it was).
-	var gw io.Writer = stdout
-	var file *lazyFile
+	// assembled in memory first. A file is written beside its destination
+	// and renamed over it only once complete, so a model that fails leaves
+	// no file behind (and an old one as it was).
+	gw := stdout
+	var tmp *os.File
 	if dst != "-" {
-		file = &lazyFile{path: dst}
-		gw = file
+		if tmp, err = os.CreateTemp(filepath.Dir(dst), ".fabgrid-slice-*"); err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name()) // no-op once renamed
+		gw = tmp
 	}
 	bw := bufio.NewWriterSize(gw, 64<<10)
 	res, err := slicer.SliceTo(ctx, bw, mesh, s, progress)
 	if err == nil {
 		err = bw.Flush()
 	}
-	if file != nil {
-		if cerr := file.Close(); err == nil {
+	if tmp != nil {
+		if cerr := tmp.Close(); err == nil {
 			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(tmp.Name(), 0o644)
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), dst)
 		}
 	}
 	if err != nil {
@@ -171,31 +180,6 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(w, "  repaired: %d gaps closed, %d fragments dropped\n", res.Slicing.ClosedGaps, res.Slicing.DroppedFragments)
 	}
 	return nil
-}
-
-// lazyFile is an output file created at its first write.
-type lazyFile struct {
-	path string
-	f    *os.File
-}
-
-func (l *lazyFile) Write(p []byte) (int, error) {
-	if l.f == nil {
-		f, err := os.Create(l.path)
-		if err != nil {
-			return 0, err
-		}
-		l.f = f
-	}
-	return l.f.Write(p)
-}
-
-// Close closes the file if it was created.
-func (l *lazyFile) Close() error {
-	if l.f == nil {
-		return nil
-	}
-	return l.f.Close()
 }
 
 // sliceProcs is how many Ps (GOMAXPROCS, at most max) a job of tris

@@ -105,6 +105,29 @@ func TestSliceFailureLeavesNoFile(t *testing.T) {
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Fatalf("failed slice left %s behind (stat: %v)", out, err)
 	}
+	// An old file stays as it was, and nothing half-written remains.
+	if err := os.WriteFile(out, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := run([]string{"slice", model, "-o", out, "--line-width", "5"}, &o, &e); code == 0 {
+		t.Fatal("second failing slice succeeded")
+	}
+	if b, err := os.ReadFile(out); err != nil || string(b) != "old\n" {
+		t.Fatalf("old file now %q, %v", b, err)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(out)); len(ents) != 1 {
+		t.Fatalf("files left in the output dir: %v", ents)
+	}
+	// A good slice replaces it whole.
+	if code := run([]string{"slice", model, "-o", out}, &o, &e); code != 0 {
+		t.Fatalf("slice: %s", e.String())
+	}
+	if b, err := os.ReadFile(out); err != nil || !bytes.Contains(b, []byte(";LAYER:")) {
+		t.Fatalf("sliced file: %d bytes, %v", len(b), err)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(out)); len(ents) != 1 {
+		t.Fatalf("files left in the output dir: %v", ents)
+	}
 }
 
 func TestSliceProcs(t *testing.T) {
