@@ -54,8 +54,8 @@ func TestGossipRejoinsAfterLongPartition(t *testing.T) {
 		time.Sleep(3 * gossip.DefaultTiming().PushPullInterval)
 		n.SetLinks(nil)
 		// Its join attempts during the partition failed and back off to at
-	// most 30 s between tries.
-	wait(t, 45*time.Second, "the worker to rejoin by itself", func() bool {
+		// most 30 s between tries.
+		wait(t, 45*time.Second, "the worker to rejoin by itself", func() bool {
 			return sees(coord, 2)() && sees(g.node, 2)() && g.state() == api.GossipAlive
 		})
 	})
