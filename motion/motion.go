@@ -98,64 +98,59 @@ func (m *Machine) Pos() (x, y, z, e float64) { return m.x, m.y, m.z, m.e }
 // Exec applies one command — without line number, checksum or comment — and
 // returns the seconds it takes. Heating, fan and unknown commands take no
 // motion time; a malformed number is an error and leaves the state unchanged.
+// Words are separated by ASCII white space; Exec allocates nothing.
 func (m *Machine) Exec(cmd string) (float64, error) {
-	fields := strings.Fields(cmd)
-	if len(fields) == 0 {
+	code, rest := nextWord(cmd)
+	if code == "" {
 		return 0, nil
 	}
-	code := strings.ToUpper(fields[0])
-	switch code {
-	case "G0", "G1", "G00", "G01":
-		return m.move(fields[1:])
-	case "G4", "G04":
-		return dwell(fields[1:])
-	case "G28":
-		return m.home(fields[1:]), nil
-	case "G90":
+	switch {
+	case isCode(code, "G0"), isCode(code, "G1"), isCode(code, "G00"), isCode(code, "G01"):
+		return m.move(rest)
+	case isCode(code, "G4"), isCode(code, "G04"):
+		return dwell(rest)
+	case isCode(code, "G28"):
+		return m.home(rest), nil
+	case isCode(code, "G90"):
 		m.relXYZ, m.relE = false, false
-	case "G91":
+	case isCode(code, "G91"):
 		m.relXYZ, m.relE = true, true
-	case "M82":
+	case isCode(code, "M82"):
 		m.relE = false
-	case "M83":
+	case isCode(code, "M83"):
 		m.relE = true
-	case "G92":
-		w, err := words(fields[1:])
+	case isCode(code, "G92"):
+		w, err := parseWords(rest)
 		if err != nil {
 			return 0, err
 		}
-		if len(w) == 0 {
+		if w.n == 0 {
 			m.x, m.y, m.z, m.e = 0, 0, 0, 0
 		}
-		for k, v := range w {
-			switch k {
-			case 'X':
-				m.x = v
-			case 'Y':
-				m.y = v
-			case 'Z':
-				m.z = v
-			case 'E':
-				m.e = v
-			}
-		}
+		m.x = w.or('X', m.x)
+		m.y = w.or('Y', m.y)
+		m.z = w.or('Z', m.z)
+		m.e = w.or('E', m.e)
 	}
 	return 0, nil
 }
 
-func (m *Machine) move(args []string) (float64, error) {
-	w, err := words(args)
+// isCode reports whether the command word is code, ignoring letter case.
+func isCode(word, code string) bool { return strings.EqualFold(word, code) }
+
+func (m *Machine) move(args string) (float64, error) {
+	w, err := parseWords(args)
 	if err != nil {
 		return 0, err
 	}
-	if f, ok := w['F']; ok {
+	if f, ok := w.get('F'); ok {
 		if f <= 0 {
 			return 0, fmt.Errorf("%w: feedrate F%g", ErrBadCommand, f)
 		}
 		m.feed = f / 60
 	}
 	target := func(cur float64, key byte, rel bool) float64 {
-		v, ok := w[key]
+		v, ok := w.get(key)
 		switch {
 		case !ok:
 			return cur
@@ -179,7 +174,7 @@ func (m *Machine) move(args []string) (float64, error) {
 	}
 	// Cap the speed so no axis exceeds its own limit.
 	v := m.feed
-	for _, ax := range []struct{ d, max float64 }{{dx, m.lim.MaxFeed.X}, {dy, m.lim.MaxFeed.Y}, {dz, m.lim.MaxFeed.Z}, {de, m.lim.MaxFeed.E}} {
+	for _, ax := range [...]struct{ d, max float64 }{{dx, m.lim.MaxFeed.X}, {dy, m.lim.MaxFeed.Y}, {dz, m.lim.MaxFeed.Z}, {de, m.lim.MaxFeed.E}} {
 		if ax.d != 0 && ax.max > 0 {
 			if lim := ax.max * dist / math.Abs(ax.d); lim < v {
 				v = lim
@@ -193,64 +188,112 @@ func (m *Machine) move(args []string) (float64, error) {
 	return Trapezoid(dist, v, a, m.lim.JerkXY), nil
 }
 
-func (m *Machine) home(args []string) float64 {
-	axes := map[byte]bool{}
-	for _, a := range args {
-		if a != "" {
-			axes[strings.ToUpper(a)[0]] = true
+func (m *Machine) home(args string) float64 {
+	var x, y, z bool
+	for a, rest := nextWord(args); a != ""; a, rest = nextWord(rest) {
+		switch a[0] {
+		case 'X', 'x':
+			x = true
+		case 'Y', 'y':
+			y = true
+		case 'Z', 'z':
+			z = true
 		}
 	}
-	all := !axes['X'] && !axes['Y'] && !axes['Z']
+	all := !x && !y && !z
 	var secs float64
 	home := func(pos *float64, feed float64) {
 		d := math.Min(math.Abs(*pos), maxTravelMM)
 		secs += d/feed + HomingSettleSecs
 		*pos = 0
 	}
-	if all || axes['X'] {
+	if all || x {
 		home(&m.x, HomingFeedMMs)
 	}
-	if all || axes['Y'] {
+	if all || y {
 		home(&m.y, HomingFeedMMs)
 	}
-	if all || axes['Z'] {
+	if all || z {
 		home(&m.z, math.Min(HomingFeedMMs, m.lim.MaxFeed.Z))
 	}
 	return secs
 }
 
-func dwell(args []string) (float64, error) {
-	w, err := words(args)
+func dwell(args string) (float64, error) {
+	w, err := parseWords(args)
 	if err != nil {
 		return 0, err
 	}
-	secs := w['S'] + w['P']/1000
+	s, _ := w.get('S')
+	p, _ := w.get('P')
+	secs := s + p/1000
 	if secs < 0 {
 		return 0, fmt.Errorf("%w: negative dwell", ErrBadCommand)
 	}
 	return secs, nil
 }
 
-// words parses "X10.5 Y-3 F1200" into a map from letter to value.
-func words(args []string) (map[byte]float64, error) {
-	w := make(map[byte]float64, len(args))
-	for _, a := range args {
-		if a == "" {
-			continue
-		}
+// words are the parameters of one command, "X10.5 Y-3 F1200": a value per
+// letter and which letters were given. A letter without a number is 0.
+type words struct {
+	v   [26]float64
+	has uint32 // bit i: letter 'A'+i was given
+	n   int    // words given, letters or not
+}
+
+func (w *words) get(k byte) (float64, bool) {
+	i := k - 'A'
+	return w.v[i], w.has&(1<<i) != 0
+}
+
+// or returns the value of letter k, or def when it was not given.
+func (w *words) or(k byte, def float64) float64 {
+	if v, ok := w.get(k); ok {
+		return v
+	}
+	return def
+}
+
+// parseWords parses a command's parameters. Every word's number must be
+// finite; words that do not start with a letter are checked and ignored.
+func parseWords(args string) (words, error) {
+	var w words
+	for a, rest := nextWord(args); a != ""; a, rest = nextWord(rest) {
+		w.n++
 		k := a[0]
 		if k >= 'a' && k <= 'z' {
 			k -= 'a' - 'A'
 		}
-		if len(a) == 1 {
-			w[k] = 0
-			continue
+		v := 0.0
+		if len(a) > 1 {
+			var err error
+			v, err = strconv.ParseFloat(a[1:], 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return words{}, fmt.Errorf("%w: %q", ErrBadCommand, a)
+			}
 		}
-		v, err := strconv.ParseFloat(a[1:], 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%w: %q", ErrBadCommand, a)
+		if k >= 'A' && k <= 'Z' {
+			w.v[k-'A'] = v
+			w.has |= 1 << (k - 'A')
 		}
-		w[k] = v
 	}
 	return w, nil
+}
+
+// nextWord splits off the first word of s, skipping ASCII white space.
+// It returns "" when s holds no more words.
+func nextWord(s string) (word, rest string) {
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	j := i
+	for j < len(s) && !isSpace(s[j]) {
+		j++
+	}
+	return s[i:j], s[j:]
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }

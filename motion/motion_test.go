@@ -3,6 +3,8 @@ package motion
 import (
 	"errors"
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/fabgrid/fabgrid/profile"
@@ -83,4 +85,61 @@ func FuzzExec(f *testing.F) {
 			t.Fatalf("%q took %v s", cmd, secs)
 		}
 	})
+}
+
+// FuzzParseWords checks the parser against a plain model of it: split on
+// white space, a value per upper-cased first byte, the last word wins.
+func FuzzParseWords(f *testing.F) {
+	for _, s := range []string{"X10 Y-3.5 F1200", "x1 e-0.8", "X Y", " \tZ.2  E1e3 ", "*12 X1", "Xabc", "XNaN", "E1 E2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, args string) {
+		want := map[byte]float64{}
+		wantErr := false
+		for _, a := range strings.FieldsFunc(args, func(r rune) bool { return r < 0x80 && isSpace(byte(r)) }) {
+			k := a[0]
+			if k >= 'a' && k <= 'z' {
+				k -= 'a' - 'A'
+			}
+			v := 0.0
+			if len(a) > 1 {
+				var err error
+				if v, err = strconv.ParseFloat(a[1:], 64); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+					wantErr = true
+					break
+				}
+			}
+			if k >= 'A' && k <= 'Z' {
+				want[k] = v
+			}
+		}
+		w, err := parseWords(args)
+		if (err != nil) != wantErr {
+			t.Fatalf("%q: err %v, want error %v", args, err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		for k := byte('A'); k <= 'Z'; k++ {
+			got, ok := w.get(k)
+			if wv, wok := want[k]; ok != wok || got != wv {
+				t.Fatalf("%q: %c = %v,%v; want %v,%v", args, k, got, ok, wv, wok)
+			}
+		}
+	})
+}
+
+func TestExecAllocatesNothing(t *testing.T) {
+	p, _ := profile.LookupPrinter("ender3")
+	m := NewMachine(LimitsFor(p))
+	cmds := []string{"G1 X10.5 Y20 E0.4 F1800", "g0 x1 y1", "G92 E0", "G28 X Y", "G4 P20", "M104 S200", "G91", "G1 E-0.8 F2400", "G90"}
+	if n := testing.AllocsPerRun(100, func() {
+		for _, c := range cmds {
+			if _, err := m.Exec(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocations per run of %d commands", n, len(cmds))
+	}
 }
