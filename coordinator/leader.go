@@ -151,7 +151,7 @@ func (n *Node) placeOnce() {
 		if err != nil {
 			return
 		}
-		n.metrics.placements.Add(float64(len(r.Placed)))
+		n.metrics.placements.Add(len(r.Placed))
 		for _, p := range r.Placed {
 			n.log.Debug("placed", "job", p.JobID, "printer", p.PrinterID, "epoch", p.Epoch)
 		}

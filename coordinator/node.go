@@ -160,7 +160,7 @@ func (n *Node) start() error {
 		return fmt.Errorf("coordinator: raft: %w", err)
 	}
 	n.raft = r
-	n.orders = newBatcher(r, cfg.ApplyTimeout, n.goFunc, func(d time.Duration) { n.metrics.applyLatency.Observe(d.Seconds()) })
+	n.orders = newBatcher(r, cfg.ApplyTimeout, n.goFunc, func(d time.Duration) { n.metrics.applyLatency.Update(d.Seconds()) })
 	n.goFunc(func() { n.orders.run(n.ctx) })
 	if !existing && cfg.Bootstrap {
 		f := r.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{
@@ -340,7 +340,7 @@ func (p *proposal) wait() (ApplyResult, error) {
 	if err := p.f.Error(); err != nil {
 		return ApplyResult{}, fmt.Errorf("%w: %v", ErrNoLeader, err)
 	}
-	p.n.metrics.applyLatency.Observe(time.Since(p.start).Seconds())
+	p.n.metrics.applyLatency.UpdateDuration(p.start)
 	r, _ := p.f.Response().(ApplyResult)
 	return r, r.Err
 }

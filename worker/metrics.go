@@ -3,67 +3,48 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/VictoriaMetrics/metrics"
 )
 
 // The worker's health and metrics, served beside the owner's controls:
 //
 //	GET /v1/health → {"status":"ok","worker_id",…}
 //	GET /metrics   → Prometheus text, read from the worker's Status at
-//	                 each scrape (no counters kept apart from the state).
-
-var (
-	descRegistered = prometheus.NewDesc("fabgrid_worker_registered",
-		"1 while the worker is registered with the coordinators.", nil, nil)
-	descPhase = prometheus.NewDesc("fabgrid_worker_phase",
-		"1 for the worker's current phase (idle, fetching, slicing, printing, stopping, awaiting-bed-clear).", []string{"phase"}, nil)
-	descPaused = prometheus.NewDesc("fabgrid_worker_paused",
-		"1 while the owner has paused the printer.", nil, nil)
-	descJobPercent = prometheus.NewDesc("fabgrid_worker_job_percent",
-		"Progress of the job being printed, 0-100.", nil, nil)
-	descJobETA = prometheus.NewDesc("fabgrid_worker_job_eta_seconds",
-		"Estimated time left of the job being printed.", nil, nil)
-	descTemp = prometheus.NewDesc("fabgrid_worker_temperature_celsius",
-		"Last reported temperature of the printer.", []string{"heater"}, nil)
-)
+//	                 each scrape (no counters kept apart from the state),
+//	                 then the Go runtime's and the process's metrics.
+//
+// The worker's own metrics, all gauges:
+//
+//	fabgrid_worker_registered                  1 while the worker is registered with the coordinators
+//	fabgrid_worker_phase{phase}                1 for the worker's current phase (idle, fetching, slicing, printing, stopping, awaiting-bed-clear)
+//	fabgrid_worker_paused                      1 while the owner has paused the printer
+//	fabgrid_worker_job_percent                 progress of the job being printed, 0-100
+//	fabgrid_worker_job_eta_seconds             estimated time left of the job being printed
+//	fabgrid_worker_temperature_celsius{heater} last reported temperature of the printer (hotend, bed)
 
 var allPhases = []Phase{PhaseIdle, PhaseFetching, PhaseSlicing, PhasePrinting, PhaseStopping, PhaseAwaitingBedClear}
 
-// statusCollector turns the worker's Status into metrics at scrape time.
-type statusCollector struct{ w *Worker }
-
-var _ prometheus.Collector = statusCollector{}
-
-func (statusCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRegistered, descPhase, descPaused, descJobPercent, descJobETA, descTemp} {
-		ch <- d
-	}
-}
-
-func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	s, err := c.w.Status(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(descPhase, err)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(descRegistered, prometheus.GaugeValue, b2f(c.w.sess.registered.Load()))
+// statusMetrics turns the worker's Status into metrics, in a set made for
+// one scrape. Phases and heaters are fixed identifiers, for which %q is the
+// text format's quoting.
+func statusMetrics(s Status, registered bool) *metrics.Set {
+	set := metrics.NewSet()
+	set.NewGauge("fabgrid_worker_registered", nil).Set(b2f(registered))
 	for _, p := range allPhases {
-		ch <- prometheus.MustNewConstMetric(descPhase, prometheus.GaugeValue, b2f(s.Phase == p), string(p))
+		set.NewGauge(fmt.Sprintf("fabgrid_worker_phase{phase=%q}", p), nil).Set(b2f(s.Phase == p))
 	}
-	ch <- prometheus.MustNewConstMetric(descPaused, prometheus.GaugeValue, b2f(s.Paused))
+	set.NewGauge("fabgrid_worker_paused", nil).Set(b2f(s.Paused))
 	if j := s.Job; j != nil {
-		ch <- prometheus.MustNewConstMetric(descJobPercent, prometheus.GaugeValue, j.Percent)
-		ch <- prometheus.MustNewConstMetric(descJobETA, prometheus.GaugeValue, j.ETAS)
-		ch <- prometheus.MustNewConstMetric(descTemp, prometheus.GaugeValue, j.HotendC, "hotend")
-		ch <- prometheus.MustNewConstMetric(descTemp, prometheus.GaugeValue, j.BedC, "bed")
+		set.NewGauge("fabgrid_worker_job_percent", nil).Set(j.Percent)
+		set.NewGauge("fabgrid_worker_job_eta_seconds", nil).Set(j.ETAS)
+		set.NewGauge(`fabgrid_worker_temperature_celsius{heater="hotend"}`, nil).Set(j.HotendC)
+		set.NewGauge(`fabgrid_worker_temperature_celsius{heater="bed"}`, nil).Set(j.BedC)
 	}
+	return set
 }
 
 func b2f(b bool) float64 {
@@ -75,9 +56,22 @@ func b2f(b bool) float64 {
 
 // metricsHandler serves the worker's metrics and the Go runtime's.
 func metricsHandler(w *Worker) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(statusCollector{w}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	// Process-wide and idempotent: TYPE lines (and HELP lines, which the
+	// library leaves without text; the table above says what each means).
+	metrics.ExposeMetadata(true)
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		s, err := w.Status(ctx)
+		if err != nil {
+			http.Error(rw, "worker status: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		rw.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		statusMetrics(s, w.sess.registered.Load()).WritePrometheus(rw)
+		metrics.WriteProcessMetrics(rw)
+		metrics.WriteFDMetrics(rw)
+	})
 }
 
 // Health is what GET /v1/health answers.
