@@ -12,7 +12,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -51,6 +53,9 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
+	if buildName != "grid" {
+		fmt.Fprintf(w, "\nThis is the %s build: the grid commands (%s) are left out.\n", buildName, strings.Join(gridCommands, ", "))
+	}
 	fmt.Fprintf(w, "\nRun 'fabgrid <command> --help' for a command's flags.\n")
 }
 
@@ -67,6 +72,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	c, ok := commands[args[0]]
+	if !ok && slices.Contains(gridCommands, args[0]) {
+		fmt.Fprintf(stderr, "fabgrid: %q is not in this %s build of fabgrid, which has only the commands that need no grid; build without -tags slicer for it\n", args[0], buildName)
+		return 2
+	}
 	if !ok {
 		fmt.Fprintf(stderr, "fabgrid: unknown command %q\n\n", args[0])
 		usage(stderr)
@@ -96,4 +105,29 @@ func newFlags(name, usageLine, help string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// parseInterspersed parses flags that may come after positional arguments
+// ("order submit cube.stl --qty 3") and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// usageError is a wrong command line: exit status 2.
+func usageError(format string, a ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
 }

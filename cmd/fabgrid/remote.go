@@ -1,3 +1,5 @@
+//go:build !slicer
+
 package main
 
 // Shared plumbing of the commands that talk to a coordinator cluster
@@ -107,31 +109,6 @@ type explained struct {
 
 func (e *explained) Error() string { return e.msg }
 func (e *explained) Unwrap() error { return e.err }
-
-// parseInterspersed parses flags that may come after positional arguments
-// ("order submit cube.stl --qty 3") and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-// usageError is a wrong command line: exit status 2.
-func usageError(format string, a ...any) error {
-	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
-}
 
 // subcommand is one verb of a command group ("order submit").
 type subcommand struct {

@@ -1,3 +1,5 @@
+//go:build !slicer
+
 package main
 
 import (

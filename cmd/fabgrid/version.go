@@ -17,7 +17,7 @@ func init() {
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("version", "version [--json]", "Prints the version of this fabgrid binary.", stderr)
+	fs := newFlags("version", "version [--json]", "Prints the version of this fabgrid binary, the Go release it was built with and which build it is (grid: every command; slicer: built with -tags slicer, only the commands that need no grid).", stderr)
 	asJSON := fs.Bool("json", false, "print as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -27,8 +27,8 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		v = bi.Main.Version
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]string{"version": v, "go": runtime.Version()})
+		return json.NewEncoder(stdout).Encode(map[string]string{"version": v, "go": runtime.Version(), "build": buildName})
 	}
-	_, err := fmt.Fprintf(stdout, "fabgrid %s (%s)\n", v, runtime.Version())
+	_, err := fmt.Fprintf(stdout, "fabgrid %s (%s, %s build)\n", v, runtime.Version(), buildName)
 	return err
 }
