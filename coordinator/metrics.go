@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	vmetrics "github.com/VictoriaMetrics/metrics"
 	"github.com/fabgrid/fabgrid/coordinator/api"
@@ -27,6 +28,7 @@ type metrics struct {
 	applyLatency  *vmetrics.PrometheusHistogram
 	placements    *vmetrics.Counter
 	leaseExpiries *vmetrics.Counter
+	applied       sync.Map // appliedKey → *vmetrics.Counter
 	n             *Node
 }
 
@@ -51,8 +53,17 @@ func (m *metrics) observeApply(typ string, r ApplyResult) {
 	if r.Err != nil {
 		outcome = "refused"
 	}
-	m.set.GetOrCreateCounter(series("fabgrid_coordinator_commands_applied_total", "outcome", outcome, "type", typ)).Inc()
+	k := appliedKey{typ, outcome}
+	c, ok := m.applied.Load(k)
+	if !ok {
+		c, _ = m.applied.LoadOrStore(k, m.set.GetOrCreateCounter(series("fabgrid_coordinator_commands_applied_total", "outcome", outcome, "type", typ)))
+	}
+	c.(*vmetrics.Counter).Inc()
 }
+
+// appliedKey picks a commands-applied counter; the counters are kept by key
+// so the FSM's apply path builds no series name once a pair has been seen.
+type appliedKey struct{ typ, outcome string }
 
 var (
 	orderStates = []string{api.OrderOpen, api.OrderDone, api.OrderCancelled, api.OrderFailed}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Side by side: CuraEngine, PrusaSlicer and `fabgrid slice` on the same
 # models with the same settings (Ender-3, 0.2 mm layers, 2 perimeters,
-# 4 top/bottom layers, 20 % grid infill, one skirt). One run each; prints wall
-# time and peak RSS (/usr/bin/time -v) and the extruded volume of every
+# 4 top/bottom layers, 20 % grid infill, one skirt). RUNS=N runs each
+# (default 1) and takes the medians; prints wall time, CPU time and peak RSS
+# (/usr/bin/time -v) and the extruded volume of every
 # output as measured by fabgrid's own G-code analyser, with ratios to
 # CuraEngine.
 #
@@ -31,7 +32,12 @@ if [ ! -d "$R/definitions" ]; then
   (cd "$W" && apt-get download cura >/dev/null && dpkg -x cura_*.deb "$W/cura")
 fi
 
-go build -o "$W/fabgrid" ./cmd/fabgrid
+# Both release builds (scripts/build.sh: static, CGO_ENABLED=0): the grid
+# build has every command, the slicer build (-tags slicer) only the ones that
+# need no grid.
+DIST=$W/dist scripts/build.sh >/dev/null
+cp "$W/dist/fabgrid-$(go env GOOS)-$(go env GOARCH)" "$W/fabgrid"
+cp "$W/dist/fabgrid-slicer-$(go env GOOS)-$(go env GOARCH)" "$W/fabgrid-slicer"
 
 models=("$@")
 if [ ${#models[@]} -eq 0 ]; then
@@ -64,16 +70,22 @@ bed_temperature = 60
 first_layer_bed_temperature = 60
 EOF
 
-# run NAME CMD...: one timed run; prints "wall_s rss_mb cpu_s".
+# run NAME CMD...: $RUNS timed runs (default 1); prints the median
+# "wall_s rss_mb cpu_s" (each column's median on its own).
 run() {
-  local log=$W/$1.time
+  local log=$W/$1.time name=$1 i
   shift
-  /usr/bin/time -v "$@" >"$W/last.out" 2>"$log" || { echo "FAILED: $*" >&2; tail -5 "$log" >&2; echo "nan nan nan"; return; }
-  local wall rss cpu
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
-  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
-  cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$log")
-  echo "$wall $rss $cpu"
+  for ((i = 0; i < ${RUNS:-1}; i++)); do
+    local t0=$EPOCHREALTIME
+    /usr/bin/time -v "$@" >"$W/last.out" 2>"$log" || { echo "FAILED: $*" >&2; tail -5 "$log" >&2; echo "nan nan nan"; return; }
+    local t1=$EPOCHREALTIME
+    # Wall time from the shell's clock (microseconds; time -v rounds to 10 ms).
+    awk -F': ' -v t0="$t0" -v t1="$t1" '/Maximum resident set size/ {r=$2/1024} /User time|System time/ {c+=$2}
+      END {printf "%.3f %.1f %.2f\n", t1 - t0, r, c}' "$log"
+  done >"$W/$name.runs"
+  python3 -c 'import sys, statistics as st
+rows = [l.split() for l in open(sys.argv[1])]
+print(*(st.median_low(float(r[i]) for r in rows) for i in range(3)))' "$W/$name.runs"
 }
 
 # analyse FILE: prints "layers model_mm3".
@@ -82,7 +94,7 @@ analyse() {
 }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-printf '%-14s %-8s %8s %8s %8s %7s %12s %9s %9s %9s\n' model slicer wall_s cpu_s rss_MB layers extruded_mm3 t/cura mem/cura vol/cura
+printf '%-14s %-9s %8s %8s %8s %7s %12s %9s %9s %9s\n' model slicer wall_s cpu_s rss_MB layers extruded_mm3 t/cura mem/cura vol/cura
 for m in "${models[@]}"; do
   name=$(basename "$m" .stl)
   declare -A wall rss cpu layers vol
@@ -94,12 +106,14 @@ for m in "${models[@]}"; do
     -e0 -s material_diameter=1.75 -l "$m" -o "$W/$name-cura.gcode")
   read -r wall[prusa] rss[prusa] cpu[prusa] < <(run "$name-prusa" prusa-slicer --export-gcode --load "$W/prusa.ini" \
     --center 110,110 -o "$W/$name-prusa.gcode" "$m")
-  read -r wall[fabgrid] rss[fabgrid] cpu[fabgrid] < <(run "$name-fabgrid" "$W/fabgrid" slice "$m" -o "$W/$name-fabgrid.gcode" \
-    --profile ender3 --material PLA --layer-height 0.2 --perimeters 2 --top-layers 4 --bottom-layers 4 --infill 20 --infill-pattern grid --quiet)
-  for s in cura prusa fabgrid; do
+  fab=(slice "$m" --profile ender3 --material PLA --layer-height 0.2 --perimeters 2 --top-layers 4 --bottom-layers 4
+    --infill 20 --infill-pattern grid --quiet)
+  read -r wall[fabgrid] rss[fabgrid] cpu[fabgrid] < <(run "$name-fabgrid" "$W/fabgrid" "${fab[@]}" -o "$W/$name-fabgrid.gcode")
+  read -r wall[fg-slicer] rss[fg-slicer] cpu[fg-slicer] < <(run "$name-fg-slicer" "$W/fabgrid-slicer" "${fab[@]}" -o "$W/$name-fg-slicer.gcode")
+  for s in cura prusa fabgrid fg-slicer; do
     read -r layers[$s] vol[$s] < <(analyse "$W/$name-$s.gcode")
   done
-  for s in cura prusa fabgrid; do
+  for s in cura prusa fabgrid fg-slicer; do
     python3 - "$name" "$s" "${wall[$s]}" "${cpu[$s]}" "${rss[$s]}" "${layers[$s]}" "${vol[$s]}" "${wall[cura]}" "${rss[cura]}" "${vol[cura]}" <<'PY'
 import sys
 n, s, w, c, r, l, v, cw, cr, cv = sys.argv[1:]
@@ -109,11 +123,11 @@ def f(x):
 def ratio(a, b):
     a, b = f(a), f(b)
     return f"{a/b:9.2f}" if b else "      nan"
-print(f"{n:<14} {s:<8} {f(w):8.2f} {f(c):8.2f} {f(r):8.0f} {l:>7} {f(v):12.1f} {ratio(w,cw)} {ratio(r,cr)} {ratio(v,cv)}")
+print(f"{n:<14} {s:<9} {f(w):8.3f} {f(c):8.2f} {f(r):8.1f} {l:>7} {f(v):12.1f} {ratio(w,cw)} {ratio(r,cr)} {ratio(v,cv)}")
 PY
   done
   unset wall rss cpu layers vol
 done
 echo "load before: $load0"
-echo "t/cura is the wall-time ratio; cpu_s is user+system time"
+echo "t/cura is the wall-time ratio; cpu_s is user+system time; fabgrid is the grid build, fg-slicer the slicer build"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(go version | awk '{print $3}'); load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
