@@ -95,6 +95,10 @@ func NewMachine(l Limits) *Machine {
 // Pos returns the current position.
 func (m *Machine) Pos() (x, y, z, e float64) { return m.x, m.y, m.z, m.e }
 
+// Modes returns the modal state: relative X/Y/Z (G91), relative E (M83 or
+// G91) and the feedrate of the next move without an F word, in mm/s.
+func (m *Machine) Modes() (relXYZ, relE bool, feedMMs float64) { return m.relXYZ, m.relE, m.feed }
+
 // Exec applies one command — without line number, checksum or comment — and
 // returns the seconds it takes. Heating, fan and unknown commands take no
 // motion time; a malformed number is an error and leaves the state unchanged.

@@ -41,6 +41,9 @@ type Options struct {
 	ProgressEvery time.Duration
 	// CancelTimeout bounds the safe sequence after a cancel (default 30 s).
 	CancelTimeout time.Duration
+	// NoPark keeps the head where it is on Pause; by default a job that
+	// has homed and started printing is parked (see park.go).
+	NoPark bool
 	Logger        *slog.Logger
 	Now           func() time.Time
 }
@@ -361,10 +364,11 @@ func (c *Conn) loop(ctx context.Context, onEvent func(Event) error, onTick func(
 	}
 }
 
-// Pause stops sending job commands after the ones already sent.
+// Pause stops sending job commands after the ones already sent and, once
+// they are done, parks the head (unless Options.NoPark; see park.go).
 func (c *Conn) Pause() { c.send(ctlPause) }
 
-// Resume continues a paused job.
+// Resume brings a parked head back and continues a paused job.
 func (c *Conn) Resume() { c.send(ctlResume) }
 
 // Cancel stops the job: commands not yet sent are dropped and the

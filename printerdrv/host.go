@@ -177,6 +177,9 @@ func (h *Host) Urgent(cmd string) {
 // Hold pauses (true) or resumes (false) sending job commands.
 func (h *Host) Hold(on bool) { h.hold = on }
 
+// JobPending is the number of job commands not yet sent.
+func (h *Host) JobPending() int { return len(h.job) }
+
 // DropJob forgets the job commands not yet sent and returns how many.
 func (h *Host) DropJob() int {
 	n := len(h.job)

@@ -44,6 +44,10 @@ func (c *Conn) Print(ctx context.Context, job Job, progress func(Progress)) (Sum
 	for len(c.ctl) > 0 {
 		<-c.ctl
 	}
+	var park *parker
+	if !c.opts.NoPark {
+		park = newParker(job.Printer)
+	}
 	var (
 		cancelled bool
 		stopped   bool
@@ -106,10 +110,26 @@ func (c *Conn) Print(ctx context.Context, job Job, progress func(Progress)) (Sum
 			case m := <-c.ctl:
 				switch m {
 				case ctlPause:
+					if paused || cancelled {
+						continue
+					}
 					paused = true
 					h.Hold(true)
+					if park != nil {
+						for _, s := range park.park(prep.Commands, len(prep.Commands)-h.JobPending()) {
+							h.EnqueueHost(s)
+						}
+					}
 				case ctlResume:
+					if !paused || cancelled {
+						continue
+					}
 					paused = false
+					if park != nil {
+						for _, s := range park.unpark() {
+							h.EnqueueHost(s)
+						}
+					}
 					h.Hold(false)
 				case ctlCancel:
 					beginCancel(now)
