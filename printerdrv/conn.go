@@ -44,8 +44,8 @@ type Options struct {
 	// NoPark keeps the head where it is on Pause; by default a job that
 	// has homed and started printing is parked (see park.go).
 	NoPark bool
-	Logger        *slog.Logger
-	Now           func() time.Time
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 func (o Options) withDefaults() Options {
