@@ -124,6 +124,15 @@ func (f *firmware) feed(b []byte, wall time.Time) {
 					if f.blocked != nil && f.blocked.heat {
 						f.blocked.until = wall
 					}
+				case "M410": // quickstop: abandon the planned moves
+					n := 0
+					for _, t := range f.planner {
+						if t.After(wall) {
+							n++
+						}
+					}
+					f.planner = f.planner[:0]
+					f.rec.count(func(r *Record) { r.QuickStops++; r.AbandonedMoves += n })
 				}
 				f.ep = f.ep[:0]
 			} else if len(f.ep) < 96 {
@@ -432,7 +441,7 @@ func (f *firmware) exec(c fwCmd, wall time.Time) bool {
 		f.record(c, 0, 0)
 		f.kill(wall, "Printer halted. kill() called!")
 		return true
-	case "M108", "M110", "G90", "G91", "G92", "M82", "M83", "M84", "M18", "M106", "M107", "M117", "M73",
+	case "M108", "M410", "M110", "G90", "G91", "G92", "M82", "M83", "M84", "M18", "M106", "M107", "M117", "M73",
 		"M201", "M203", "M204", "M205", "M220", "M221", "M211", "M500", "M501", "M502", "M503",
 		"M17", "M114", "M862.3", "G21", "M900", "M907", "G80", "M999", "M300", "M75", "M76", "M77":
 		f.motion(c)

@@ -83,7 +83,12 @@ func (c *Conn) Print(ctx context.Context, job Job, progress func(Progress)) (Sum
 		h.DropJob()
 		h.Hold(false)
 		if c.fw.Caps["EMERGENCY_PARSER"] {
-			h.Urgent("M108") // end a heating wait now, not when the target is reached
+			// Abandon the moves the firmware has planned (seconds of motion
+			// on a full planner) and end a heating wait now, not when the
+			// target is reached. The few commands already in the firmware's
+			// queue still run; the safe sequence follows them.
+			h.Urgent("M410")
+			h.Urgent("M108")
 		}
 		for _, s := range CancelSequence {
 			h.EnqueueHost(s)

@@ -79,6 +79,10 @@ type Record struct {
 	Resets        int  // injected resets
 	Disconnects   int  // injected disconnects
 	Halted        bool // the firmware killed itself (M112, thermal runaway)
+	// QuickStops counts M410s acted on by the emergency parser;
+	// AbandonedMoves the planned moves they dropped unfinished.
+	QuickStops     int
+	AbandonedMoves int
 }
 
 type recorder struct {
