@@ -64,6 +64,8 @@ func (s *State) apply(c *Command) ApplyResult {
 		err = s.applySetNode(c.Node)
 	case CmdRemoveNode:
 		delete(s.Nodes, c.Node.ID)
+	case CmdReleaseWorker:
+		err = s.applyRelease(c.Release)
 	default:
 		err = fmt.Errorf("%w: unknown type %q", ErrBadCommand, c.Type)
 	}
@@ -182,12 +184,40 @@ func (s *State) applyCancel(now int64, c *CancelCmd) error {
 
 var workerStates = []string{api.WorkerIdle, api.WorkerBusy, api.WorkerAwaitingBedClear, api.WorkerPaused, api.WorkerOffline}
 
+// checkWorkerToken refuses a worker's call made with a token (hash)
+// other than the one the worker is bound to. A command without a hash
+// (the leader's own, or one logged before workers were bound), an unknown
+// worker and an unbound one pass: the command's own checks decide those.
+func (s *State) checkWorkerToken(workerID, hash string) error {
+	if hash == "" {
+		return nil
+	}
+	if w := s.Workers[workerID]; w != nil && w.TokenHash != "" && w.TokenHash != hash {
+		return fmt.Errorf("%w: %q", ErrWorkerToken, workerID)
+	}
+	return nil
+}
+
+// applyRegister records a worker. The first registration binds the
+// worker id to the token that made it; a registration with another token
+// (or, once bound, with none) is refused and changes nothing. A worker
+// without a binding — registered before workers were bound to tokens,
+// from an older snapshot or log, or released by an admin — is bound by
+// its next registration; an entry without a hash (an old log's) leaves
+// it unbound, as it was.
 func (s *State) applyRegister(now int64, wc *WorkerCmd) error {
 	w := wc.Worker
 	if w.ID == "" || w.Material == "" || !slices.Contains(workerStates, w.State) {
 		return badf("worker fields")
 	}
+	if wc.TokenHash != "" && !validHash(wc.TokenHash) {
+		return badf("token hash")
+	}
 	old := s.Workers[w.ID]
+	if old != nil && old.TokenHash != "" && wc.TokenHash != old.TokenHash {
+		return fmt.Errorf("%w: %q", ErrWorkerToken, w.ID)
+	}
+	w.TokenHash = wc.TokenHash
 	if old != nil {
 		w.Successes, w.Failures, w.Job = old.Successes, old.Failures, old.Job
 		// A worker that re-registers while the log still gives it a job
@@ -206,6 +236,9 @@ func (s *State) applyWorkerState(c *WorkerStateCmd) error {
 	if w == nil {
 		return fmt.Errorf("%w: %q", ErrUnknownWorker, c.WorkerID)
 	}
+	if err := s.checkWorkerToken(c.WorkerID, c.TokenHash); err != nil {
+		return err
+	}
 	if !slices.Contains(workerStates, c.State) {
 		return badf("worker state %q", c.State)
 	}
@@ -222,9 +255,23 @@ func (s *State) applyBedClear(c *BedClearCmd) error {
 	if w == nil {
 		return fmt.Errorf("%w: %q", ErrUnknownWorker, c.WorkerID)
 	}
+	if err := s.checkWorkerToken(c.WorkerID, c.TokenHash); err != nil {
+		return err
+	}
 	if w.State == api.WorkerAwaitingBedClear || w.State == api.WorkerOffline {
 		w.State = api.WorkerIdle
 	}
+	return nil
+}
+
+// applyRelease unbinds a worker from its token; its next registration
+// binds it again. Releasing an unbound worker changes nothing.
+func (s *State) applyRelease(c *ReleaseCmd) error {
+	w := s.Workers[c.WorkerID]
+	if w == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownWorker, c.WorkerID)
+	}
+	w.TokenHash = ""
 	return nil
 }
 

@@ -60,6 +60,9 @@ func (j *Job) current(epoch uint64, worker string) bool {
 }
 
 func (s *State) applyProgress(now int64, p *ProgressCmd) (string, error) {
+	if err := s.checkWorkerToken(p.Report.WorkerID, p.TokenHash); err != nil {
+		return "", err
+	}
 	j := s.Jobs[p.JobID]
 	if j == nil {
 		return "", fmt.Errorf("%w: job %q", ErrNotFound, p.JobID)
@@ -104,6 +107,9 @@ func (s *State) release(printerID string, j *Job, jobState string) {
 }
 
 func (s *State) applyResult(now int64, rc *ResultCmd) (bool, error) {
+	if err := s.checkWorkerToken(rc.Result.WorkerID, rc.TokenHash); err != nil {
+		return false, err
+	}
 	j := s.Jobs[rc.JobID]
 	if j == nil {
 		return false, fmt.Errorf("%w: job %q", ErrNotFound, rc.JobID)

@@ -23,6 +23,9 @@ type principal struct {
 	role      role
 	community string // for roleCommunity
 	name      string // worker token name
+	// tokenHash is the worker token's hash (roleWorker): the worker ids
+	// it registers are bound to it (Worker.TokenHash).
+	tokenHash string
 }
 
 type principalKey struct{}
@@ -43,7 +46,7 @@ func (n *Node) identify(tok string) (principal, bool) {
 			p, ok = principal{role: roleAdmin}, true
 		case strings.HasPrefix(tok, api.WorkerTokenPrefix):
 			if name, found := s.WorkerTokens[h]; found {
-				p, ok = principal{role: roleWorker, name: name}, true
+				p, ok = principal{role: roleWorker, name: name, tokenHash: h}, true
 			}
 		case strings.HasPrefix(tok, api.CommunityTokenPrefix):
 			for _, c := range s.Communities {

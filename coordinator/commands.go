@@ -30,6 +30,7 @@ const (
 	CmdModelChunk      = "model_chunk"
 	CmdSetNode         = "set_node"
 	CmdRemoveNode      = "remove_node"
+	CmdReleaseWorker   = "release_worker"
 )
 
 // Command is one entry of the replicated log. Everything Apply needs —
@@ -54,6 +55,7 @@ type Command struct {
 	BedClear    *BedClearCmd    `json:"bed_clear,omitempty"`
 	Node        *NodeInfo       `json:"node,omitempty"`
 	Chunk       *ChunkCmd       `json:"chunk,omitempty"`
+	Release     *ReleaseCmd     `json:"release,omitempty"`
 
 	// model carries the bytes of a new model with CmdSubmitOrder. It is
 	// framed after the JSON in the log entry, not base64 inside it.
@@ -97,16 +99,27 @@ type CancelCmd struct {
 	OrderID string `json:"order_id"`
 }
 
-// WorkerCmd registers (or re-registers) a worker.
+// Worker token binding. A command a worker's HTTP call makes carries the
+// hash of the caller's worker token in TokenHash; Apply refuses it with
+// ErrWorkerToken when the worker is bound to another token
+// (Worker.TokenHash). The leader's own commands (marking a silent worker
+// offline) and entries written before workers were bound carry none and
+// are not checked, so old logs apply as they did.
+
+// WorkerCmd registers (or re-registers) a worker. The first registration
+// with a TokenHash binds the worker to it; a TokenHash inside Worker is
+// ignored.
 type WorkerCmd struct {
-	Worker Worker `json:"worker"`
+	Worker    Worker `json:"worker"`
+	TokenHash string `json:"token_hash,omitempty"`
 }
 
 // WorkerStateCmd sets a worker's state (heartbeat with a new state, or the
 // leader marking a silent worker offline).
 type WorkerStateCmd struct {
-	WorkerID string `json:"worker_id"`
-	State    string `json:"state"`
+	WorkerID  string `json:"worker_id"`
+	State     string `json:"state"`
+	TokenHash string `json:"token_hash,omitempty"`
 }
 
 // PlaceCmd commits a plan's placements; Apply re-checks each.
@@ -123,8 +136,9 @@ type PlaceItem struct {
 
 // ProgressCmd records a progress report.
 type ProgressCmd struct {
-	Report api.ProgressRequest `json:"report"`
-	JobID  string              `json:"job_id"`
+	Report    api.ProgressRequest `json:"report"`
+	JobID     string              `json:"job_id"`
+	TokenHash string              `json:"token_hash,omitempty"`
 }
 
 // ResultCmd records a job's outcome.
@@ -132,6 +146,7 @@ type ResultCmd struct {
 	Result      api.ResultRequest `json:"result"`
 	JobID       string            `json:"job_id"`
 	MaxAttempts int               `json:"max_attempts"`
+	TokenHash   string            `json:"token_hash,omitempty"`
 }
 
 // LeaseCmd expires a lease: the job's worker went silent.
@@ -144,6 +159,13 @@ type LeaseCmd struct {
 
 // BedClearCmd tells that a printer's bed was cleared.
 type BedClearCmd struct {
+	WorkerID  string `json:"worker_id"`
+	TokenHash string `json:"token_hash,omitempty"`
+}
+
+// ReleaseCmd unbinds a worker from its token (an admin's call): the next
+// registration, with any worker token, binds it again.
+type ReleaseCmd struct {
 	WorkerID string `json:"worker_id"`
 }
 
@@ -252,6 +274,8 @@ func (c *Command) hasPayload() bool {
 		return c.Chunk != nil
 	case CmdSetNode, CmdRemoveNode:
 		return c.Node != nil
+	case CmdReleaseWorker:
+		return c.Release != nil
 	}
 	return false
 }

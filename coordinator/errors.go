@@ -14,4 +14,8 @@ var (
 	ErrTooLarge      = errors.New("coordinator: too large")
 	ErrInvalidSTL    = errors.New("coordinator: invalid STL")
 	ErrClosed        = errors.New("coordinator: node closed")
+
+	// ErrWorkerToken refuses a worker call made with another token than
+	// the one the worker id is bound to (Worker.TokenHash).
+	ErrWorkerToken = errors.New("coordinator: printer registered under another worker token")
 )

@@ -47,6 +47,24 @@ func registerCmd(id, material string) *Command {
 		ID: id, Name: id, BuildMM: [3]float64{200, 200, 200}, Material: material, State: api.WorkerIdle}}}
 }
 
+// bound sets the worker token hash a worker's command carries (the
+// caller's, as the HTTP layer sets it) and returns the command.
+func bound(c *Command, hash string) *Command {
+	switch {
+	case c.Worker != nil:
+		c.Worker.TokenHash = hash
+	case c.WorkerState != nil:
+		c.WorkerState.TokenHash = hash
+	case c.Progress != nil:
+		c.Progress.TokenHash = hash
+	case c.Result != nil:
+		c.Result.TokenHash = hash
+	case c.BedClear != nil:
+		c.BedClear.TokenHash = hash
+	}
+	return c
+}
+
 func placeCmd(job, printer string) *Command {
 	return &Command{Type: CmdPlace, Place: &PlaceCmd{Placements: []PlaceItem{{JobID: job, PrinterID: printer, EstSeconds: 600}}}}
 }
@@ -68,11 +86,11 @@ func scenario() []*Command {
 	b.add(communityCmd("makers"))
 	b.add(orderCmd("o-1", "makers", 3, true))
 	b.add(orderCmd("o-2", "makers", 1, false))
-	b.add(registerCmd("w-a", "PLA"))
-	b.add(registerCmd("w-b", "PLA"))
+	b.add(bound(registerCmd("w-a", "PLA"), HashToken("fgW_x")))
+	b.add(bound(registerCmd("w-b", "PLA"), HashToken("fgW_x")))
 	b.add(placeCmd("o-1-1", "w-a"))
 	b.add(placeCmd("o-1-2", "w-b"))
-	b.add(progressCmd("o-1-1", "w-a", 1, api.JobPrinting))
+	b.add(bound(progressCmd("o-1-1", "w-a", 1, api.JobPrinting), HashToken("fgW_x")))
 	b.add(resultCmd("o-1-1", "w-a", 1, api.OutcomeDone, ""))
 	b.add(resultCmd("o-1-2", "w-b", 2, api.OutcomeFailed, "thermal runaway"))
 	b.add(&Command{Type: CmdBedClear, BedClear: &BedClearCmd{WorkerID: "w-a"}})
@@ -88,6 +106,9 @@ func scenario() []*Command {
 	oc := orderCmd("o-3", "makers", 1, false)
 	oc.Order.Order.ModelSHA256, oc.Order.Model = sha256Hex(bigModel), Model{SHA256: sha256Hex(bigModel), Size: int64(len(bigModel))}
 	b.add(oc)
+	// An admin releases w-b; another token's registration binds it.
+	b.add(&Command{Type: CmdReleaseWorker, Release: &ReleaseCmd{WorkerID: "w-b"}})
+	b.add(bound(registerCmd("w-b", "PLA"), HashToken("fgW_y")))
 	return b.cmds
 }
 

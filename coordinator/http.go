@@ -29,6 +29,7 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/communities", n.write(n.auth(roleAdmin, n.handleCreateCommunity)))
 	mux.HandleFunc("GET /v1/communities", n.read(n.auth(roleAdmin, n.handleCommunities)))
 	mux.HandleFunc("POST /v1/worker-tokens", n.write(n.auth(roleAdmin, n.handleWorkerToken)))
+	mux.HandleFunc("POST /v1/workers/{id}/release", n.write(n.auth(roleAdmin, n.handleRelease)))
 	// Communities.
 	mux.HandleFunc("POST /v1/orders", n.write(n.auth(roleAdmin|roleCommunity, n.handleSubmit)))
 	mux.HandleFunc("GET /v1/orders", n.read(n.auth(roleAdmin|roleCommunity, n.handleOrders)))
@@ -75,6 +76,8 @@ func writeErr(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusForbidden, api.CodeForbidden, err.Error())
 	case errors.Is(err, ErrNotFound):
 		writeError(w, http.StatusNotFound, api.CodeNotFound, err.Error())
+	case errors.Is(err, ErrWorkerToken):
+		writeError(w, http.StatusForbidden, api.CodeWorkerTokenMismatch, workerTokenAdvice(err.Error()))
 	case errors.Is(err, ErrUnknownWorker):
 		writeError(w, http.StatusNotFound, api.CodeUnknownWorker, err.Error()+"; register again")
 	case errors.Is(err, ErrStaleEpoch):
@@ -86,6 +89,12 @@ func writeErr(w http.ResponseWriter, err error) {
 	default:
 		writeError(w, http.StatusInternalServerError, api.CodeInternal, err.Error())
 	}
+}
+
+// workerTokenAdvice completes ErrWorkerToken's text with what to do.
+func workerTokenAdvice(msg string) string {
+	return msg + "; register this printer under another name (fabgrid worker --name: a new name gets a new worker id)," +
+		" or ask an admin to release this worker id (fabgrid workers release ID) so your token can register it"
 }
 
 // errBadJSON marks a request body that is not the expected JSON.

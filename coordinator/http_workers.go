@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -32,12 +33,19 @@ func (n *Node) handleRegister(w http.ResponseWriter, r *http.Request) {
 	if req.Name == "" {
 		req.Name = req.ID
 	}
+	// Refused here, a registration under another token never reaches the
+	// log (a worker with the wrong token retries for as long as it runs);
+	// Apply decides the race of two first registrations.
+	if _, _, ok := n.workerFor(w, r, req.ID); !ok {
+		return
+	}
 	wk := Worker{
 		ID: req.ID, Name: req.Name, Profile: req.Profile, BuildMM: req.BuildMM, NozzleMM: req.NozzleMM,
 		Material: req.Material, Colour: req.Colour, Hours: req.Hours, MaxJobHours: req.MaxJobHours,
 		GossipAddr: req.GossipAddr, Neighbourhood: req.Neighbourhood, State: req.State,
 	}
-	if _, err := n.propose(&Command{Type: CmdRegisterWorker, Worker: &WorkerCmd{Worker: wk}}); err != nil {
+	cmd := &WorkerCmd{Worker: wk, TokenHash: principalOf(r).tokenHash}
+	if _, err := n.propose(&Command{Type: CmdRegisterWorker, Worker: cmd}); err != nil {
 		writeErr(w, err)
 		return
 	}
@@ -49,21 +57,50 @@ func (n *Node) handleRegister(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// knownWorker returns the worker's replicated record, or writes 404.
-func (n *Node) knownWorker(w http.ResponseWriter, id string) (Worker, bool) {
-	var (
-		wk Worker
-		ok bool
-	)
+// Worker token binding on the HTTP side. Every call a worker makes for a
+// worker id is checked against the binding (Worker.TokenHash) in this
+// node — the leader's — view of the state before it touches anything:
+// the lease table in the leader's memory (seen, setHeartbeat) is not in
+// the log, so a stranger's call must not get that far. The commands these
+// calls propose carry the caller's token hash and Apply checks it again,
+// so a binding that changes between this look and the commit (a first
+// registration, an admin's release) still decides. The long-poll proposes
+// nothing; it checks the binding on each look at the state.
+
+// boundElsewhere reports whether wk is bound to a token other than hash.
+func boundElsewhere(wk *Worker, hash string) bool {
+	return wk != nil && wk.TokenHash != "" && wk.TokenHash != hash
+}
+
+// workerFor returns worker id's replicated record, if known, after
+// checking the caller's worker token against its binding; it writes 403
+// worker_token_mismatch and returns ok false when the worker belongs to
+// another token.
+func (n *Node) workerFor(w http.ResponseWriter, r *http.Request, id string) (wk Worker, known, ok bool) {
+	hash := principalOf(r).tokenHash
+	ok = true
 	n.fsm.View(func(s *State) {
 		if p := s.Workers[id]; p != nil {
-			wk, ok = *p, true
+			wk, known, ok = *p, true, !boundElsewhere(p, hash)
 		}
 	})
 	if !ok {
+		writeErr(w, fmt.Errorf("%w: %q", ErrWorkerToken, id))
+	}
+	return wk, known, ok
+}
+
+// knownWorker returns the worker's replicated record, or writes 404 for
+// an unknown worker and 403 for one bound to another token.
+func (n *Node) knownWorker(w http.ResponseWriter, r *http.Request, id string) (Worker, bool) {
+	wk, known, ok := n.workerFor(w, r, id)
+	if !ok {
+		return wk, false
+	}
+	if !known {
 		writeError(w, http.StatusNotFound, api.CodeUnknownWorker, "unknown worker "+id+"; register again")
 	}
-	return wk, ok
+	return wk, known
 }
 
 func (n *Node) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
@@ -76,14 +113,15 @@ func (n *Node) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "state must be idle, busy, awaiting-bed-clear or paused")
 		return
 	}
-	wk, ok := n.knownWorker(w, id)
+	wk, ok := n.knownWorker(w, r, id)
 	if !ok {
 		return
 	}
 	n.leases.seen(id, n.clock.Now())
 	n.leases.setHeartbeat(id, n.clock.Now())
 	if wk.State != req.State && !(wk.Job != "" && req.State == api.WorkerIdle) {
-		if _, err := n.propose(&Command{Type: CmdWorkerState, WorkerState: &WorkerStateCmd{WorkerID: id, State: req.State}}); err != nil {
+		cmd := &WorkerStateCmd{WorkerID: id, State: req.State, TokenHash: principalOf(r).tokenHash}
+		if _, err := n.propose(&Command{Type: CmdWorkerState, WorkerState: cmd}); err != nil {
 			writeErr(w, err)
 			return
 		}
@@ -93,14 +131,16 @@ func (n *Node) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 }
 
 // assignmentFor returns the job assigned to worker id and not yet
-// started, if any.
-func (n *Node) assignmentFor(id string) (api.Assignment, bool) {
-	var (
-		a  api.Assignment
-		ok bool
-	)
+// started, if any; mine is false when the worker is bound to a token
+// other than hash.
+func (n *Node) assignmentFor(id, hash string) (a api.Assignment, ok, mine bool) {
+	mine = true
 	n.fsm.View(func(s *State) {
 		wk := s.Workers[id]
+		if boundElsewhere(wk, hash) {
+			mine = false
+			return
+		}
 		if wk == nil || wk.Job == "" {
 			return
 		}
@@ -119,7 +159,7 @@ func (n *Node) assignmentFor(id string) (api.Assignment, bool) {
 		}
 		ok = true
 	})
-	return a, ok
+	return a, ok, mine
 }
 
 func (n *Node) handleAssignment(w http.ResponseWriter, r *http.Request) {
@@ -133,9 +173,10 @@ func (n *Node) handleAssignment(w http.ResponseWriter, r *http.Request) {
 		}
 		wait = min(d, maxWait)
 	}
-	if _, ok := n.knownWorker(w, id); !ok {
+	if _, ok := n.knownWorker(w, r, id); !ok {
 		return
 	}
+	hash := principalOf(r).tokenHash
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	// An open long-poll is contact: renew it while waiting, so a short
@@ -143,9 +184,15 @@ func (n *Node) handleAssignment(w http.ResponseWriter, r *http.Request) {
 	alive := time.NewTicker(max(n.cfg.LostAfter/4, 50*time.Millisecond))
 	defer alive.Stop()
 	for {
-		n.leases.seen(id, n.clock.Now())
 		changed := n.fsm.Changed()
-		if a, ok := n.assignmentFor(id); ok {
+		a, ok, mine := n.assignmentFor(id, hash)
+		if !mine {
+			// An admin released the worker and another token bound it.
+			writeErr(w, fmt.Errorf("%w: %q", ErrWorkerToken, id))
+			return
+		}
+		n.leases.seen(id, n.clock.Now())
+		if ok {
 			writeJSON(w, http.StatusOK, a)
 			return
 		}
@@ -173,8 +220,12 @@ func (n *Node) handleProgress(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
+	if _, _, ok := n.workerFor(w, r, req.WorkerID); !ok {
+		return
+	}
 	n.leases.seen(req.WorkerID, n.clock.Now())
-	res, err := n.propose(&Command{Type: CmdProgress, Progress: &ProgressCmd{JobID: r.PathValue("id"), Report: req}})
+	cmd := &ProgressCmd{JobID: r.PathValue("id"), Report: req, TokenHash: principalOf(r).tokenHash}
+	res, err := n.propose(&Command{Type: CmdProgress, Progress: cmd})
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -187,8 +238,12 @@ func (n *Node) handleResult(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
+	if _, _, ok := n.workerFor(w, r, req.WorkerID); !ok {
+		return
+	}
 	n.leases.seen(req.WorkerID, n.clock.Now())
-	res, err := n.propose(&Command{Type: CmdResult, Result: &ResultCmd{JobID: r.PathValue("id"), Result: req, MaxAttempts: n.cfg.MaxAttempts}})
+	cmd := &ResultCmd{JobID: r.PathValue("id"), Result: req, MaxAttempts: n.cfg.MaxAttempts, TokenHash: principalOf(r).tokenHash}
+	res, err := n.propose(&Command{Type: CmdResult, Result: cmd})
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -203,12 +258,34 @@ func (n *Node) handleBedClear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
+	if _, _, ok := n.workerFor(w, r, id); !ok {
+		return
+	}
 	n.leases.seen(id, n.clock.Now())
-	if _, err := n.propose(&Command{Type: CmdBedClear, BedClear: &BedClearCmd{WorkerID: id}}); err != nil {
+	cmd := &BedClearCmd{WorkerID: id, TokenHash: principalOf(r).tokenHash}
+	if _, err := n.propose(&Command{Type: CmdBedClear, BedClear: cmd}); err != nil {
 		writeErr(w, err)
 		return
 	}
 	n.Kick()
+	writeJSON(w, http.StatusOK, api.OK{OK: true})
+}
+
+// handleRelease unbinds a worker from its token (admin): its next
+// registration, with any worker token, binds it again. For a contributor
+// whose token changed, or a printer that changed hands.
+func (n *Node) handleRelease(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	known := false
+	n.fsm.View(func(s *State) { known = s.Workers[id] != nil })
+	if !known {
+		writeError(w, http.StatusNotFound, api.CodeNotFound, "no worker "+id+" (see GET /v1/workers)")
+		return
+	}
+	if _, err := n.propose(&Command{Type: CmdReleaseWorker, Release: &ReleaseCmd{WorkerID: id}}); err != nil {
+		writeErr(w, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, api.OK{OK: true})
 }
 

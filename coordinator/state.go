@@ -131,6 +131,14 @@ type Worker struct {
 	Successes     int        `json:"successes"`
 	Failures      int        `json:"failures"`
 	Registered    int64      `json:"registered"`
+	// TokenHash is the hash of the worker token that registered the
+	// worker first: only that token may register it again or act for it
+	// (heartbeat, assignment, progress, result, bed clear) until an admin
+	// releases it. Empty for a worker registered before workers were
+	// bound to tokens (an older snapshot or log) or released: its next
+	// registration binds it. omitempty keeps such a worker's snapshot
+	// encoding as it was.
+	TokenHash string `json:"token_hash,omitempty"`
 }
 
 // NodeInfo is one coordinator's addresses, recorded when it joins.

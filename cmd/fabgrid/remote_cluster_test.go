@@ -59,6 +59,13 @@ func TestRemoteCommandsAgainstCluster(t *testing.T) {
 	if out := runOK("cluster", "status"); !strings.Contains(out, "leader c1") {
 		t.Errorf("cluster status:\n%s", out)
 	}
+	reg := api.RegisterRequest{ID: "w-1", Name: "ender", BuildMM: [3]float64{220, 220, 250}, Material: "PLA"}
+	if code, b, err := coordinatortest.DefaultClient.Do("POST", cl.Nodes[0].URL()+"/v1/workers/register", cl.WorkerToken, reg, nil); code != 200 {
+		t.Fatalf("register: %d %s %v", code, b, err)
+	}
+	if out := runOK("workers", "release", "w-1"); !strings.Contains(out, "worker w-1 released") {
+		t.Errorf("workers release:\n%s", out)
+	}
 	var errb bytes.Buffer
 	if code := run([]string{"workers", "--token", "fgC_wrong"}, &bytes.Buffer{}, &errb); code != 1 ||
 		!strings.Contains(errb.String(), "refused the token: 401 unauthorized — check --token or FABGRID_TOKEN") {

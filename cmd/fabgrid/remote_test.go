@@ -119,6 +119,14 @@ func (f *fakeCoordinator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "GET" && r.URL.Path == "/v1/workers":
 		f.ok(w, 200, api.Workers{Workers: []api.Worker{{ID: "w-1", Name: "alice-ender", Profile: "ender3", Material: "PETG", Colour: "red",
 			NozzleMM: 0.4, BuildMM: [3]float64{220, 220, 250}, State: api.WorkerBusy, Gossip: api.GossipAlive, Job: "o-1-1", Successes: 4, Failures: 1}}})
+	case r.Method == "POST" && r.URL.Path == "/v1/workers/w-1/release":
+		if needAdmin() {
+			f.ok(w, 200, api.OK{OK: true})
+		}
+	case r.Method == "POST" && r.URL.Path == "/v1/workers/w-9/release":
+		if needAdmin() {
+			f.fail(w, 404, api.CodeNotFound, "no worker w-9")
+		}
 	case r.URL.Path == "/v1/cluster" || strings.HasPrefix(r.URL.Path, "/v1/cluster/"):
 		if !needAdmin() {
 			return
@@ -212,6 +220,12 @@ func TestRemoteCommands(t *testing.T) {
 		{"workers", []string{"workers", co, "--token", testComm}, 0,
 			[]string{"ID   NAME         PROFILE  MATERIAL  NOZZLE  BUILD        STATE  GOSSIP  JOB    OK/FAILED  HEARTBEAT",
 				"w-1  alice-ender  ender3   PETG red  0.4 mm  220x220x250  busy   alive   o-1-1  4/1        -"}, ""},
+		{"workers release", []string{"workers", "release", "w-1", co, "--token", testAdmin}, 0,
+			[]string{"worker w-1 released: its next registration binds it"}, ""},
+		{"workers release as member", []string{"workers", "release", "w-1", co, "--token", testComm}, 1, nil, "403 forbidden"},
+		{"workers release unknown", []string{"workers", "release", "w-9", co, "--token", testAdmin}, 1, nil, "404 not_found: no worker w-9"},
+		{"workers release no id", []string{"workers", "release", co}, 2, nil, "want exactly one worker ID"},
+		{"workers stray argument", []string{"workers", "w-1", co}, 2, nil, `unexpected argument "w-1"`},
 		{"no token", []string{"workers", co}, 1, nil, "wants a token: 401 unauthorized — pass --token or set FABGRID_TOKEN"},
 		{"wrong token", []string{"workers", co, "--token", "fgC_wrong"}, 1, nil,
 			"coordinator at " + url + " refused the token: 401 unauthorized — check --token or FABGRID_TOKEN"},

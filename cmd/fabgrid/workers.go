@@ -13,18 +13,27 @@ import (
 )
 
 func init() {
-	register(command{name: "workers", summary: "list the printers of the grid and what they do", run: runWorkers})
+	register(command{name: "workers", summary: "list the printers of the grid and what they do; release a worker id (admin)", run: runWorkers})
 }
 
 func runWorkers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("workers", "workers [flags]",
+	fs := newFlags("workers", "workers [flags] | workers release ID [flags]",
 		"Lists the printers (workers) known to the coordinators: profile, loaded material,\n"+
 			"state, what gossip says of them, current job, history and last heartbeat.\n"+
-			"Any valid token will do.", stderr)
+			"Any valid token will do.\n\n"+
+			"A worker id belongs to the worker token that registered it first. 'workers release ID'\n"+
+			"(admin token) frees it, so that its next registration binds it to the token that makes\n"+
+			"it: for an owner whose token changed, or a printer that changed hands.", stderr)
 	rf := addRemoteFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
+	}
+	if len(pos) > 0 && pos[0] == "release" {
+		if len(pos) != 2 {
+			return usageError("release: want exactly one worker ID")
+		}
+		return releaseWorker(ctx, rf, pos[1], stdout)
 	}
 	if len(pos) != 0 {
 		return usageError("unexpected argument %q", pos[0])
@@ -44,6 +53,21 @@ func runWorkers(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return printJSON(stdout, api.Workers{Workers: list})
 	}
 	return printWorkers(stdout, list, time.Now())
+}
+
+func releaseWorker(ctx context.Context, rf *remoteFlags, id string, stdout io.Writer) error {
+	c, err := rf.client()
+	if err != nil {
+		return err
+	}
+	if err := c.ReleaseWorker(ctx, id); err != nil {
+		return rf.explain(err)
+	}
+	if rf.json {
+		return printJSON(stdout, api.OK{OK: true})
+	}
+	_, err = fmt.Fprintf(stdout, "worker %s released: its next registration binds it to the worker token that makes it\n", id)
+	return err
 }
 
 func printWorkers(w io.Writer, list []api.Worker, now time.Time) error {

@@ -36,6 +36,10 @@ const (
 	CodeTooLarge      = "too_large"
 	CodeNoLeader      = "no_leader"
 	CodeInternal      = "internal"
+
+	// CodeWorkerTokenMismatch (403): the worker id is bound to another
+	// worker token, the one that registered it first.
+	CodeWorkerTokenMismatch = "worker_token_mismatch"
 )
 
 // Job states.

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
 )
@@ -110,4 +111,11 @@ func (c *Client) Workers(ctx context.Context) ([]api.Worker, error) {
 	var out api.Workers
 	err := c.call(ctx, request{method: http.MethodGet, path: "/v1/workers", idempotent: true}, &out)
 	return out.Workers, err
+}
+
+// ReleaseWorker unbinds a worker id from the worker token that registered
+// it, so the next registration binds it to its own token (admin token).
+// Retried: releasing twice is releasing once.
+func (c *Client) ReleaseWorker(ctx context.Context, workerID string) error {
+	return c.postJSON(ctx, "/v1/workers/"+url.PathEscape(workerID)+"/release", struct{}{}, nil, true)
 }
