@@ -125,5 +125,9 @@ func (t Timing) apply(c *memberlist.Config) {
 	c.TCPTimeout = t.TCPTimeout
 	c.DeadNodeReclaimTime = t.DeadNodeReclaimTime
 	c.GossipToTheDeadTime = 2 * t.PushPullInterval
-	c.AwarenessMaxMultiplier = 4
+	c.AwarenessMaxMultiplier = awarenessMax
 }
+
+// awarenessMax is how far memberlist may stretch a probe while this node
+// is unhealthy (missing acks and nacks).
+const awarenessMax = 4

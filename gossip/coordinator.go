@@ -12,7 +12,12 @@ import (
 type CoordinatorSink interface {
 	ID() string
 	URL() string
+	// MemberEvent says that worker name is alive (joined, or no longer
+	// suspected) or dead.
 	MemberEvent(name string, alive bool)
+	// MemberSuspect says that the coordinator's gossip node suspects
+	// worker name (see EventSuspect); MemberEvent follows.
+	MemberSuspect(name string)
 }
 
 // Coordinator is a coordinator's membership in the pool.
@@ -28,8 +33,8 @@ type Coordinator struct {
 // StartCoordinator starts a coordinator's node at bind ("host:port"),
 // named "coordinator-<id>", advertising RoleCoordinator with the node's id
 // and URL, and feeds worker joins and deaths, keyed by worker id, to
-// sink.MemberEvent (workers restarting under a new node name are handled
-// by a Tracker). join, if given, lists other members to join; failing to
+// sink.MemberEvent, and suspicions to sink.MemberSuspect (workers
+// restarting under a new node name are handled by a Tracker). join, if given, lists other members to join; failing to
 // join is returned as an error but the node keeps running (close it).
 // While the node is alone in its pool — its first join failed because the
 // others were down, or a partition outlasted memberlist's gossip to the
@@ -47,6 +52,11 @@ func StartCoordinatorConfig(sink CoordinatorSink, cfg Config, join []string) (*C
 			sink.MemberEvent(id, alive)
 		}
 	})
+	tr.Suspect = func(id string, role Role) {
+		if role == RoleWorker {
+			sink.MemberSuspect(id)
+		}
+	}
 	cfg.Name = "coordinator-" + sink.ID()
 	cfg.Meta = Meta{Role: RoleCoordinator, ID: sink.ID(), HTTPAddr: sink.URL()}
 	cfg.OnEvent = tr.OnEvent

@@ -7,30 +7,53 @@ import (
 	"time"
 )
 
+// sink records the views a coordinator is given of each worker.
 type sink struct {
-	mu     sync.Mutex
-	events map[string][]bool
+	mu    sync.Mutex
+	views map[string][]string // worker → "alive", "suspect" or "dead", in order
 }
+
+func newSink() *sink { return &sink{views: map[string][]string{}} }
 
 func (s *sink) ID() string  { return "c1" }
 func (s *sink) URL() string { return "http://127.0.0.1:8740" }
 func (s *sink) MemberEvent(name string, alive bool) {
+	if alive {
+		s.add(name, "alive")
+	} else {
+		s.add(name, "dead")
+	}
+}
+func (s *sink) MemberSuspect(name string) { s.add(name, "suspect") }
+
+func (s *sink) add(name, view string) {
 	s.mu.Lock()
-	s.events[name] = append(s.events[name], alive)
+	s.views[name] = append(s.views[name], view)
 	s.mu.Unlock()
 }
-func (s *sink) last(name string) (alive, ok bool) {
+
+// last returns the latest view of name, "" if none.
+func (s *sink) last(name string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ev := s.events[name]
-	if len(ev) == 0 {
-		return false, false
+	v := s.views[name]
+	if len(v) == 0 {
+		return ""
 	}
-	return ev[len(ev)-1], true
+	return v[len(v)-1]
 }
 
+// history returns every view of name so far.
+func (s *sink) history(name string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.views[name]...)
+}
+
+var _ CoordinatorSink = (*sink)(nil)
+
 func TestStartCoordinatorFeedsWorkerEvents(t *testing.T) {
-	s := &sink{events: map[string][]bool{}}
+	s := newSink()
 	c, err := StartCoordinator(s, "127.0.0.1:0", testKey, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -45,10 +68,10 @@ func TestStartCoordinatorFeedsWorkerEvents(t *testing.T) {
 	if _, err := w.Join([]string{c.Node.Addr()}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "w-7 alive", func() bool { a, ok := s.last("w-7"); return ok && a })
+	eventually(t, 5*time.Second, "w-7 alive", func() bool { return s.last("w-7") == "alive" })
 	w.Close()
-	eventually(t, 8*time.Second, "w-7 dead", func() bool { a, ok := s.last("w-7"); return ok && !a })
-	if _, ok := s.last("c1"); ok {
+	eventually(t, 8*time.Second, "w-7 dead", func() bool { return s.last("w-7") == "dead" })
+	if s.last("c1") != "" {
 		t.Fatal("the coordinator itself was reported as a worker")
 	}
 	// A worker with the wrong key never shows up.
@@ -64,7 +87,7 @@ func TestCoordinatorRejoinsWhenAlone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := NewMemNetwork()
 		peerT := n.NewTransport() // the peer's address exists, nobody answers yet
-		s := &sink{events: map[string][]bool{}}
+		s := newSink()
 		c, err := StartCoordinatorConfig(s, Config{Key: testKey, Transport: n.NewTransport()}, []string{peerT.Addr()})
 		if err == nil {
 			t.Fatal("joined a member that is not running")
@@ -84,8 +107,7 @@ func TestCoordinatorRejoinsWhenAlone(t *testing.T) {
 		}
 		defer peer.Close()
 		waitVirtual(t, 2*DefaultTiming().PushPullInterval, "the coordinator to join the peer by itself", func() bool {
-			a, ok := s.last("w-1")
-			return ok && a && len(c.Node.Members()) == 2
+			return s.last("w-1") == "alive" && len(c.Node.Members()) == 2
 		})
 	})
 }

@@ -8,8 +8,9 @@
 //	                    │
 //	                    ├─ Members()            alive members with decoded Meta
 //	                    ├─ UpdateMeta(Meta)      re-advertise (state changes)
-//	                    ├─ Config.OnEvent ◄──── join / update / leave / dead,
-//	                    │                       in order, on one goroutine
+//	                    ├─ Config.OnEvent ◄──── join / update / suspect / alive /
+//	                    │                       leave / dead, in order, on one
+//	                    │                       goroutine
 //	                    └─ Leave(timeout), Close()
 //
 // Gossip is advisory: it spreads who is there and notices deaths fast, but a
@@ -20,6 +21,14 @@
 // that leaves gracefully first re-advertises its metadata with Leaving set,
 // so the event is EventLeave; a member that vanishes (crash, kill, cut
 // cable) is EventDead once probes and the suspicion timeout have run out.
+//
+// Suspicion: memberlist tells a node nothing of the members it suspects
+// but its own failed probes (in its log) and successful ones, so a Node
+// reports EventSuspect when its own probe of a member fails, and
+// EventAlive when the member answers it again or outlives the longest
+// suspicion memberlist would run (suspect.go). A suspicion other members
+// raise shows here only once this node's probe fails too: in a pool of n
+// members a dying member is often declared dead before that.
 //
 // Transports: a node binds UDP and TCP sockets unless Config.Transport
 // gives it another memberlist transport. MemNetwork's in-memory transports

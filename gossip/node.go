@@ -27,12 +27,24 @@ var ErrJoin = errors.New("gossip: join failed")
 // EventKind says what happened to a member.
 type EventKind int
 
-// Event kinds.
+// Event kinds. A member's events come in this order: EventJoin, then any
+// number of EventUpdate and of EventSuspect each followed by EventAlive,
+// then EventLeave or EventDead (a member that dies while suspected gets
+// no EventAlive); after that, only a new EventJoin.
 const (
 	EventJoin EventKind = iota + 1
+	// EventUpdate: the member advertised new metadata.
 	EventUpdate
 	EventLeave
 	EventDead
+	// EventSuspect: this node's own probe of the member got no ack,
+	// direct, indirect or over TCP; memberlist now suspects it and
+	// declares it dead unless it refutes in time (see Timing).
+	EventSuspect
+	// EventAlive: a suspected member is alive again: it answered a probe,
+	// or outlived the longest suspicion memberlist would have run, which
+	// it can only do by refuting.
+	EventAlive
 )
 
 func (k EventKind) String() string {
@@ -45,6 +57,10 @@ func (k EventKind) String() string {
 		return "leave"
 	case EventDead:
 		return "dead"
+	case EventSuspect:
+		return "suspect"
+	case EventAlive:
+		return "alive"
 	}
 	return "unknown"
 }
@@ -67,6 +83,13 @@ type Event struct {
 	Member Member
 }
 
+// entry is a member in the table and when it joined (its latest
+// incarnation, as far as this node saw).
+type entry struct {
+	m      Member
+	joined time.Time
+}
+
 // Node is this process's membership in the pool.
 type Node struct {
 	ml  *memberlist.Memberlist
@@ -77,10 +100,20 @@ type Node struct {
 
 	// table is our own copy of the alive members, kept from the event
 	// callbacks (which memberlist calls under its node lock): the *Node
-	// values memberlist.Members returns are mutated concurrently.
+	// values memberlist.Members returns are mutated concurrently. Every
+	// change to it and its event are made under tableMu, so that the
+	// events of one member are queued in the order of its changes.
 	tableMu sync.Mutex
-	table   map[string]Member
+	table   map[string]entry
+	// suspects maps each member this node suspects to when memberlist
+	// must have declared it dead had it not refuted (see suspect); expiry
+	// fires at the earliest of those times, expiryAt (zero: not armed).
+	suspects map[string]time.Time
+	expiry   *time.Timer
+	expiryAt time.Time
+	quiet    bool // Leave or Close was called: no new suspicions
 
+	timing     Timing
 	name, addr string
 
 	evMu   sync.Mutex
@@ -143,7 +176,8 @@ func Start(cfg Config) (_ *Node, err error) {
 		}
 		mc.AdvertiseAddr, mc.AdvertisePort = ah, ap
 	}
-	cfg.Timing.withDefaults().apply(mc)
+	timing := cfg.Timing.withDefaults()
+	timing.apply(mc)
 	if cfg.Key != nil {
 		mc.SecretKey = append([]byte(nil), cfg.Key...)
 		mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = true, true
@@ -151,16 +185,22 @@ func Start(cfg Config) (_ *Node, err error) {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
-		// log.Logger skips formatting for io.Discard: memberlist logs a
-		// line per stream and failed probe, which adds up in big pools.
-		mc.Logger = log.New(io.Discard, "", 0)
-	} else {
-		mc.Logger = log.New(&logWriter{log: logger}, "", 0)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	n := &Node{log: logger, meta: meta, wake: make(chan struct{}, 1), cancel: cancel, table: map[string]Member{}}
+	n := &Node{
+		log: logger, meta: meta, timing: timing, wake: make(chan struct{}, 1), cancel: cancel,
+		table: map[string]entry{}, suspects: map[string]time.Time{},
+	}
+	// memberlist reports its own failed probes only in its log (see
+	// suspect), so its log is read even when nobody wants the lines.
+	lw := &logWriter{suspect: n.suspect}
+	if cfg.Logger != nil {
+		lw.log = cfg.Logger
+	}
+	mc.Logger = log.New(lw, "", 0)
 	mc.Delegate = (*delegate)(n)
 	mc.Events = (*events)(n)
+	mc.Ping = (*pings)(n)
 
 	ml, err := memberlist.Create(mc)
 	if err != nil {
@@ -217,8 +257,8 @@ func (n *Node) Join(addrs []string) (int, error) {
 func (n *Node) Members() []Member {
 	n.tableMu.Lock()
 	out := make([]Member, 0, len(n.table))
-	for _, m := range n.table {
-		out = append(out, m)
+	for _, e := range n.table {
+		out = append(out, e.m)
 	}
 	n.tableMu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -242,9 +282,10 @@ func (n *Node) UpdateMeta(m Meta) error {
 }
 
 // Leave leaves the pool gracefully: it advertises Leaving, then broadcasts
-// the leave, waiting up to timeout for each. Others see EventLeave. Close
-// must still be called.
+// the leave, waiting up to timeout for each. Others see EventLeave. This
+// node stops suspecting others. Close must still be called.
 func (n *Node) Leave(timeout time.Duration) error {
+	n.stopSuspecting()
 	n.metaMu.Lock()
 	m, err := DecodeMeta(n.meta)
 	n.metaMu.Unlock()
@@ -269,6 +310,7 @@ func (n *Node) Leave(timeout time.Duration) error {
 func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {
+		n.stopSuspecting()
 		err = n.ml.Shutdown()
 		n.cancel()
 		n.wg.Wait()
@@ -346,8 +388,19 @@ func (e *events) NotifyUpdate(nd *memberlist.Node) { e.alive(EventUpdate, member
 func (e *events) alive(kind EventKind, m Member) {
 	n := (*Node)(e)
 	n.tableMu.Lock()
-	n.table[m.Name] = m
-	n.tableMu.Unlock()
+	defer n.tableMu.Unlock()
+	en := n.table[m.Name]
+	en.m = m
+	if kind == EventJoin {
+		en.joined = time.Now()
+	}
+	n.table[m.Name] = en
+	// News from the member itself (a refutation with new metadata) ends
+	// a suspicion.
+	if _, ok := n.suspects[m.Name]; ok {
+		delete(n.suspects, m.Name)
+		n.enqueue(Event{Kind: EventAlive, Member: m})
+	}
 	n.enqueue(Event{Kind: kind, Member: m})
 }
 
@@ -359,17 +412,28 @@ func (e *events) NotifyLeave(nd *memberlist.Node) {
 		kind = EventLeave
 	}
 	n.tableMu.Lock()
+	defer n.tableMu.Unlock()
 	delete(n.table, m.Name)
-	n.tableMu.Unlock()
+	delete(n.suspects, m.Name)
 	n.enqueue(Event{Kind: kind, Member: m})
 }
 
-// logWriter routes memberlist's "[LEVEL] memberlist: …" lines to slog.
-type logWriter struct{ log *slog.Logger }
+// logWriter routes memberlist's "[LEVEL] memberlist: …" lines to slog
+// (if log is set) and its failed probes to suspect.
+type logWriter struct {
+	log     *slog.Logger
+	suspect func(name string)
+}
 
 var _ io.Writer = (*logWriter)(nil)
 
 func (w *logWriter) Write(p []byte) (int, error) {
+	if name, ok := failedProbe(p); ok && w.suspect != nil {
+		w.suspect(name)
+	}
+	if w.log == nil {
+		return len(p), nil
+	}
 	line := string(bytes.TrimSpace(p))
 	level := slog.LevelDebug
 	for tag, l := range map[string]slog.Level{"[ERR]": slog.LevelError, "[WARN]": slog.LevelWarn, "[INFO]": slog.LevelInfo} {

@@ -121,7 +121,7 @@ func TestJoinMetadataUpdateAndDeath(t *testing.T) {
 	// c vanishes without a word: declared dead within a few seconds.
 	start := time.Now()
 	c.Close()
-	e := rec.waitEvent(t, 8*time.Second, "death of c", func(e Event) bool { return e.Member.Name == "c" && e.Kind >= EventLeave })
+	e := rec.waitEvent(t, 8*time.Second, "death of c", func(e Event) bool { return e.Member.Name == "c" && gone(e.Kind) })
 	if e.Kind != EventDead {
 		t.Fatalf("c's departure is %v, want dead", e.Kind)
 	}
@@ -134,11 +134,13 @@ func TestJoinMetadataUpdateAndDeath(t *testing.T) {
 	if err := b.Leave(2 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	e = rec.waitEvent(t, 5*time.Second, "leave of b", func(e Event) bool { return e.Member.Name == "b" && e.Kind >= EventLeave })
+	e = rec.waitEvent(t, 5*time.Second, "leave of b", func(e Event) bool { return e.Member.Name == "b" && gone(e.Kind) })
 	if e.Kind != EventLeave {
 		t.Fatalf("b's departure is %v, want leave", e.Kind)
 	}
 }
+
+func gone(k EventKind) bool { return k == EventLeave || k == EventDead }
 
 func TestWrongKeyCannotJoin(t *testing.T) {
 	a := startNode(t, "a", testKey, nil)
@@ -213,7 +215,7 @@ func TestDefaultTimingDetectsFast(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	if got := fmt.Sprint(EventJoin, EventUpdate, EventLeave, EventDead, RoleCoordinator, RoleWorker); got != "join update leave dead coordinator worker" {
+	if got := fmt.Sprint(EventJoin, EventUpdate, EventLeave, EventDead, EventSuspect, EventAlive, EventKind(99), RoleCoordinator, RoleWorker); got != "join update leave dead suspect alive unknown coordinator worker" {
 		t.Fatalf("names: %q", got)
 	}
 }

@@ -49,8 +49,9 @@ type coordinatorGossip struct {
 func (g coordinatorGossip) Close() error { return g.c.Close() }
 
 // StartCoordinatorGossip starts a coordinator's gossip node at addr (port 0
-// picks one; the result is a coordinatorGossip) and feeds worker joins and
-// deaths to node; see gossip.StartCoordinator. Failing to join is logged.
+// picks one; the result is a coordinatorGossip) and feeds worker joins,
+// suspicions and deaths to node; see gossip.StartCoordinator. Failing to
+// join is logged.
 func StartCoordinatorGossip(node gossip.CoordinatorSink, addr string, key []byte, join []string, log *slog.Logger) (io.Closer, error) {
 	g, err := gossip.StartCoordinator(node, addr, key, join, log.With("component", "gossip"))
 	if g == nil {
