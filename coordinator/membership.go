@@ -11,7 +11,8 @@ type Member struct {
 }
 
 // Membership is what the coordinator needs from the gossip layer: who is
-// there. The gossip package calls Node.MemberEvent on joins and deaths.
+// there. The gossip package calls Node.MemberEvent on joins, deaths and
+// refuted suspicions, and Node.MemberSuspect when its own probes fail.
 type Membership interface {
 	Members() []Member
 }

@@ -38,6 +38,9 @@ type fakeCoord struct {
 	action string
 	// forgetNext makes the next heartbeat answer 404 unknown_worker.
 	forgetNext bool
+	// refuseReg, if set, is the message of a 403 worker_token_mismatch
+	// answer to every registration.
+	refuseReg string
 	assign     chan api.Assignment
 	changed    chan struct{}
 }
@@ -49,6 +52,13 @@ func newFakeCoord(t *testing.T) *fakeCoord {
 	mux.HandleFunc("POST /v1/workers/register", func(w http.ResponseWriter, r *http.Request) {
 		var req api.RegisterRequest
 		if !f.decode(w, r, &req) {
+			return
+		}
+		f.mu.Lock()
+		refuse := f.refuseReg
+		f.mu.Unlock()
+		if refuse != "" {
+			writeJSON(w, 403, api.Error{Error: refuse, Code: api.CodeWorkerTokenMismatch})
 			return
 		}
 		f.update(func() { f.regs = append(f.regs, req); f.known[req.ID] = true })

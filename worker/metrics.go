@@ -81,7 +81,11 @@ type Health struct {
 	Name       string `json:"name"`
 	Phase      Phase  `json:"phase"`
 	Registered bool   `json:"registered"`
-	Gossip     string `json:"gossip"`
+	// RegisterError is why the coordinators refused or could not take
+	// the last registration (a printer name taken by another worker
+	// token, no coordinator reachable); empty once registered.
+	RegisterError string `json:"register_error,omitempty"`
+	Gossip        string `json:"gossip"`
 }
 
 func healthHandler(w *Worker) http.HandlerFunc {
@@ -93,6 +97,6 @@ func healthHandler(w *Worker) http.HandlerFunc {
 		}
 		rw.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(rw).Encode(Health{Status: "ok", WorkerID: s.WorkerID, Name: w.cfg.Name, Phase: s.Phase,
-			Registered: w.sess.registered.Load(), Gossip: w.gossipState()})
+			Registered: w.sess.registered.Load(), RegisterError: w.sess.registerError(), Gossip: w.gossipState()})
 	}
 }

@@ -16,6 +16,7 @@ import (
 type session struct {
 	w          *Worker
 	registered atomic.Bool
+	regErr     atomic.Pointer[string] // why the last registration failed; nil once one succeeds
 	regKick    chan struct{} // register again now
 	regDone    chan struct{} // a registration succeeded
 	hbEvery    atomic.Int64  // ns
@@ -25,6 +26,15 @@ func newSession(w *Worker) *session {
 	s := &session{w: w, regKick: make(chan struct{}, 1), regDone: make(chan struct{}, 1)}
 	s.hbEvery.Store(int64(5 * time.Second))
 	return s
+}
+
+// registerError is why the worker is not registered, or "" when its last
+// registration succeeded (or none has failed yet).
+func (s *session) registerError() string {
+	if p := s.regErr.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // backoff returns the k-th pause (0-based): 250 ms doubling to 10 s,
@@ -76,8 +86,11 @@ func (s *session) register(ctx context.Context) error {
 		resp, err = s.w.coord.Register(ctx, req)
 	}
 	if err != nil {
+		msg := err.Error()
+		s.regErr.Store(&msg)
 		return err
 	}
+	s.regErr.Store(nil)
 	if iv := time.Duration(resp.HeartbeatIntervalMS) * time.Millisecond; iv > 0 {
 		s.hbEvery.Store(int64(iv))
 	}

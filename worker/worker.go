@@ -462,6 +462,9 @@ func (w *Worker) Status(ctx context.Context) (Status, error) {
 		"name": w.cfg.Name, "profile": w.cfg.Printer.ID, "material": w.cfg.Material.ID, "colour": w.cfg.Colour,
 		"registered": w.sess.registered.Load(), "gossip": w.gossipState(),
 	}
+	if e := w.sess.registerError(); e != "" {
+		s.Extra["register_error"] = e
+	}
 	return s, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
 )
@@ -177,6 +178,43 @@ func TestWorkerReregistersAfterUnknownWorker(t *testing.T) {
 	fc.waitFor("first heartbeat", func() bool { return len(fc.beats) > 0 })
 	fc.update(func() { fc.forgetNext = true })
 	fc.waitFor("second registration and heartbeats", func() bool { return len(fc.regs) >= 2 && fc.known[fc.regs[0].ID] })
+}
+
+// A refused registration is shown to the owner (status and health) until
+// a registration succeeds.
+func TestWorkerShowsWhyItIsNotRegistered(t *testing.T) {
+	fc := newFakeCoord(t)
+	const why = "worker w-1 is registered under another worker token"
+	fc.refuseReg = why
+	r := startWorker(t, testConfig(t, t.TempDir()), fc.client(), newFakePrinter(), fakeSlicer{info: smallPart})
+	control := r.control(t) // the loop runs
+	regErr := func() string {
+		s, err := r.w.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, _ := s.Extra["register_error"].(string)
+		return e
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(regErr(), why) {
+		if time.Now().After(deadline) {
+			t.Fatalf("status never showed the refusal; register_error %q", regErr())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var h Health
+	if err := json.Unmarshal(get(t, "http://"+control+"/v1/health"), &h); err != nil || h.Registered || !strings.Contains(h.RegisterError, why) {
+		t.Fatalf("health %+v, %v", h, err)
+	}
+	fc.update(func() { fc.refuseReg = "" })
+	fc.waitFor("a registration", func() bool { return len(fc.regs) > 0 })
+	for regErr() != "" || !r.w.sess.registered.Load() {
+		if time.Now().After(deadline.Add(15 * time.Second)) {
+			t.Fatalf("still shows %q after registering", regErr())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func TestWorkerShutdownCancelsPrintSafely(t *testing.T) {

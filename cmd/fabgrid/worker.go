@@ -191,6 +191,9 @@ func printWorkerStatus(w io.Writer, st worker.Status) {
 	}
 	fmt.Fprintf(w, "state     %s (phase %s)\n", state, st.Phase)
 	fmt.Fprintf(w, "network   registered=%v gossip=%v\n", x("registered"), x("gossip"))
+	if e, _ := x("register_error").(string); e != "" {
+		fmt.Fprintf(w, "register  %s\n", e)
+	}
 	if j := st.Job; j != nil {
 		fmt.Fprintf(w, "job       %s (epoch %d)  %.1f%%  layer %d/%d  hotend %.0f°C  bed %.0f°C  ETA %s  estimate %s\n",
 			j.ID, j.Epoch, j.Percent, j.Layer, j.Layers, j.HotendC, j.BedC,
