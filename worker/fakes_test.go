@@ -41,8 +41,8 @@ type fakeCoord struct {
 	// refuseReg, if set, is the message of a 403 worker_token_mismatch
 	// answer to every registration.
 	refuseReg string
-	assign     chan api.Assignment
-	changed    chan struct{}
+	assign    chan api.Assignment
+	changed   chan struct{}
 }
 
 func newFakeCoord(t *testing.T) *fakeCoord {

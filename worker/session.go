@@ -17,9 +17,9 @@ type session struct {
 	w          *Worker
 	registered atomic.Bool
 	regErr     atomic.Pointer[string] // why the last registration failed; nil once one succeeds
-	regKick    chan struct{} // register again now
-	regDone    chan struct{} // a registration succeeded
-	hbEvery    atomic.Int64  // ns
+	regKick    chan struct{}          // register again now
+	regDone    chan struct{}          // a registration succeeded
+	hbEvery    atomic.Int64           // ns
 }
 
 func newSession(w *Worker) *session {
