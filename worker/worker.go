@@ -43,6 +43,7 @@ type Worker struct {
 	ctlAddr atomic.Value // string: where the owner controls listen
 
 	runCtx   context.Context // lives until Run returns; I/O of jobs uses it
+	started  chan struct{}   // closed once Run has set runCtx, out and sess
 	killed   chan struct{}
 	killOnce sync.Once
 	wg       sync.WaitGroup
@@ -68,7 +69,7 @@ func New(cfg Config, coord Coordinator, pr Printer, sl Slicer) (*Worker, error) 
 	w := &Worker{
 		cfg: cfg, coord: coord, printer: pr, slicer: sl, store: st, log: cfg.Logger.With("worker", p.WorkerID), id: p.WorkerID,
 		jobs:   map[string]*jobRes{},
-		events: make(chan func(), 64), stateKick: make(chan struct{}, 1), workKick: make(chan struct{}, 1),
+		events: make(chan func(), 64), started: make(chan struct{}), stateKick: make(chan struct{}, 1), workKick: make(chan struct{}, 1),
 		killed: make(chan struct{}),
 	}
 	w.m = NewMachine(MachineConfig{
@@ -111,6 +112,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.runCtx = runCtx
 	w.out = newOutbox(w)
 	w.sess = newSession(w)
+	close(w.started)
 
 	if len(w.cfg.Join) > 0 {
 		g, err := startGossip(w)
@@ -241,8 +243,14 @@ func (w *Worker) post(f func()) bool {
 	}
 }
 
-// call runs f on the loop and waits for it.
+// call runs f on the loop and waits for it; before Run has started it
+// waits for that too.
 func (w *Worker) call(ctx context.Context, f func()) error {
+	select {
+	case <-w.started:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	done := make(chan struct{})
 	if !w.post(func() { f(); close(done) }) {
 		return errors.New("worker: stopped")

@@ -309,3 +309,33 @@ func TestStatusGivingUpDoesNotRace(t *testing.T) {
 		t.Fatalf("status after: %+v, %v", s, err)
 	}
 }
+
+// Status before Run waits for Run (or the caller's deadline) instead of
+// failing on state Run has not set up yet.
+func TestStatusBeforeRun(t *testing.T) {
+	fc := newFakeCoord(t)
+	w, err := New(testConfig(t, t.TempDir()), fc.client(), newFakePrinter(), fakeSlicer{info: smallPart})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := w.Status(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Status before Run: %v", err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		_, err := w.Status(context.Background())
+		got <- err
+	}()
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(runCtx) }()
+	if err := <-got; err != nil {
+		t.Fatalf("Status once Run started: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
