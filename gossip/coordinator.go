@@ -34,11 +34,18 @@ type Coordinator struct {
 // named "coordinator-<id>", advertising RoleCoordinator with the node's id
 // and URL, and feeds worker joins and deaths, keyed by worker id, to
 // sink.MemberEvent, and suspicions to sink.MemberSuspect (workers
-// restarting under a new node name are handled by a Tracker). join, if given, lists other members to join; failing to
-// join is returned as an error but the node keeps running (close it).
-// While the node is alone in its pool — its first join failed because the
-// others were down, or a partition outlasted memberlist's gossip to the
-// dead — it joins through join again every push/pull interval.
+// restarting under a new node name are handled by a Tracker). join, if
+// given, lists other members to join; failing to join is returned as an
+// error but the node keeps running (close it).
+//
+// Every push/pull interval the node joins again through the addresses of
+// join it does not see among its live members: when its first join failed
+// because the others were down, and after a partition that outlasted
+// memberlist's gossip to the dead, whether the node was left alone or with
+// some of the pool (each side declared the other dead, and memberlist
+// never probes the dead again). Give join as the host:port the members
+// advertise; an entry that matches no member's address (a host name) is
+// joined every interval, which costs one push/pull.
 func StartCoordinator(sink CoordinatorSink, bind string, key []byte, join []string, log *slog.Logger) (*Coordinator, error) {
 	return StartCoordinatorConfig(sink, Config{BindAddr: bind, Key: key, Logger: log}, join)
 }
@@ -77,7 +84,8 @@ func StartCoordinatorConfig(sink CoordinatorSink, cfg Config, join []string) (*C
 	return c, joinErr
 }
 
-// rejoin joins through join whenever the node finds itself alone.
+// rejoin joins, every interval, through the addresses of join that are not
+// among the live members.
 func (c *Coordinator) rejoin(join []string, every time.Duration) {
 	defer close(c.done)
 	t := time.NewTicker(every)
@@ -87,11 +95,28 @@ func (c *Coordinator) rejoin(join []string, every time.Duration) {
 		case <-c.stop:
 			return
 		case <-t.C:
-			if len(c.Node.Members()) <= 1 {
-				_, _ = c.Node.Join(join)
+			if missing := unseen(join, c.Node.Addr(), c.Node.Members()); len(missing) > 0 {
+				_, _ = c.Node.Join(missing)
 			}
 		}
 	}
+}
+
+// unseen returns the addresses of join that are neither self nor a live
+// member's.
+func unseen(join []string, self string, members []Member) []string {
+	seen := make(map[string]bool, len(members)+1)
+	seen[self] = true
+	for _, m := range members {
+		seen[m.Addr] = true
+	}
+	var out []string
+	for _, a := range join {
+		if !seen[a] {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func (c *Coordinator) stopRejoin() {

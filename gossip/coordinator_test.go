@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -108,6 +109,77 @@ func TestCoordinatorRejoinsWhenAlone(t *testing.T) {
 		defer peer.Close()
 		waitVirtual(t, 2*DefaultTiming().PushPullInterval, "the coordinator to join the peer by itself", func() bool {
 			return s.last("w-1") == "alive" && len(c.Node.Members()) == 2
+		})
+	})
+}
+
+// namedSink is a sink for a coordinator of another id.
+type namedSink struct {
+	*sink
+	id string
+}
+
+func (s namedSink) ID() string { return s.id }
+
+// After a partition that split the pool — each side kept some members and
+// declared the other side dead — the coordinators join the ones they were
+// told of and no longer see, and the pool is whole again without a restart.
+func TestCoordinatorsRejoinASplitPool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := NewMemNetwork()
+		tr := []*MemTransport{n.NewTransport(), n.NewTransport(), n.NewTransport()}
+		addrs := []string{tr[0].Addr(), tr[1].Addr(), tr[2].Addr()}
+		var cs []*Coordinator
+		var sinks []*sink
+		for i := range 3 {
+			s := newSink()
+			c, err := StartCoordinatorConfig(namedSink{s, fmt.Sprint("c", i+1)}, Config{Key: testKey, Transport: tr[i]}, addrs[:i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs, sinks = append(cs, c), append(sinks, s)
+		}
+		m := workerMeta()
+		m.ID = "w-1"
+		w, err := Start(Config{Name: "w-1.x", Key: testKey, Meta: m, Transport: n.NewTransport()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			w.Close()
+			for _, c := range cs {
+				c.Kill()
+			}
+			time.Sleep(Timing{}.Linger())
+		}()
+		if _, err := w.Join(addrs[:1]); err != nil {
+			t.Fatal(err)
+		}
+		sees := func(want ...int) func() bool {
+			return func() bool {
+				for i, c := range cs {
+					if len(c.Node.Members()) != want[i] {
+						return false
+					}
+				}
+				return true
+			}
+		}
+		waitVirtual(t, 30*time.Second, "every coordinator sees the 4 members", sees(4, 4, 4))
+
+		// {c1, w-1} | {c2, c3}, for longer than memberlist gossips to the dead.
+		side := map[string]int{addrs[1]: 1, addrs[2]: 1}
+		n.SetLinks(func(from, to string) bool { return side[from] == side[to] })
+		waitVirtual(t, 30*time.Second, "each side sees only its own 2 members", sees(2, 2, 2))
+		if got := sinks[1].last("w-1"); got != "dead" {
+			t.Fatalf("c2's view of w-1 during the split: %q", got)
+		}
+		time.Sleep(2 * DefaultTiming().PushPullInterval)
+
+		n.SetLinks(nil)
+		waitVirtual(t, 3*DefaultTiming().PushPullInterval, "every coordinator to see the 4 members again", sees(4, 4, 4))
+		waitVirtual(t, 10*time.Second, "c2 and c3 to see w-1 alive", func() bool {
+			return sinks[1].last("w-1") == "alive" && sinks[2].last("w-1") == "alive"
 		})
 	})
 }
