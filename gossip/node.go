@@ -427,6 +427,13 @@ type logWriter struct {
 
 var _ io.Writer = (*logWriter)(nil)
 
+// logLevels maps memberlist's level tags to slog levels ([DEBUG] and
+// untagged lines are debug).
+var logLevels = [...]struct {
+	tag   []byte
+	level slog.Level
+}{{[]byte("[ERR]"), slog.LevelError}, {[]byte("[WARN]"), slog.LevelWarn}, {[]byte("[INFO]"), slog.LevelInfo}}
+
 func (w *logWriter) Write(p []byte) (int, error) {
 	if name, ok := failedProbe(p); ok && w.suspect != nil {
 		w.suspect(name)
@@ -436,10 +443,10 @@ func (w *logWriter) Write(p []byte) (int, error) {
 	}
 	line := string(bytes.TrimSpace(p))
 	level := slog.LevelDebug
-	for tag, l := range map[string]slog.Level{"[ERR]": slog.LevelError, "[WARN]": slog.LevelWarn, "[INFO]": slog.LevelInfo} {
-		if i := bytes.Index(p, []byte(tag)); i >= 0 {
-			level = l
-			line = string(bytes.TrimSpace(p[i+len(tag):]))
+	for _, t := range logLevels {
+		if i := bytes.Index(p, t.tag); i >= 0 {
+			level = t.level
+			line = string(bytes.TrimSpace(p[i+len(t.tag):]))
 			break
 		}
 	}
