@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -182,4 +183,73 @@ func TestCoordinatorsRejoinASplitPool(t *testing.T) {
 			return sinks[1].last("w-1") == "alive" && sinks[2].last("w-1") == "alive"
 		})
 	})
+}
+
+// Coordinators given no join addresses, connected only through a worker
+// that joined them all, still heal a split: each remembers the other
+// coordinators it saw in the pool and joins them when it no longer sees
+// them.
+func TestCoordinatorsRejoinTheCoordinatorsTheySaw(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := NewMemNetwork()
+		var cs []*Coordinator
+		var sinks []*sink
+		var addrs []string
+		for i := range 3 {
+			s := newSink()
+			c, err := StartCoordinatorConfig(namedSink{s, fmt.Sprint("c", i+1)}, Config{Key: testKey, Transport: n.NewTransport()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs, sinks, addrs = append(cs, c), append(sinks, s), append(addrs, c.Node.Addr())
+		}
+		m := workerMeta()
+		m.ID = "w-1"
+		wt := n.NewTransport()
+		w, err := Start(Config{Name: "w-1.x", Key: testKey, Meta: m, Transport: wt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			w.Close()
+			for _, c := range cs {
+				c.Kill()
+			}
+			time.Sleep(Timing{}.Linger())
+		}()
+		if _, err := w.Join(addrs); err != nil {
+			t.Fatal(err)
+		}
+		sees := func(want ...int) func() bool {
+			return func() bool {
+				for i, c := range cs {
+					if len(c.Node.Members()) != want[i] {
+						return false
+					}
+				}
+				return true
+			}
+		}
+		waitVirtual(t, 30*time.Second, "every coordinator sees the 4 members", sees(4, 4, 4))
+
+		// {c1, w-1} | {c2, c3}, for longer than memberlist gossips to the dead.
+		side := map[string]int{addrs[1]: 1, addrs[2]: 1}
+		n.SetLinks(func(from, to string) bool { return side[from] == side[to] })
+		waitVirtual(t, 30*time.Second, "each side sees only its own 2 members", sees(2, 2, 2))
+		time.Sleep(2 * DefaultTiming().PushPullInterval)
+
+		n.SetLinks(nil)
+		waitVirtual(t, 3*DefaultTiming().PushPullInterval, "every coordinator to see the 4 members again", sees(4, 4, 4))
+		waitVirtual(t, 10*time.Second, "c2 and c3 to see w-1 alive", func() bool {
+			return sinks[1].last("w-1") == "alive" && sinks[2].last("w-1") == "alive"
+		})
+	})
+}
+
+func TestUnseen(t *testing.T) {
+	members := []Member{{Name: "a", Addr: "10.0.0.1:7946"}, {Name: "b", Addr: "10.0.0.2:7946"}}
+	got := unseen([]string{"10.0.0.1:7946", "10.0.0.3:7946", "10.0.0.9:7946", "10.0.0.3:7946", "coord.example:7946"}, "10.0.0.9:7946", members)
+	if want := []string{"10.0.0.3:7946", "coord.example:7946"}; !slices.Equal(got, want) {
+		t.Fatalf("unseen = %v, want %v", got, want)
+	}
 }
