@@ -53,9 +53,9 @@ func (s LocalSlicer) Slice(ctx context.Context, model []byte, p profile.Printer,
 		set.InfillPercent = int(math.Round(infill))
 	}
 	set.Workers = s.Workers
-	restore := slicingGC()
+	end := slicingGC()
 	res, err := slicer.Slice(ctx, mesh, set, nil)
-	restore(len(model) >= bigModel)
+	end()
 	if err != nil {
 		if errors.Is(err, slicer.ErrNotFit) {
 			return Sliced{}, fmt.Errorf("%w: %v", ErrRefused, err)
@@ -71,11 +71,11 @@ func (s LocalSlicer) Slice(ctx context.Context, model []byte, p profile.Printer,
 
 // Slicing allocates many times the model's size in short-lived geometry.
 // While any slice runs, the collector runs at GOGC 50 instead of the
-// process's setting, as `fabgrid slice` does: on a 1M-triangle model that
-// keeps the worker's peak near a third of what GOGC 100 lets it reach. After
-// a big model (bigModel bytes of STL and up) the freed memory goes back to
-// the operating system at once instead of minutes later, for small
-// machines that run nothing but the worker.
+// process's setting, as `fabgrid slice` does. Once a big model (bigModel
+// bytes of STL and up) is sliced and dropped, the worker returns the freed
+// memory to the operating system at once (see startSlice) instead of
+// leaving it to the runtime's scavenger, which takes minutes: small
+// machines run little but the worker.
 const (
 	slicingGCPercent = 50
 	bigModel         = 4 << 20
@@ -87,11 +87,10 @@ var slicingGCState struct {
 	prev    int // the GC percent before the first of them
 }
 
-// slicingGC lowers the GC percent for a slice and returns what ends it:
-// the last slice to end restores the percent and, if free is set, returns
-// freed memory to the OS. Slices may overlap (several workers in one
-// process).
-func slicingGC() (end func(free bool)) {
+// slicingGC lowers the GC percent for a slice and returns what ends it;
+// the last of overlapping slices (several workers in one process) to end
+// restores the percent.
+func slicingGC() (end func()) {
 	st := &slicingGCState
 	st.mu.Lock()
 	if st.running == 0 {
@@ -99,16 +98,11 @@ func slicingGC() (end func(free bool)) {
 	}
 	st.running++
 	st.mu.Unlock()
-	return func(free bool) {
+	return func() {
 		st.mu.Lock()
-		st.running--
-		last := st.running == 0
-		if last {
+		defer st.mu.Unlock()
+		if st.running--; st.running == 0 {
 			debug.SetGCPercent(st.prev)
-		}
-		st.mu.Unlock()
-		if free {
-			debug.FreeOSMemory()
 		}
 	}
 }

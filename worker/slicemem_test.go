@@ -17,7 +17,7 @@ func TestSlicingGCRestoresThePercent(t *testing.T) {
 	before := debug.SetGCPercent(137)
 	defer debug.SetGCPercent(before)
 	var wg sync.WaitGroup
-	ends := make(chan func(bool), 8)
+	ends := make(chan func(), 8)
 	for range 8 {
 		wg.Add(1)
 		go func() { defer wg.Done(); ends <- slicingGC() }()
@@ -28,7 +28,7 @@ func TestSlicingGCRestoresThePercent(t *testing.T) {
 		t.Fatalf("GC percent while slicing: %d", got)
 	}
 	for end := range ends {
-		end(false)
+		end()
 	}
 	if got := debug.SetGCPercent(137); got != 137 {
 		t.Fatalf("GC percent after the slices: %d, want 137 back", got)

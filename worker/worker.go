@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -396,9 +397,16 @@ func (w *Worker) startSlice(a api.Assignment) {
 		if err == nil && len(s.GCode) == 0 {
 			err = errors.New("slicer produced no G-code")
 		}
+		big := len(model) >= bigModel
+		model = nil
 		w.post(func() {
 			if err == nil {
 				r.model = nil
+				if big {
+					// The model and the slicer's garbage are unreachable
+					// now: give the memory back (see bigModel).
+					go debug.FreeOSMemory()
+				}
 				r.gcode = s.GCode
 				w.log.Info("sliced", "job", a.JobID, "lines", len(s.GCode), "est", seconds(s.Info.EstSeconds).Round(time.Second),
 					"layers", s.Info.Layers, "took", time.Since(start).Round(time.Millisecond))
