@@ -370,11 +370,20 @@ func (w *Worker) finishStep(jobID string, acts []Action) {
 	}
 }
 
+// maxPrealloc bounds the download buffer made ahead from an assignment's
+// model size (the coordinators refuse bigger models long before).
+const maxPrealloc = 1 << 30
+
 func (w *Worker) startFetch(a api.Assignment) {
 	ctx := w.res(a.JobID).ctx
 	w.log.Info("job assigned", "job", a.JobID, "epoch", a.Epoch, "model", short(a.ModelSHA256), "material", a.Material)
 	w.goRun(func() {
 		var buf bytes.Buffer
+		if a.ModelSize > 0 && a.ModelSize <= maxPrealloc {
+			// One buffer of the model's size: held while the model is
+			// sliced, and no doubling copies while it downloads.
+			buf.Grow(int(a.ModelSize))
+		}
 		_, err := w.coord.DownloadModel(ctx, a.ModelSHA256, &buf)
 		if err == nil && a.ModelSize > 0 && int64(buf.Len()) != a.ModelSize {
 			err = fmt.Errorf("got %d bytes, the assignment says %d", buf.Len(), a.ModelSize)
