@@ -44,7 +44,7 @@ if [ ${#models[@]} -eq 0 ]; then
   models=("$ROOT/testdata/models/cube20.stl" "$ROOT/testdata/models/sphere.stl" "$ROOT/testdata/models/torus.stl")
   [ -f "$ROOT/../shared/bench/3DBenchy.stl" ] && models+=("$ROOT/../shared/bench/3DBenchy.stl")
   if [ ! -f "$W/sphere1m.stl" ]; then
-    go run ./slicer/testmesh/genmesh -lat 500 -lon 1000 -radius 20 -o "$W/sphere1m.stl" >/dev/null
+    go run ./slicer/testmesh/genmesh -lat 501 -lon 1000 -radius 20 -o "$W/sphere1m.stl" >/dev/null
   fi
   models+=("$W/sphere1m.stl")
 fi

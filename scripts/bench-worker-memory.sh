@@ -11,7 +11,7 @@
 # model in turn and waits until the order is done and the worker idle again.
 # Without arguments the models are testdata/models/cube20.stl,
 # ../shared/bench/3DBenchy.stl (when present) and the sphere of
-# scripts/bench-slicers.sh (genmesh -lat 500 -lon 1000: 998,000
+# scripts/bench-slicers.sh (genmesh -lat 501 -lon 1000: 1,000,000
 # triangles). The worker slices each model itself, so its
 # memory includes slicing.
 #
@@ -220,7 +220,7 @@ if [ ${#models[@]} -eq 0 ]; then
   fi
   if [ ! -f "$W/sphere1m.stl" ]; then
     echo "generating the 998,000-triangle sphere ..." >&2
-    go run ./slicer/testmesh/genmesh -lat 500 -lon 1000 -radius 20 -o "$W/sphere1m.tmp" >"$W/genmesh.log" 2>&1 ||
+    go run ./slicer/testmesh/genmesh -lat 501 -lon 1000 -radius 20 -o "$W/sphere1m.tmp" >"$W/genmesh.log" 2>&1 ||
       die "genmesh failed" "$W/genmesh.log"
     mv "$W/sphere1m.tmp" "$W/sphere1m.stl"
   fi

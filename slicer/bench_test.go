@@ -57,5 +57,5 @@ func BenchmarkSliceBenchy(b *testing.B) {
 // BenchmarkSliceMillion slices a 40 mm sphere of 1,000,000 triangles,
 // generated here rather than stored.
 func BenchmarkSliceMillion(b *testing.B) {
-	benchSlice(b, testmesh.WriteSTL("sphere1m", testmesh.Sphere(20, 500, 1000)))
+	benchSlice(b, testmesh.WriteSTL("sphere1m", testmesh.Sphere(20, 501, 1000)))
 }

@@ -1,7 +1,7 @@
 // Command genmesh writes a generated test mesh as binary STL, for
 // benchmarks that need a model too large to keep in the repository:
 //
-//	go run ./slicer/testmesh/genmesh -lat 500 -lon 1000 -radius 20 -o sphere1m.stl
+//	go run ./slicer/testmesh/genmesh -lat 501 -lon 1000 -radius 20 -o sphere1m.stl
 //
 // writes a UV sphere of 2·lat·(lon−1) ≈ 1,000,000 triangles.
 package main
