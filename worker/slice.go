@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -30,9 +31,18 @@ var _ Slicer = LocalSlicer{}
 // bed, slices it with the default settings at the job's layer height and
 // infill, and returns the G-code lines with the estimate.
 func (s LocalSlicer) Slice(ctx context.Context, model []byte, p profile.Printer, m profile.Material, layerHeight, infill float64) (Sliced, error) {
+	end := slicingGC() // parsing welds vertices in a table as big as the mesh
+	defer end()
 	mesh, rep, err := slicer.ParseSTL(model, slicer.DefaultLimits)
 	if err != nil {
 		return Sliced{}, err
+	}
+	if len(model) >= bigModel {
+		// The STL is parsed. If the caller let go of it (the worker
+		// does), a collection now frees it and sets the heap goal from
+		// the mesh alone, not from the mesh and the file.
+		model = nil
+		runtime.GC()
 	}
 	size := [3]float64{rep.Size.X, rep.Size.Y, rep.Size.Z}
 	bv := p.BuildVolume
@@ -53,9 +63,7 @@ func (s LocalSlicer) Slice(ctx context.Context, model []byte, p profile.Printer,
 		set.InfillPercent = int(math.Round(infill))
 	}
 	set.Workers = s.Workers
-	end := slicingGC()
 	res, err := slicer.Slice(ctx, mesh, set, nil)
-	end()
 	if err != nil {
 		if errors.Is(err, slicer.ErrNotFit) {
 			return Sliced{}, fmt.Errorf("%w: %v", ErrRefused, err)

@@ -400,22 +400,25 @@ func (w *Worker) startFetch(a api.Assignment) {
 func (w *Worker) startSlice(a api.Assignment) {
 	r := w.res(a.JobID)
 	ctx, model := r.ctx, r.model
+	// The slicer gets the only reference to the model, so the STL can be
+	// collected once it is parsed rather than held while the layers are
+	// sliced (the job fails, not retries, if slicing fails).
+	r.model = nil
+	big := len(model) >= bigModel
+	take := func() []byte { m := model; model = nil; return m } // nothing else keeps it
 	w.goRun(func() {
 		start := time.Now()
-		s, err := w.slicer.Slice(ctx, model, w.cfg.Printer, w.cfg.Material, a.LayerHeight, a.Infill)
+		s, err := w.slicer.Slice(ctx, take(), w.cfg.Printer, w.cfg.Material, a.LayerHeight, a.Infill)
 		if err == nil && len(s.GCode) == 0 {
 			err = errors.New("slicer produced no G-code")
 		}
-		big := len(model) >= bigModel
-		model = nil
+		if big {
+			// The model and the slicer's garbage are unreachable now:
+			// give the memory back (see bigModel).
+			go debug.FreeOSMemory()
+		}
 		w.post(func() {
 			if err == nil {
-				r.model = nil
-				if big {
-					// The model and the slicer's garbage are unreachable
-					// now: give the memory back (see bigModel).
-					go debug.FreeOSMemory()
-				}
 				r.gcode = s.GCode
 				w.log.Info("sliced", "job", a.JobID, "lines", len(s.GCode), "est", seconds(s.Info.EstSeconds).Round(time.Second),
 					"layers", s.Info.Layers, "took", time.Since(start).Round(time.Millisecond))
