@@ -101,12 +101,7 @@ func TestCoordinatorRejoinsWhenAlone(t *testing.T) {
 			c.Kill()
 			time.Sleep(Timing{}.Linger())
 		}()
-		m := workerMeta()
-		m.ID = "w-1"
-		peer, err := Start(Config{Name: "w-1.x", Key: testKey, Meta: m, Transport: peerT})
-		if err != nil {
-			t.Fatal(err)
-		}
+		peer := startWorkerNode(t, "w-1", peerT)
 		defer peer.Close()
 		waitVirtual(t, 2*DefaultTiming().PushPullInterval, "the coordinator to join the peer by itself", func() bool {
 			return s.last("w-1") == "alive" && len(c.Node.Members()) == 2
@@ -123,127 +118,87 @@ type namedSink struct {
 func (s namedSink) ID() string { return s.id }
 
 // After a partition that split the pool — each side kept some members and
-// declared the other side dead — the coordinators join the ones they were
-// told of and no longer see, and the pool is whole again without a restart.
+// declared the other side dead — the coordinators join the ones they no
+// longer see, and the pool is whole again without a restart: through the
+// join addresses they were given, and, when none crosses the split
+// (coordinators connected only through a worker that joined them all),
+// through the coordinators they remember seeing.
 func TestCoordinatorsRejoinASplitPool(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		n := NewMemNetwork()
-		tr := []*MemTransport{n.NewTransport(), n.NewTransport(), n.NewTransport()}
-		addrs := []string{tr[0].Addr(), tr[1].Addr(), tr[2].Addr()}
-		var cs []*Coordinator
-		var sinks []*sink
-		for i := range 3 {
-			s := newSink()
-			c, err := StartCoordinatorConfig(namedSink{s, fmt.Sprint("c", i+1)}, Config{Key: testKey, Transport: tr[i]}, addrs[:i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			cs, sinks = append(cs, c), append(sinks, s)
-		}
-		m := workerMeta()
-		m.ID = "w-1"
-		w, err := Start(Config{Name: "w-1.x", Key: testKey, Meta: m, Transport: n.NewTransport()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			w.Close()
-			for _, c := range cs {
-				c.Kill()
-			}
-			time.Sleep(Timing{}.Linger())
-		}()
-		if _, err := w.Join(addrs[:1]); err != nil {
-			t.Fatal(err)
-		}
-		sees := func(want ...int) func() bool {
-			return func() bool {
-				for i, c := range cs {
-					if len(c.Node.Members()) != want[i] {
-						return false
+	for _, tc := range []struct {
+		name string
+		// viaJoin: coordinator i joins the first i; the worker joins c1.
+		// Otherwise the coordinators join nobody and the worker all three.
+		viaJoin bool
+	}{
+		{"through join addresses", true},
+		{"through the coordinators they saw", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				n := NewMemNetwork()
+				tr := []*MemTransport{n.NewTransport(), n.NewTransport(), n.NewTransport()}
+				addrs := []string{tr[0].Addr(), tr[1].Addr(), tr[2].Addr()}
+				var cs []*Coordinator
+				var nodes []*Node
+				var sinks []*sink
+				for i := range 3 {
+					s := newSink()
+					var join []string
+					if tc.viaJoin {
+						join = addrs[:i]
 					}
+					c, err := StartCoordinatorConfig(namedSink{s, fmt.Sprint("c", i+1)}, Config{Key: testKey, Transport: tr[i]}, join)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cs, nodes, sinks = append(cs, c), append(nodes, c.Node), append(sinks, s)
 				}
-				return true
-			}
-		}
-		waitVirtual(t, 30*time.Second, "every coordinator sees the 4 members", sees(4, 4, 4))
+				w := startWorkerNode(t, "w-1", n.NewTransport())
+				defer func() {
+					w.Close()
+					for _, c := range cs {
+						c.Kill()
+					}
+					time.Sleep(Timing{}.Linger())
+				}()
+				workerJoin := addrs
+				if tc.viaJoin {
+					workerJoin = addrs[:1]
+				}
+				if _, err := w.Join(workerJoin); err != nil {
+					t.Fatal(err)
+				}
+				waitVirtual(t, 30*time.Second, "every coordinator sees the 4 members", allSee(nodes, 4))
 
-		// {c1, w-1} | {c2, c3}, for longer than memberlist gossips to the dead.
-		side := map[string]int{addrs[1]: 1, addrs[2]: 1}
-		n.SetLinks(func(from, to string) bool { return side[from] == side[to] })
-		waitVirtual(t, 30*time.Second, "each side sees only its own 2 members", sees(2, 2, 2))
-		if got := sinks[1].last("w-1"); got != "dead" {
-			t.Fatalf("c2's view of w-1 during the split: %q", got)
-		}
-		time.Sleep(2 * DefaultTiming().PushPullInterval)
+				// {c1, w-1} | {c2, c3}, for longer than memberlist gossips to the dead.
+				side := map[string]int{addrs[1]: 1, addrs[2]: 1}
+				n.SetLinks(func(from, to string) bool { return side[from] == side[to] })
+				waitVirtual(t, 30*time.Second, "each side sees only its own 2 members", allSee(nodes, 2))
+				if got := sinks[1].last("w-1"); got != "dead" {
+					t.Fatalf("c2's view of w-1 during the split: %q", got)
+				}
+				time.Sleep(2 * DefaultTiming().PushPullInterval)
 
-		n.SetLinks(nil)
-		waitVirtual(t, 3*DefaultTiming().PushPullInterval, "every coordinator to see the 4 members again", sees(4, 4, 4))
-		waitVirtual(t, 10*time.Second, "c2 and c3 to see w-1 alive", func() bool {
-			return sinks[1].last("w-1") == "alive" && sinks[2].last("w-1") == "alive"
+				n.SetLinks(nil)
+				waitVirtual(t, 3*DefaultTiming().PushPullInterval, "every coordinator to see the 4 members again", allSee(nodes, 4))
+				waitVirtual(t, 10*time.Second, "c2 and c3 to see w-1 alive", func() bool {
+					return sinks[1].last("w-1") == "alive" && sinks[2].last("w-1") == "alive"
+				})
+			})
 		})
-	})
+	}
 }
 
-// Coordinators given no join addresses, connected only through a worker
-// that joined them all, still heal a split: each remembers the other
-// coordinators it saw in the pool and joins them when it no longer sees
-// them.
-func TestCoordinatorsRejoinTheCoordinatorsTheySaw(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		n := NewMemNetwork()
-		var cs []*Coordinator
-		var sinks []*sink
-		var addrs []string
-		for i := range 3 {
-			s := newSink()
-			c, err := StartCoordinatorConfig(namedSink{s, fmt.Sprint("c", i+1)}, Config{Key: testKey, Transport: n.NewTransport()}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cs, sinks, addrs = append(cs, c), append(sinks, s), append(addrs, c.Node.Addr())
-		}
-		m := workerMeta()
-		m.ID = "w-1"
-		wt := n.NewTransport()
-		w, err := Start(Config{Name: "w-1.x", Key: testKey, Meta: m, Transport: wt})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			w.Close()
-			for _, c := range cs {
-				c.Kill()
-			}
-			time.Sleep(Timing{}.Linger())
-		}()
-		if _, err := w.Join(addrs); err != nil {
-			t.Fatal(err)
-		}
-		sees := func(want ...int) func() bool {
-			return func() bool {
-				for i, c := range cs {
-					if len(c.Node.Members()) != want[i] {
-						return false
-					}
-				}
-				return true
-			}
-		}
-		waitVirtual(t, 30*time.Second, "every coordinator sees the 4 members", sees(4, 4, 4))
-
-		// {c1, w-1} | {c2, c3}, for longer than memberlist gossips to the dead.
-		side := map[string]int{addrs[1]: 1, addrs[2]: 1}
-		n.SetLinks(func(from, to string) bool { return side[from] == side[to] })
-		waitVirtual(t, 30*time.Second, "each side sees only its own 2 members", sees(2, 2, 2))
-		time.Sleep(2 * DefaultTiming().PushPullInterval)
-
-		n.SetLinks(nil)
-		waitVirtual(t, 3*DefaultTiming().PushPullInterval, "every coordinator to see the 4 members again", sees(4, 4, 4))
-		waitVirtual(t, 10*time.Second, "c2 and c3 to see w-1 alive", func() bool {
-			return sinks[1].last("w-1") == "alive" && sinks[2].last("w-1") == "alive"
-		})
-	})
+// startWorkerNode starts the node of worker id (named "<id>.x") on tr.
+func startWorkerNode(t *testing.T, id string, tr *MemTransport) *Node {
+	t.Helper()
+	m := workerMeta()
+	m.ID = id
+	nd, err := Start(Config{Name: id + ".x", Key: testKey, Meta: m, Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nd
 }
 
 func TestUnseen(t *testing.T) {

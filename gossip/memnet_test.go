@@ -125,6 +125,18 @@ func TestMemTransportStreams(t *testing.T) {
 	})
 }
 
+// allSee reports whether every node sees want members.
+func allSee(nodes []*Node, want int) func() bool {
+	return func() bool {
+		for _, nd := range nodes {
+			if len(nd.Members()) != want {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 // startMem starts a node on n inside a bubble.
 func startMem(t *testing.T, n *MemNetwork, name string, key []byte, rec *recorder) *Node {
 	t.Helper()
@@ -141,6 +153,36 @@ func startMem(t *testing.T, n *MemNetwork, name string, key []byte, rec *recorde
 	return nd
 }
 
+// startPool starts a node on n for each of names, each joining the
+// first; recs[i], when given, records node i's events. Close them with
+// closeAll.
+func startPool(t *testing.T, n *MemNetwork, names []string, recs []*recorder) []*Node {
+	t.Helper()
+	var nodes []*Node
+	for i, name := range names {
+		var rec *recorder
+		if i < len(recs) {
+			rec = recs[i]
+		}
+		nd := startMem(t, n, name, testKey, rec)
+		nodes = append(nodes, nd)
+		if i > 0 {
+			if _, err := nd.Join([]string{nodes[0].Addr()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return nodes
+}
+
+// closeAll closes the nodes and lets their goroutines end (in a bubble).
+func closeAll(nodes []*Node) {
+	for _, nd := range nodes {
+		nd.Close()
+	}
+	time.Sleep(Timing{}.Linger())
+}
+
 // TestMemNetworkPool runs a small encrypted pool on the in-memory network
 // in a bubble: members join, one crashes, and the others declare it dead
 // within DefaultTiming's bound on the bubble's clock; a wrong key still
@@ -149,20 +191,8 @@ func TestMemNetworkPool(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := NewMemNetwork()
 		rec := newRecorder()
-		nodes := []*Node{startMem(t, n, "a", testKey, rec)}
-		for i := range 4 {
-			nd := startMem(t, n, fmt.Sprint("w", i), testKey, nil)
-			nodes = append(nodes, nd)
-			if _, err := nd.Join([]string{nodes[0].Addr()}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		defer func() {
-			for _, nd := range nodes {
-				nd.Close()
-			}
-			time.Sleep(Timing{}.Linger())
-		}()
+		nodes := startPool(t, n, []string{"a", "w0", "w1", "w2", "w3"}, []*recorder{rec})
+		defer closeAll(nodes)
 		for _, nd := range nodes {
 			if !strings.HasPrefix(nd.Addr(), "198.18.") {
 				t.Fatalf("node %s at %s, not on the in-memory network", nd.Name(), nd.Addr())
@@ -170,14 +200,7 @@ func TestMemNetworkPool(t *testing.T) {
 		}
 		// A member that missed the last retransmission of a join learns
 		// it at the next push/pull (DefaultTiming: 10 s).
-		waitVirtual(t, 30*time.Second, "every node sees 5 members", func() bool {
-			for _, nd := range nodes {
-				if len(nd.Members()) != 5 {
-					return false
-				}
-			}
-			return true
-		})
+		waitVirtual(t, 30*time.Second, "every node sees 5 members", allSee(nodes, 5))
 
 		// w3 crashes (no leave).
 		crashed := nodes[4]
@@ -193,14 +216,7 @@ func TestMemNetworkPool(t *testing.T) {
 		if d := time.Since(start); d < time.Second || d > 6*time.Second {
 			t.Fatalf("w3 declared dead %v after the crash, want 1–6 s", d)
 		}
-		waitVirtual(t, 5*time.Second, "every survivor has dropped w3", func() bool {
-			for _, nd := range nodes {
-				if len(nd.Members()) != 4 {
-					return false
-				}
-			}
-			return true
-		})
+		waitVirtual(t, 5*time.Second, "every survivor has dropped w3", allSee(nodes, 4))
 
 		x := startMem(t, n, "x", []byte("fedcba9876543210fedcba9876543210"), nil)
 		defer x.Close() // before the nodes' Close and Linger
@@ -239,37 +255,13 @@ func waitVirtual(t *testing.T, d time.Duration, what string, cond func() bool) {
 func TestMemNetworkPartition(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := NewMemNetwork()
-		var nodes []*Node
-		for i := range 4 {
-			nd := startMem(t, n, fmt.Sprint("m", i), testKey, nil)
-			nodes = append(nodes, nd)
-			if i > 0 {
-				if _, err := nd.Join([]string{nodes[0].Addr()}); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		defer func() {
-			for _, nd := range nodes {
-				nd.Close()
-			}
-			time.Sleep(Timing{}.Linger())
-		}()
-		sees := func(want int) func() bool {
-			return func() bool {
-				for _, nd := range nodes {
-					if len(nd.Members()) != want {
-						return false
-					}
-				}
-				return true
-			}
-		}
-		waitVirtual(t, 30*time.Second, "every node sees 4 members", sees(4))
+		nodes := startPool(t, n, []string{"m0", "m1", "m2", "m3"}, nil)
+		defer closeAll(nodes)
+		waitVirtual(t, 30*time.Second, "every node sees 4 members", allSee(nodes, 4))
 
 		side := map[string]int{nodes[2].Addr(): 1, nodes[3].Addr(): 1}
 		n.SetLinks(func(from, to string) bool { return side[from] == side[to] })
-		waitVirtual(t, 20*time.Second, "each side sees only its own 2 members", sees(2))
+		waitVirtual(t, 20*time.Second, "each side sees only its own 2 members", allSee(nodes, 2))
 		if _, err := nodes[0].Join([]string{nodes[2].Addr()}); !errors.Is(err, ErrJoin) {
 			t.Fatalf("joined across the partition: %v", err)
 		}
@@ -280,6 +272,6 @@ func TestMemNetworkPartition(t *testing.T) {
 		if _, err := nodes[2].Join([]string{nodes[0].Addr()}); err != nil {
 			t.Fatal(err)
 		}
-		waitVirtual(t, 30*time.Second, "every node sees 4 members after the heal", sees(4))
+		waitVirtual(t, 30*time.Second, "every node sees 4 members after the heal", allSee(nodes, 4))
 	})
 }

@@ -80,13 +80,7 @@ func TestTrackerSuspicion(t *testing.T) {
 func queued(n *Node, name string) []EventKind {
 	n.evMu.Lock()
 	defer n.evMu.Unlock()
-	var out []EventKind
-	for _, e := range n.queue {
-		if e.Member.Name == name {
-			out = append(out, e.Kind)
-		}
-	}
-	return out
+	return kindsFor(n.queue, name)
 }
 
 // The node's own bookkeeping of suspicions, without memberlist: which
@@ -240,8 +234,13 @@ func recorded(rec *recorder) []Event {
 func kinds(rec *recorder, name string) []EventKind {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
+	return kindsFor(rec.events, name)
+}
+
+// kindsFor returns the kinds of the events about name, in order.
+func kindsFor(events []Event, name string) []EventKind {
 	var out []EventKind
-	for _, e := range rec.events {
+	for _, e := range events {
 		if e.Member.Name == name {
 			out = append(out, e.Kind)
 		}
@@ -269,12 +268,7 @@ func TestCoordinatorSuspicion(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				m := workerMeta()
-				m.ID = "w-1"
-				w, err := Start(Config{Name: "w-1.x", Key: testKey, Meta: m, Transport: n.NewTransport()})
-				if err != nil {
-					t.Fatal(err)
-				}
+				w := startWorkerNode(t, "w-1", n.NewTransport())
 				defer func() {
 					c.Close()
 					w.Close()
@@ -353,32 +347,10 @@ func TestWellFormed(t *testing.T) {
 func TestSuspicionOrderInAPool(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := NewMemNetwork()
-		var nodes []*Node
-		var recs []*recorder
-		for i := range 5 {
-			rec := newRecorder()
-			nd := startMem(t, n, fmt.Sprint("m", i), testKey, rec)
-			nodes, recs = append(nodes, nd), append(recs, rec)
-			if i > 0 {
-				if _, err := nd.Join([]string{nodes[0].Addr()}); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		defer func() {
-			for _, nd := range nodes {
-				nd.Close()
-			}
-			time.Sleep(Timing{}.Linger())
-		}()
-		waitVirtual(t, 30*time.Second, "every node sees 5 members", func() bool {
-			for _, nd := range nodes {
-				if len(nd.Members()) != 5 {
-					return false
-				}
-			}
-			return true
-		})
+		recs := []*recorder{newRecorder(), newRecorder(), newRecorder(), newRecorder(), newRecorder()}
+		nodes := startPool(t, n, []string{"m0", "m1", "m2", "m3", "m4"}, recs)
+		defer closeAll(nodes)
+		waitVirtual(t, 30*time.Second, "every node sees 5 members", allSee(nodes, 5))
 		time.Sleep(5 * time.Second)
 		cut := nodes[4]
 		cutLinks(n, cut.Addr())
