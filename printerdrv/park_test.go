@@ -2,10 +2,8 @@ package printerdrv
 
 import (
 	"context"
-	"errors"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,38 +168,5 @@ func TestPTYNoPark(t *testing.T) {
 	}
 	if n := len(jobPart(v.Record().Commands)) - len(mustPrepare(t, job).Commands); !resumed || n != 0 {
 		t.Fatalf("resumed %v; %d commands beyond the job's with NoPark", resumed, n)
-	}
-}
-
-// Cancel abandons the moves the firmware has planned (M410 through the
-// emergency parser) instead of waiting for them; without an emergency
-// parser nothing is sent out of band and the planned moves run out.
-func TestPTYCancelQuickstopsPlannedMoves(t *testing.T) {
-	p := printer(t, "ender3")
-	job := Job{Name: "long moves", Printer: p, Lines: []string{"G28", "G1 Z1 F600"}}
-	for i := range 200 {
-		job.Lines = append(job.Lines, "G1 X"+strconv.Itoa(10+180*(i%2))+" F6000")
-	}
-	for _, noEP := range []bool{false, true} {
-		v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 20, NoEmergencyParser: noEP})
-		c := dial(t, path, Options{Printer: p, ProgressEvery: time.Millisecond})
-		var once bool
-		_, err := c.Print(context.Background(), job, func(pr Progress) {
-			if pr.Acked > 10 && !once {
-				once = true
-				c.Cancel()
-			}
-		})
-		if !errors.Is(err, ErrCancelled) {
-			t.Fatalf("emergency parser %v: err %v", !noEP, err)
-		}
-		r := v.Record()
-		sentM410 := slices.Contains(r.Commands, "M410")
-		switch {
-		case !noEP && (r.QuickStops != 1 || r.AbandonedMoves == 0 || !sentM410):
-			t.Fatalf("with an emergency parser: %d quickstops, %d moves abandoned, M410 executed %v", r.QuickStops, r.AbandonedMoves, sentM410)
-		case noEP && (r.QuickStops != 0 || sentM410):
-			t.Fatalf("without an emergency parser: %d quickstops, M410 executed %v", r.QuickStops, sentM410)
-		}
 	}
 }
