@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // role is a set of token kinds.
@@ -40,7 +41,7 @@ func (n *Node) identify(tok string) (principal, bool) {
 	h := HashToken(tok)
 	var p principal
 	ok := false
-	n.fsm.View(func(s *State) {
+	n.fsm.View(func(s *fsm.State) {
 		switch {
 		case strings.HasPrefix(tok, api.AdminTokenPrefix) && s.AdminTokens[h]:
 			p, ok = principal{role: roleAdmin}, true

@@ -2,10 +2,10 @@ package coordinator
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"time"
 
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 	"github.com/hashicorp/raft"
 )
 
@@ -25,120 +25,8 @@ import (
 // next submissions queue up here and leave together as one entry: one
 // boltdb put, one FSM call and one future instead of one per order. A
 // lone submission leaves at once as the same plain command as before, so
-// an idle coordinator adds no latency.
-
-// BatchVersion is the version of the batch framing. Apply refuses a batch
-// of another version, changing nothing.
-const BatchVersion = 1
-
-// batchMagic starts a batch entry: batchMagic, uvarint BatchVersion,
-// uvarint count, then each command as uvarint length + its encoding
-// (EncodeCommand). JSON commands start with '{', framed ones with
-// framedMagic.
-const batchMagic = 0x02
-
-// A batch holds at most maxBatch commands when proposed; decoding
-// accepts up to maxBatchDecode so a later, larger limit still applies.
-const (
-	maxBatch       = 64
-	maxBatchDecode = 4096
-)
-
-// BatchResult is what applying a batch entry returns: one result per
-// command, in the batch's order. A batch refused as a whole (it does not
-// decode) returns an ApplyResult with the error instead, and changes
-// nothing.
-type BatchResult struct {
-	Results []ApplyResult
-}
-
-// EncodeBatch frames encoded commands (EncodeCommand) as one log entry.
-func EncodeBatch(cmds [][]byte) []byte {
-	size := 1 + 2*binary.MaxVarintLen64
-	for _, c := range cmds {
-		size += binary.MaxVarintLen32 + len(c)
-	}
-	b := make([]byte, 0, size)
-	b = append(b, batchMagic)
-	b = binary.AppendUvarint(b, BatchVersion)
-	b = binary.AppendUvarint(b, uint64(len(cmds)))
-	for _, c := range cmds {
-		b = binary.AppendUvarint(b, uint64(len(c)))
-		b = append(b, c...)
-	}
-	return b
-}
-
-// decodeBatch parses a batch entry and every command in it. Any fault —
-// framing, version, a command that does not decode or is not an order
-// submission — refuses the whole batch with ErrBadCommand.
-func decodeBatch(data []byte) ([]*Command, error) {
-	if len(data) == 0 || data[0] != batchMagic {
-		return nil, fmt.Errorf("%w: not a batch", ErrBadCommand)
-	}
-	b := data[1:]
-	v, k := binary.Uvarint(b)
-	if k <= 0 {
-		return nil, fmt.Errorf("%w: batch version", ErrBadCommand)
-	}
-	if v != BatchVersion {
-		return nil, fmt.Errorf("%w: batch version %d", ErrBadCommand, v)
-	}
-	b = b[k:]
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n == 0 || n > maxBatchDecode {
-		return nil, fmt.Errorf("%w: batch count", ErrBadCommand)
-	}
-	b = b[k:]
-	cmds := make([]*Command, 0, n)
-	for i := range n {
-		l, k := binary.Uvarint(b)
-		if k <= 0 || l > uint64(len(b)-k) {
-			return nil, fmt.Errorf("%w: batch command %d: length", ErrBadCommand, i)
-		}
-		c, err := DecodeCommand(b[k : k+int(l)])
-		if err != nil {
-			return nil, fmt.Errorf("batch command %d: %w", i, err)
-		}
-		if c.Type != CmdSubmitOrder {
-			return nil, fmt.Errorf("%w: batch command %d: %q cannot be batched", ErrBadCommand, i, c.Type)
-		}
-		cmds = append(cmds, c)
-		b = b[k+int(l):]
-	}
-	if len(b) != 0 {
-		return nil, fmt.Errorf("%w: trailing data after batch", ErrBadCommand)
-	}
-	return cmds, nil
-}
-
-// applyBatch applies a batch entry: all its commands under one lock, one
-// index, one wake-up of the Changed waiters. Each command validates
-// before it mutates, so each fails or succeeds alone; a batch that does
-// not decode changes nothing.
-func (f *FSM) applyBatch(l *raft.Log) any {
-	cmds, err := decodeBatch(l.Data)
-	var out BatchResult
-	f.mu.Lock()
-	if err == nil {
-		out.Results = make([]ApplyResult, len(cmds))
-		for i, c := range cmds {
-			out.Results[i] = f.state.apply(c)
-		}
-	}
-	f.advanceLocked(l.Index)
-	f.mu.Unlock()
-	if err != nil {
-		f.log.Warn("bad log entry", "index", l.Index, "err", err)
-		return ApplyResult{Err: err}
-	}
-	if f.applied != nil {
-		for i, c := range cmds {
-			f.applied(c.Type, out.Results[i])
-		}
-	}
-	return out
-}
+// an idle coordinator adds no latency. The batch entry's framing, and
+// how the state machine applies it, is fsm/batch.go.
 
 // applier is what the batcher needs from raft.
 type applier interface {
@@ -166,12 +54,12 @@ type batchReq struct {
 }
 
 type batchAnswer struct {
-	res ApplyResult
+	res fsm.ApplyResult
 	err error
 }
 
 func newBatcher(r applier, timeout time.Duration, spawn func(func()), observe func(time.Duration)) *batcher {
-	return &batcher{r: r, timeout: timeout, max: maxBatch, in: make(chan *batchReq), spawn: spawn, observe: observe}
+	return &batcher{r: r, timeout: timeout, max: fsm.MaxBatch, in: make(chan *batchReq), spawn: spawn, observe: observe}
 }
 
 // submit queues an encoded order submission and waits for its outcome:
@@ -179,12 +67,12 @@ func newBatcher(r applier, timeout time.Duration, spawn func(func()), observe fu
 // refusal is both ApplyResult.Err and the error. Once the batcher has
 // taken the submission it always answers (raft resolves every future,
 // also at shutdown), so only the hand-over watches ctx.
-func (b *batcher) submit(ctx context.Context, data []byte) (ApplyResult, error) {
+func (b *batcher) submit(ctx context.Context, data []byte) (fsm.ApplyResult, error) {
 	req := &batchReq{data: data, start: time.Now(), done: make(chan batchAnswer, 1)}
 	select {
 	case b.in <- req:
 	case <-ctx.Done():
-		return ApplyResult{}, fmt.Errorf("%w: %w", ErrNoLeader, ErrClosed)
+		return fsm.ApplyResult{}, fmt.Errorf("%w: %w", ErrNoLeader, ErrClosed)
 	}
 	a := <-req.done
 	return a.res, a.err
@@ -226,7 +114,7 @@ func (b *batcher) propose(batch []*batchReq) {
 		for i, r := range reqs {
 			datas[i] = r.data
 		}
-		entry = EncodeBatch(datas)
+		entry = fsm.EncodeBatch(datas)
 	}
 	f := b.r.Apply(entry, b.timeout)
 	b.spawn(func() { b.answer(reqs, f) })
@@ -248,13 +136,13 @@ func (b *batcher) answer(reqs []*batchReq, f raft.ApplyFuture) {
 		b.observe(now.Sub(r.start))
 	}
 	switch res := f.Response().(type) {
-	case ApplyResult:
+	case fsm.ApplyResult:
 		// One plain command, or a batch refused as a whole.
 		if len(reqs) > 1 && res.Err == nil {
 			res.Err = fmt.Errorf("%w: batch of %d answered with one result", ErrBadCommand, len(reqs))
 		}
 		all(batchAnswer{res: res, err: res.Err})
-	case BatchResult:
+	case fsm.BatchResult:
 		if len(res.Results) != len(reqs) {
 			all(batchAnswer{err: fmt.Errorf("%w: %d results for a batch of %d", ErrBadCommand, len(res.Results), len(reqs))})
 			return

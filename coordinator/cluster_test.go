@@ -13,6 +13,7 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 type acked struct {
@@ -67,7 +68,7 @@ func (c *int64mu) get() int64  { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
 // checkPresent verifies every acknowledged order and its model on node n.
 func checkPresent(t *testing.T, n *coordinator.Node, acks []acked) {
 	t.Helper()
-	n.FSM().View(func(s *coordinator.State) {
+	n.FSM().View(func(s *fsm.State) {
 		for _, a := range acks {
 			o := s.Orders[a.id]
 			if o == nil {
@@ -174,7 +175,7 @@ func TestPartitionedMinorityAcceptsNoWritesServesNoStaleReads(t *testing.T) {
 	c.Heal(li)
 	coordinatortest.WaitFor(t, 10*time.Second, "the healed node to catch up", func() bool {
 		found := false
-		old.FSM().View(func(s *coordinator.State) { found = s.Orders[fresh.ID] != nil })
+		old.FSM().View(func(s *fsm.State) { found = s.Orders[fresh.ID] != nil })
 		return found
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 	"github.com/hashicorp/raft"
 )
 
@@ -110,7 +111,7 @@ func (c *Config) setDefaults() {
 		c.ModelChunkSize = 512 << 10
 	}
 	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = DefaultMaxAttempts
+		c.MaxAttempts = fsm.DefaultMaxAttempts
 	}
 	if c.HeartbeatInterval <= 0 {
 		c.HeartbeatInterval = DefaultHeartbeatInterval

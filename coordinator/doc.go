@@ -7,11 +7,12 @@
 //	HTTP (http*.go) ──► auth, strict decoding, STL check (stl.go)
 //	     │   follower? ──► forward.go proxies writes to the leader
 //	     ▼
-//	command (commands.go, versioned JSON, IDs and times inside)
-//	     │   raft.Apply (node.go: hashicorp/raft, boltdb, TCP transport)
+//	command (fsm/commands.go, versioned, IDs and times inside)
+//	     │   raft.Apply (node.go: hashicorp/raft, boltdb, TCP transport;
+//	     │   batch.go group-commits order submissions)
 //	     ▼
-//	FSM (fsm.go) ──► State.apply* (state.go, apply*.go): pure, deterministic
-//	     │          snapshots (snapshot.go) carry everything, models too
+//	FSM (fsm.go, raft's adapter) ──► package fsm: State and apply, pure
+//	     │          and deterministic; snapshots carry everything, models too
 //	     ▼
 //	leader loop (leader.go): barrier, fresh lease grace, placement
 //	(placement.go, via package scheduler) and lease expiry (leases.go),

@@ -1,15 +1,21 @@
 package coordinator
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
+)
 
 // Sentinel errors. The HTTP layer maps them to status codes and api codes.
+// The state machine's refusals are its own sentinels (package fsm), named
+// here too so the coordinator's callers need one package.
 var (
-	ErrBadCommand    = errors.New("coordinator: bad command")
-	ErrNotFound      = errors.New("coordinator: not found")
+	ErrBadCommand    = fsm.ErrBadCommand
+	ErrNotFound      = fsm.ErrNotFound
 	ErrForbidden     = errors.New("coordinator: forbidden")
-	ErrConflict      = errors.New("coordinator: conflict")
-	ErrStaleEpoch    = errors.New("coordinator: stale epoch")
-	ErrUnknownWorker = errors.New("coordinator: unknown worker")
+	ErrConflict      = fsm.ErrConflict
+	ErrStaleEpoch    = fsm.ErrStaleEpoch
+	ErrUnknownWorker = fsm.ErrUnknownWorker
 	ErrNoLeader      = errors.New("coordinator: no leader")
 	ErrTooLarge      = errors.New("coordinator: too large")
 	ErrInvalidSTL    = errors.New("coordinator: invalid STL")
@@ -17,5 +23,5 @@ var (
 
 	// ErrWorkerToken refuses a worker call made with another token than
 	// the one the worker id is bound to (Worker.TokenHash).
-	ErrWorkerToken = errors.New("coordinator: printer registered under another worker token")
+	ErrWorkerToken = fsm.ErrWorkerToken
 )

@@ -1,10 +1,6 @@
 package coordinator
 
-import (
-	"time"
-
-	"github.com/hashicorp/raft"
-)
+import "time"
 
 // CheckLeasesNow runs one lease check, as the leader's tick does.
 func (n *Node) CheckLeasesNow() { n.checkLeases() }
@@ -15,12 +11,4 @@ func (n *Node) LeaseGrace() time.Time {
 	n.leases.mu.Lock()
 	defer n.leases.mu.Unlock()
 	return n.leases.grace
-}
-
-func fsmApplyBytes(f *FSM, index uint64, data []byte) {
-	f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: data})
-}
-
-func fsmApplyResult(f *FSM, index uint64, data []byte) any {
-	return f.Apply(&raft.Log{Index: index, Type: raft.LogCommand, Data: data})
 }

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 var cl = coordinatortest.DefaultClient
@@ -163,7 +163,7 @@ func TestSubmitRetryWithRequestID(t *testing.T) {
 	if a.ID != b.ID || len(b.Jobs) != 2 {
 		t.Fatalf("retry made order %s after %s", b.ID, a.ID)
 	}
-	n.FSM().View(func(s *coordinator.State) {
+	n.FSM().View(func(s *fsm.State) {
 		if len(s.Orders) != 1 {
 			t.Fatalf("%d orders after a retried submission", len(s.Orders))
 		}

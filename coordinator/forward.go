@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 	"github.com/hashicorp/raft"
 )
 
@@ -43,7 +44,7 @@ func (n *Node) leaderHTTP() (string, error) {
 		return "", ErrNoLeader
 	}
 	var addr string
-	n.fsm.View(func(s *State) {
+	n.fsm.View(func(s *fsm.State) {
 		if ni := s.Nodes[string(id)]; ni != nil {
 			addr = ni.HTTPAddr
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 	"github.com/hashicorp/raft"
 )
 
@@ -33,7 +34,7 @@ func (n *Node) ClusterInfo() (api.Cluster, error) {
 	}
 	leader := n.Leader()
 	c := api.Cluster{Leader: leader, Term: n.raft.CurrentTerm(), CommitIndex: n.raft.CommitIndex(), AppliedIndex: n.raft.AppliedIndex()}
-	n.fsm.View(func(s *State) {
+	n.fsm.View(func(s *fsm.State) {
 		for _, srv := range f.Configuration().Servers {
 			cn := api.ClusterNode{ID: string(srv.ID), RaftAddr: string(srv.Address), Suffrage: strings.ToLower(srv.Suffrage.String()), Leader: string(srv.ID) == leader}
 			if ni := s.Nodes[string(srv.ID)]; ni != nil {
@@ -73,7 +74,7 @@ func (n *Node) handleJoin(w http.ResponseWriter, r *http.Request) {
 // AddVoter adds a coordinator to the cluster (leader only) and records
 // its HTTP address for forwarding.
 func (n *Node) AddVoter(id, raftAddr, httpAddr string) error {
-	if _, err := n.propose(&Command{Type: CmdSetNode, Node: &NodeInfo{ID: id, RaftAddr: raftAddr, HTTPAddr: httpAddr}}); err != nil {
+	if _, err := n.propose(&fsm.Command{Type: fsm.CmdSetNode, Node: &fsm.NodeInfo{ID: id, RaftAddr: raftAddr, HTTPAddr: httpAddr}}); err != nil {
 		return err
 	}
 	if err := n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(raftAddr), 0, n.cfg.ApplyTimeout).Error(); err != nil {
@@ -95,7 +96,7 @@ func (n *Node) handleRemove(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, fmt.Errorf("%w: remove: %v", ErrNoLeader, err))
 		return
 	}
-	n.proposeLogged(&Command{Type: CmdRemoveNode, Node: &NodeInfo{ID: req.ID}})
+	n.proposeLogged(&fsm.Command{Type: fsm.CmdRemoveNode, Node: &fsm.NodeInfo{ID: req.ID}})
 	n.handleCluster(w, r)
 }
 
@@ -140,8 +141,8 @@ func (n *Node) handleCreateCommunity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := NewToken(api.CommunityTokenPrefix)
-	c := &CommunityCmd{Name: req.Name, Weight: req.Weight, TokenHash: HashToken(tok)}
-	if _, err := n.propose(&Command{Type: CmdCreateCommunity, Community: c}); err != nil {
+	c := &fsm.CommunityCmd{Name: req.Name, Weight: req.Weight, TokenHash: HashToken(tok)}
+	if _, err := n.propose(&fsm.Command{Type: fsm.CmdCreateCommunity, Community: c}); err != nil {
 		writeErr(w, err)
 		return
 	}
@@ -166,12 +167,12 @@ func validName(s string) bool {
 
 func (n *Node) handleCommunities(w http.ResponseWriter, _ *http.Request) {
 	out := api.Communities{Communities: []api.Community{}}
-	n.fsm.View(func(s *State) {
+	n.fsm.View(func(s *fsm.State) {
 		count := map[string]int{}
 		for _, o := range s.Orders {
 			count[o.Community]++
 		}
-		for _, name := range sortedKeys(s.Communities) {
+		for _, name := range fsm.SortedKeys(s.Communities) {
 			c := s.Communities[name]
 			out.Communities = append(out.Communities, api.Community{Name: c.Name, Weight: c.Weight, Orders: count[name]})
 		}
@@ -189,7 +190,7 @@ func (n *Node) handleWorkerToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := NewToken(api.WorkerTokenPrefix)
-	if _, err := n.propose(&Command{Type: CmdAddWorkerToken, Token: &TokenCmd{Hash: HashToken(tok), Name: req.Name}}); err != nil {
+	if _, err := n.propose(&fsm.Command{Type: fsm.CmdAddWorkerToken, Token: &fsm.TokenCmd{Hash: HashToken(tok), Name: req.Name}}); err != nil {
 		writeErr(w, err)
 		return
 	}
@@ -201,7 +202,7 @@ func (n *Node) handleWorkerToken(w http.ResponseWriter, r *http.Request) {
 // --http or --raft), it asks the leader, through its own API (which
 // forwards), to record the new ones. A leader records itself.
 func (n *Node) announceLoop() {
-	self := NodeInfo{ID: n.cfg.NodeID, RaftAddr: n.RaftAddr(), HTTPAddr: n.HTTPAddr()}
+	self := fsm.NodeInfo{ID: n.cfg.NodeID, RaftAddr: n.RaftAddr(), HTTPAddr: n.HTTPAddr()}
 	body, _ := json.Marshal(api.JoinRequest{ID: self.ID, RaftAddr: self.RaftAddr, HTTPAddr: self.HTTPAddr})
 	tick := time.NewTicker(max(n.cfg.TickInterval, 100*time.Millisecond))
 	defer tick.Stop()
@@ -214,8 +215,8 @@ func (n *Node) announceLoop() {
 		if n.IsLeader() || n.Leader() == "" {
 			continue
 		}
-		var recorded *NodeInfo
-		n.fsm.View(func(s *State) {
+		var recorded *fsm.NodeInfo
+		n.fsm.View(func(s *fsm.State) {
 			if ni := s.Nodes[self.ID]; ni != nil {
 				c := *ni
 				recorded = &c

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +46,7 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		known, communityOK bool
 		mesh               MeshInfo
 	)
-	n.fsm.View(func(s *State) {
+	n.fsm.View(func(s *fsm.State) {
 		if m := s.Models[sum]; m != nil {
 			known, mesh.SizeMM, mesh.VolumeMM3, mesh.SurfaceMM2 = true, m.SizeMM, m.VolumeMM3, m.SurfaceMM2
 		}
@@ -67,16 +68,16 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	if len(name) > 128 {
 		name = name[:128]
 	}
-	cmd := &OrderCmd{
-		Order: Order{
+	cmd := &fsm.OrderCmd{
+		Order: fsm.Order{
 			ID: newID("o-"), Community: community, ModelSHA256: sum, ModelName: name, Quantity: f.Quantity,
 			Material: f.Material, Colour: f.Colour, LayerHeight: f.LayerHeight, Infill: f.Infill,
 			Deadline: f.Deadline, DeadlineUnix: f.DeadlineUnix, PickupNote: f.PickupNote, RequestID: f.RequestID,
 		},
-		Model:    Model{SHA256: sum, Size: int64(len(f.Model)), Name: name, SizeMM: mesh.SizeMM, VolumeMM3: mesh.VolumeMM3, SurfaceMM2: mesh.SurfaceMM2},
+		Model:    fsm.Model{SHA256: sum, Size: int64(len(f.Model)), Name: name, SizeMM: mesh.SizeMM, VolumeMM3: mesh.VolumeMM3, SurfaceMM2: mesh.SurfaceMM2},
 		HasBytes: !known,
 	}
-	c := &Command{Type: CmdSubmitOrder, Order: cmd}
+	c := &fsm.Command{Type: fsm.CmdSubmitOrder, Order: cmd}
 	if !known && len(f.Model) > n.cfg.ModelChunkSize {
 		if err := n.uploadModel(cmd.Model, f.Model); err != nil {
 			writeErr(w, err)
@@ -84,10 +85,10 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		cmd.HasBytes = false
 	} else if !known {
-		c.model = f.Model
+		c.ModelBytes = f.Model
 	}
-	var res ApplyResult
-	if c.model == nil {
+	var res fsm.ApplyResult
+	if c.ModelBytes == nil {
 		res, err = n.proposeOrder(c) // small: group-committed with others waiting
 	} else {
 		res, err = n.propose(c)
@@ -102,18 +103,18 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	n.Kick()
 	var out api.Order
-	n.fsm.View(func(s *State) { out = n.orderView(s, s.Orders[id], true, nil) })
+	n.fsm.View(func(s *fsm.State) { out = n.orderView(s, s.Orders[id], true, nil) })
 	writeJSON(w, http.StatusCreated, out)
 }
 
 // uploadModel commits a large model in chunks (each committed before the
 // next is sent). Uploads are serialised; a model stored meanwhile by
 // another order is not sent again.
-func (n *Node) uploadModel(m Model, b []byte) error {
+func (n *Node) uploadModel(m fsm.Model, b []byte) error {
 	n.uploadMu.Lock()
 	defer n.uploadMu.Unlock()
 	stored := false
-	n.fsm.View(func(s *State) { stored = s.Models[m.SHA256] != nil })
+	n.fsm.View(func(s *fsm.State) { stored = s.Models[m.SHA256] != nil })
 	if stored {
 		return nil
 	}
@@ -133,7 +134,7 @@ func (n *Node) uploadModel(m Model, b []byte) error {
 	}
 	for off := 0; off < len(b); off += n.cfg.ModelChunkSize {
 		end := min(off+n.cfg.ModelChunkSize, len(b))
-		c := &Command{Type: CmdModelChunk, Chunk: &ChunkCmd{Model: m, Offset: int64(off)}, model: b[off:end]}
+		c := &fsm.Command{Type: fsm.CmdModelChunk, Chunk: &fsm.ChunkCmd{Model: m, Offset: int64(off)}, ModelBytes: b[off:end]}
 		p, err := n.proposeAsync(c)
 		if err != nil {
 			return err
@@ -172,11 +173,11 @@ func writeFormErr(w http.ResponseWriter, err error) {
 }
 
 // orderView renders an order; reasons explain unplaced pending jobs.
-func (n *Node) orderView(s *State, o *Order, withJobs bool, reasons map[string]string) api.Order {
+func (n *Node) orderView(s *fsm.State, o *fsm.Order, withJobs bool, reasons map[string]string) api.Order {
 	v := api.Order{
 		ID: o.ID, Community: o.Community, ModelSHA256: o.ModelSHA256, ModelName: o.ModelName,
 		Quantity: o.Quantity, Material: o.Material, Colour: o.Colour, LayerHeight: o.LayerHeight, Infill: o.Infill,
-		Deadline: o.Deadline, PickupNote: o.PickupNote, State: o.State, Created: nsToTime(o.Created), JobsDone: s.jobsDone(o),
+		Deadline: o.Deadline, PickupNote: o.PickupNote, State: o.State, Created: fsm.CommandTime(o.Created), JobsDone: s.JobsDone(o),
 	}
 	if m := s.Models[o.ModelSHA256]; m != nil {
 		v.ModelSize = m.Size
@@ -185,7 +186,7 @@ func (n *Node) orderView(s *State, o *Order, withJobs bool, reasons map[string]s
 		return v
 	}
 	v.Jobs = []api.Job{}
-	for _, j := range s.orderJobs(o) {
+	for _, j := range s.OrderJobs(o) {
 		jv := api.Job{
 			ID: j.ID, OrderID: j.OrderID, Copy: j.Copy, State: j.State, Printer: j.Printer, Attempts: j.Attempts,
 			Epoch: j.Epoch, Failures: j.Failures, EstSeconds: j.EstSeconds, Pickup: j.Pickup,
@@ -224,9 +225,9 @@ type reasonCache struct {
 
 // unplacedReasons explains why order o's pending jobs wait, asking the
 // placer about the current state (it places nothing).
-func (n *Node) unplacedReasons(s *State, o *Order) map[string]string {
+func (n *Node) unplacedReasons(s *fsm.State, o *fsm.Order) map[string]string {
 	var pending []string
-	for _, j := range s.orderJobs(o) {
+	for _, j := range s.OrderJobs(o) {
 		if j.State == api.JobPending {
 			pending = append(pending, j.ID)
 		}
@@ -260,15 +261,15 @@ func (n *Node) unplacedReasons(s *State, o *Order) map[string]string {
 }
 
 // visible reports whether principal p may see order o.
-func visible(p principal, o *Order) bool {
+func visible(p principal, o *fsm.Order) bool {
 	return p.role == roleAdmin || p.role == roleCommunity && p.community == o.Community
 }
 
 func (n *Node) handleOrders(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
 	out := api.Orders{Orders: []api.Order{}}
-	n.fsm.View(func(s *State) {
-		for _, id := range sortedKeys(s.Orders) {
+	n.fsm.View(func(s *fsm.State) {
+		for _, id := range fsm.SortedKeys(s.Orders) {
 			if o := s.Orders[id]; visible(p, o) {
 				out.Orders = append(out.Orders, n.orderView(s, o, false, nil))
 			}
@@ -278,7 +279,7 @@ func (n *Node) handleOrders(w http.ResponseWriter, r *http.Request) {
 }
 
 // findOrder finds an order the principal may see.
-func findOrder(s *State, p principal, id string) (*Order, error) {
+func findOrder(s *fsm.State, p principal, id string) (*fsm.Order, error) {
 	o := s.Orders[id]
 	if o == nil {
 		return nil, fmt.Errorf("%w: no order %s", ErrNotFound, id)
@@ -295,8 +296,8 @@ func (n *Node) handleOrder(w http.ResponseWriter, r *http.Request) {
 		out api.Order
 		err error
 	)
-	n.fsm.View(func(s *State) {
-		var o *Order
+	n.fsm.View(func(s *fsm.State) {
+		var o *fsm.Order
 		if o, err = findOrder(s, p, r.PathValue("id")); err == nil {
 			out = n.orderView(s, o, true, n.unplacedReasons(s, o))
 		}
@@ -312,24 +313,24 @@ func (n *Node) handleCancel(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
 	id := r.PathValue("id")
 	var err error
-	n.fsm.View(func(s *State) { _, err = findOrder(s, p, id) })
+	n.fsm.View(func(s *fsm.State) { _, err = findOrder(s, p, id) })
 	if err != nil {
 		writeErr(w, err)
 		return
 	}
-	if _, err := n.propose(&Command{Type: CmdCancelOrder, Cancel: &CancelCmd{OrderID: id}}); err != nil {
+	if _, err := n.propose(&fsm.Command{Type: fsm.CmdCancelOrder, Cancel: &fsm.CancelCmd{OrderID: id}}); err != nil {
 		writeErr(w, err)
 		return
 	}
 	var out api.Order
-	n.fsm.View(func(s *State) { out = n.orderView(s, s.Orders[id], true, nil) })
+	n.fsm.View(func(s *fsm.State) { out = n.orderView(s, s.Orders[id], true, nil) })
 	writeJSON(w, http.StatusOK, out)
 }
 
 func (n *Node) handleModel(w http.ResponseWriter, r *http.Request) {
 	sum := r.PathValue("sha256")
 	var b []byte
-	n.fsm.View(func(s *State) {
+	n.fsm.View(func(s *fsm.State) {
 		if m := s.Models[sum]; m != nil {
 			b = m.Bytes
 		}

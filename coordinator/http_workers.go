@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // maxWait bounds a long-poll.
@@ -39,13 +40,13 @@ func (n *Node) handleRegister(w http.ResponseWriter, r *http.Request) {
 	if _, _, ok := n.workerFor(w, r, req.ID); !ok {
 		return
 	}
-	wk := Worker{
+	wk := fsm.Worker{
 		ID: req.ID, Name: req.Name, Profile: req.Profile, BuildMM: req.BuildMM, NozzleMM: req.NozzleMM,
 		Material: req.Material, Colour: req.Colour, Hours: req.Hours, MaxJobHours: req.MaxJobHours,
 		GossipAddr: req.GossipAddr, Neighbourhood: req.Neighbourhood, State: req.State,
 	}
-	cmd := &WorkerCmd{Worker: wk, TokenHash: principalOf(r).tokenHash}
-	if _, err := n.propose(&Command{Type: CmdRegisterWorker, Worker: cmd}); err != nil {
+	cmd := &fsm.WorkerCmd{Worker: wk, TokenHash: principalOf(r).tokenHash}
+	if _, err := n.propose(&fsm.Command{Type: fsm.CmdRegisterWorker, Worker: cmd}); err != nil {
 		writeErr(w, err)
 		return
 	}
@@ -68,7 +69,7 @@ func (n *Node) handleRegister(w http.ResponseWriter, r *http.Request) {
 // nothing; it checks the binding on each look at the state.
 
 // boundElsewhere reports whether wk is bound to a token other than hash.
-func boundElsewhere(wk *Worker, hash string) bool {
+func boundElsewhere(wk *fsm.Worker, hash string) bool {
 	return wk != nil && wk.TokenHash != "" && wk.TokenHash != hash
 }
 
@@ -76,10 +77,10 @@ func boundElsewhere(wk *Worker, hash string) bool {
 // checking the caller's worker token against its binding; it writes 403
 // worker_token_mismatch and returns ok false when the worker belongs to
 // another token.
-func (n *Node) workerFor(w http.ResponseWriter, r *http.Request, id string) (wk Worker, known, ok bool) {
+func (n *Node) workerFor(w http.ResponseWriter, r *http.Request, id string) (wk fsm.Worker, known, ok bool) {
 	hash := principalOf(r).tokenHash
 	ok = true
-	n.fsm.View(func(s *State) {
+	n.fsm.View(func(s *fsm.State) {
 		if p := s.Workers[id]; p != nil {
 			wk, known, ok = *p, true, !boundElsewhere(p, hash)
 		}
@@ -92,7 +93,7 @@ func (n *Node) workerFor(w http.ResponseWriter, r *http.Request, id string) (wk 
 
 // knownWorker returns the worker's replicated record, or writes 404 for
 // an unknown worker and 403 for one bound to another token.
-func (n *Node) knownWorker(w http.ResponseWriter, r *http.Request, id string) (Worker, bool) {
+func (n *Node) knownWorker(w http.ResponseWriter, r *http.Request, id string) (fsm.Worker, bool) {
 	wk, known, ok := n.workerFor(w, r, id)
 	if !ok {
 		return wk, false
@@ -120,8 +121,8 @@ func (n *Node) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 	n.leases.seen(id, n.clock.Now())
 	n.leases.setHeartbeat(id, n.clock.Now())
 	if wk.State != req.State && !(wk.Job != "" && req.State == api.WorkerIdle) {
-		cmd := &WorkerStateCmd{WorkerID: id, State: req.State, TokenHash: principalOf(r).tokenHash}
-		if _, err := n.propose(&Command{Type: CmdWorkerState, WorkerState: cmd}); err != nil {
+		cmd := &fsm.WorkerStateCmd{WorkerID: id, State: req.State, TokenHash: principalOf(r).tokenHash}
+		if _, err := n.propose(&fsm.Command{Type: fsm.CmdWorkerState, WorkerState: cmd}); err != nil {
 			writeErr(w, err)
 			return
 		}
@@ -135,7 +136,7 @@ func (n *Node) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 // other than hash.
 func (n *Node) assignmentFor(id, hash string) (a api.Assignment, ok, mine bool) {
 	mine = true
-	n.fsm.View(func(s *State) {
+	n.fsm.View(func(s *fsm.State) {
 		wk := s.Workers[id]
 		if boundElsewhere(wk, hash) {
 			mine = false
@@ -224,8 +225,8 @@ func (n *Node) handleProgress(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.leases.seen(req.WorkerID, n.clock.Now())
-	cmd := &ProgressCmd{JobID: r.PathValue("id"), Report: req, TokenHash: principalOf(r).tokenHash}
-	res, err := n.propose(&Command{Type: CmdProgress, Progress: cmd})
+	cmd := &fsm.ProgressCmd{JobID: r.PathValue("id"), Report: req, TokenHash: principalOf(r).tokenHash}
+	res, err := n.propose(&fsm.Command{Type: fsm.CmdProgress, Progress: cmd})
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -242,8 +243,8 @@ func (n *Node) handleResult(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.leases.seen(req.WorkerID, n.clock.Now())
-	cmd := &ResultCmd{JobID: r.PathValue("id"), Result: req, MaxAttempts: n.cfg.MaxAttempts, TokenHash: principalOf(r).tokenHash}
-	res, err := n.propose(&Command{Type: CmdResult, Result: cmd})
+	cmd := &fsm.ResultCmd{JobID: r.PathValue("id"), Result: req, MaxAttempts: n.cfg.MaxAttempts, TokenHash: principalOf(r).tokenHash}
+	res, err := n.propose(&fsm.Command{Type: fsm.CmdResult, Result: cmd})
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -262,8 +263,8 @@ func (n *Node) handleBedClear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.leases.seen(id, n.clock.Now())
-	cmd := &BedClearCmd{WorkerID: id, TokenHash: principalOf(r).tokenHash}
-	if _, err := n.propose(&Command{Type: CmdBedClear, BedClear: cmd}); err != nil {
+	cmd := &fsm.BedClearCmd{WorkerID: id, TokenHash: principalOf(r).tokenHash}
+	if _, err := n.propose(&fsm.Command{Type: fsm.CmdBedClear, BedClear: cmd}); err != nil {
 		writeErr(w, err)
 		return
 	}
@@ -277,12 +278,12 @@ func (n *Node) handleBedClear(w http.ResponseWriter, r *http.Request) {
 func (n *Node) handleRelease(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	known := false
-	n.fsm.View(func(s *State) { known = s.Workers[id] != nil })
+	n.fsm.View(func(s *fsm.State) { known = s.Workers[id] != nil })
 	if !known {
 		writeError(w, http.StatusNotFound, api.CodeNotFound, "no worker "+id+" (see GET /v1/workers)")
 		return
 	}
-	if _, err := n.propose(&Command{Type: CmdReleaseWorker, Release: &ReleaseCmd{WorkerID: id}}); err != nil {
+	if _, err := n.propose(&fsm.Command{Type: fsm.CmdReleaseWorker, Release: &fsm.ReleaseCmd{WorkerID: id}}); err != nil {
 		writeErr(w, err)
 		return
 	}
@@ -291,10 +292,10 @@ func (n *Node) handleRelease(w http.ResponseWriter, r *http.Request) {
 
 func (n *Node) handleWorkers(w http.ResponseWriter, _ *http.Request) {
 	out := api.Workers{Workers: []api.Worker{}}
-	n.fsm.View(func(s *State) {
-		for _, id := range sortedKeys(s.Workers) {
+	n.fsm.View(func(s *fsm.State) {
+		for _, id := range fsm.SortedKeys(s.Workers) {
 			wk := s.Workers[id]
-			last := nsToTime(wk.Registered)
+			last := fsm.CommandTime(wk.Registered)
 			if t, ok := n.leases.heartbeat(id); ok && t.After(last) {
 				last = t
 			}

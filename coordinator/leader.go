@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 	"github.com/fabgrid/fabgrid/scheduler"
 	"github.com/hashicorp/raft"
 )
@@ -95,8 +96,8 @@ func (n *Node) leaderLoop(ctx context.Context) {
 // the FSM if they are not there yet.
 func (n *Node) ensureSetup() {
 	var haveSelf, haveAdmin, haveWorker bool
-	self := NodeInfo{ID: n.cfg.NodeID, RaftAddr: n.RaftAddr(), HTTPAddr: n.HTTPAddr()}
-	n.fsm.View(func(s *State) {
+	self := fsm.NodeInfo{ID: n.cfg.NodeID, RaftAddr: n.RaftAddr(), HTTPAddr: n.HTTPAddr()}
+	n.fsm.View(func(s *fsm.State) {
 		if ni := s.Nodes[self.ID]; ni != nil && *ni == self {
 			haveSelf = true
 		}
@@ -105,18 +106,18 @@ func (n *Node) ensureSetup() {
 		haveWorker = haveWorker || n.cfg.WorkerToken == ""
 	})
 	if !haveAdmin {
-		n.proposeLogged(&Command{Type: CmdAddAdminToken, Token: &TokenCmd{Hash: HashToken(n.cfg.AdminToken), Name: "admin"}})
+		n.proposeLogged(&fsm.Command{Type: fsm.CmdAddAdminToken, Token: &fsm.TokenCmd{Hash: HashToken(n.cfg.AdminToken), Name: "admin"}})
 	}
 	if !haveWorker {
-		n.proposeLogged(&Command{Type: CmdAddWorkerToken, Token: &TokenCmd{Hash: HashToken(n.cfg.WorkerToken), Name: "grid"}})
+		n.proposeLogged(&fsm.Command{Type: fsm.CmdAddWorkerToken, Token: &fsm.TokenCmd{Hash: HashToken(n.cfg.WorkerToken), Name: "grid"}})
 	}
 	// Last, so that a node's address being known implies its tokens are.
 	if !haveSelf {
-		n.proposeLogged(&Command{Type: CmdSetNode, Node: &self})
+		n.proposeLogged(&fsm.Command{Type: fsm.CmdSetNode, Node: &self})
 	}
 }
 
-func (n *Node) proposeLogged(c *Command) ApplyResult {
+func (n *Node) proposeLogged(c *fsm.Command) fsm.ApplyResult {
 	r, err := n.propose(c)
 	if err != nil {
 		n.log.Debug("proposal refused", "type", c.Type, "err", err)
@@ -131,7 +132,7 @@ func (n *Node) placeOnce() {
 	for range 3 {
 		var snap *scheduler.Snapshot
 		now := n.clock.Now()
-		n.fsm.View(func(s *State) {
+		n.fsm.View(func(s *fsm.State) {
 			if anyIdle(s) {
 				snap = snapshotFor(s, now)
 			}
@@ -143,11 +144,11 @@ func (n *Node) placeOnce() {
 		if len(plan.Placements) == 0 {
 			return
 		}
-		cmd := &PlaceCmd{}
+		cmd := &fsm.PlaceCmd{}
 		for _, p := range plan.Placements {
-			cmd.Placements = append(cmd.Placements, PlaceItem{JobID: p.JobID, PrinterID: p.PrinterID, EstSeconds: p.EstSeconds})
+			cmd.Placements = append(cmd.Placements, fsm.PlaceItem{JobID: p.JobID, PrinterID: p.PrinterID, EstSeconds: p.EstSeconds})
 		}
-		r, err := n.propose(&Command{Type: CmdPlace, Place: cmd})
+		r, err := n.propose(&fsm.Command{Type: fsm.CmdPlace, Place: cmd})
 		if err != nil {
 			return
 		}
@@ -166,16 +167,16 @@ func (n *Node) placeOnce() {
 func (n *Node) checkLeases() {
 	var d leaseDecision
 	now := n.clock.Now()
-	n.fsm.View(func(s *State) { d = n.leases.decide(s, now, n.cfg.LostAfter, n.cfg.MaxAttempts) })
+	n.fsm.View(func(s *fsm.State) { d = n.leases.decide(s, now, n.cfg.LostAfter, n.cfg.MaxAttempts) })
 	for i := range d.expire {
 		l := d.expire[i]
-		if _, err := n.propose(&Command{Type: CmdLeaseExpired, Lease: &l}); err == nil {
+		if _, err := n.propose(&fsm.Command{Type: fsm.CmdLeaseExpired, Lease: &l}); err == nil {
 			n.log.Info("lease expired, job requeued", "job", l.JobID, "epoch", l.Epoch)
 			n.metrics.leaseExpiries.Inc()
 			n.Kick()
 		}
 	}
 	for _, w := range d.offline {
-		n.proposeLogged(&Command{Type: CmdWorkerState, WorkerState: &WorkerStateCmd{WorkerID: w, State: api.WorkerOffline}})
+		n.proposeLogged(&fsm.Command{Type: fsm.CmdWorkerState, WorkerState: &fsm.WorkerStateCmd{WorkerID: w, State: api.WorkerOffline}})
 	}
 }

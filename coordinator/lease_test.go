@@ -8,6 +8,7 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // TestLeaseExpiryRequeuesAndLateDoneReconciles: a silent worker's job is
@@ -178,8 +179,8 @@ func TestNewLeaderGivesLeasesFreshGrace(t *testing.T) {
 		}
 		return false
 	})
-	jobOf := func() (j coordinator.Job) {
-		leader.FSM().View(func(s *coordinator.State) { j = *s.Jobs[a.JobID] })
+	jobOf := func() (j fsm.Job) {
+		leader.FSM().View(func(s *fsm.State) { j = *s.Jobs[a.JobID] })
 		return j
 	}
 	clock.Advance(5 * time.Second) // 14 s since w-a spoke, 5 s since the takeover

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // leaseTable is the leader's memory of when it last heard from each
@@ -88,32 +89,32 @@ func (t *leaseTable) expiry(worker string, since time.Time, lostAfter time.Durat
 
 // leaseDecision is what the lease check wants committed.
 type leaseDecision struct {
-	expire  []LeaseCmd
+	expire  []fsm.LeaseCmd
 	offline []string
 }
 
 // decide finds expired leases and silent idle workers in s at now.
-func (t *leaseTable) decide(s *State, now time.Time, lostAfter time.Duration, maxAttempts int) leaseDecision {
+func (t *leaseTable) decide(s *fsm.State, now time.Time, lostAfter time.Duration, maxAttempts int) leaseDecision {
 	var d leaseDecision
 	// Every active job is held by its printer (Worker.Job), so walking
 	// the printers finds them without scanning all jobs.
-	for _, wid := range sortedKeys(s.Workers) {
+	for _, wid := range fsm.SortedKeys(s.Workers) {
 		w := s.Workers[wid]
 		j := s.Jobs[w.Job]
 		if j == nil || !j.Active() || j.Printer != w.ID {
 			continue
 		}
-		if now.After(t.expiry(j.Printer, nsToTime(j.Updated), lostAfter)) {
-			d.expire = append(d.expire, LeaseCmd{JobID: j.ID, Epoch: j.Epoch, MaxAttempts: maxAttempts,
+		if now.After(t.expiry(j.Printer, fsm.CommandTime(j.Updated), lostAfter)) {
+			d.expire = append(d.expire, fsm.LeaseCmd{JobID: j.ID, Epoch: j.Epoch, MaxAttempts: maxAttempts,
 				Reason: "no report from " + j.Printer + " for " + lostAfter.String()})
 		}
 	}
-	for _, id := range sortedKeys(s.Workers) {
+	for _, id := range fsm.SortedKeys(s.Workers) {
 		w := s.Workers[id]
 		if w.Job != "" || w.State == api.WorkerOffline {
 			continue
 		}
-		if now.After(t.expiry(w.ID, nsToTime(w.Registered), lostAfter)) {
+		if now.After(t.expiry(w.ID, fsm.CommandTime(w.Registered), lostAfter)) {
 			d.offline = append(d.offline, w.ID)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 func TestJoinThroughFollowerTransferAndRemove(t *testing.T) {
@@ -92,7 +93,7 @@ func TestLargeModelReplicatedAndDeduplicated(t *testing.T) {
 	}
 	c.WaitApplied(c.Nodes[li].FSM().Index(), 10*time.Second)
 	for _, n := range c.Nodes {
-		n.FSM().View(func(s *coordinator.State) {
+		n.FSM().View(func(s *fsm.State) {
 			if len(s.Models) != 1 || !bytes.Equal(s.Models[o1.ModelSHA256].Bytes, model) {
 				t.Errorf("%s: %d models", n.ID(), len(s.Models))
 			}

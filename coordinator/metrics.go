@@ -8,6 +8,7 @@ import (
 
 	vmetrics "github.com/VictoriaMetrics/metrics"
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 	"github.com/hashicorp/raft"
 )
 
@@ -48,7 +49,7 @@ func newMetrics(n *Node) *metrics {
 	return m
 }
 
-func (m *metrics) observeApply(typ string, r ApplyResult) {
+func (m *metrics) observeApply(typ string, r fsm.ApplyResult) {
 	outcome := "ok"
 	if r.Err != nil {
 		outcome = "refused"
@@ -75,7 +76,7 @@ var (
 // scrape into a set made for that scrape.
 func (m *metrics) writeState(w io.Writer) {
 	orders, jobs, workers := map[string]int{}, map[string]int{}, map[string]int{}
-	m.n.fsm.View(func(s *State) {
+	m.n.fsm.View(func(s *fsm.State) {
 		for _, o := range s.Orders {
 			orders[o.State]++
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	vmetrics "github.com/VictoriaMetrics/metrics"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 func TestSeriesEscapesLabelValues(t *testing.T) {
@@ -38,7 +39,7 @@ func TestSeriesEscapesLabelValues(t *testing.T) {
 
 func TestObserveApplyAllocatesNothingOnceSeen(t *testing.T) {
 	m := &metrics{set: vmetrics.NewSet()}
-	ok, refused := ApplyResult{}, ApplyResult{Err: errors.New("no")}
+	ok, refused := fsm.ApplyResult{}, fsm.ApplyResult{Err: errors.New("no")}
 	m.observeApply("submit_order", ok)
 	m.observeApply("submit_order", refused)
 	if n := testing.AllocsPerRun(100, func() {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
@@ -69,9 +70,8 @@ func New(cfg Config) (*Node, error) {
 	if n.proxyTransport == nil {
 		n.proxyTransport = newProxyTransport()
 	}
-	n.fsm = NewFSM(n.log)
 	n.metrics = newMetrics(n)
-	n.fsm.applied = n.metrics.observeApply
+	n.fsm = NewFSM(n.log, n.metrics.observeApply)
 	if err := n.start(); err != nil {
 		n.cancel()
 		if n.httpSrv != nil {
@@ -290,10 +290,10 @@ func (n *Node) voters() int {
 // returns only after the entry is committed on a majority and applied
 // here. Errors from raft (not leader, lost leadership, timeout) wrap
 // ErrNoLeader; the command's own refusal is ApplyResult.Err.
-func (n *Node) propose(c *Command) (ApplyResult, error) {
+func (n *Node) propose(c *fsm.Command) (fsm.ApplyResult, error) {
 	f, err := n.proposeAsync(c)
 	if err != nil {
-		return ApplyResult{}, err
+		return fsm.ApplyResult{}, err
 	}
 	return f.wait()
 }
@@ -306,7 +306,7 @@ type proposal struct {
 	start time.Time
 }
 
-func (n *Node) proposeAsync(c *Command) (*proposal, error) {
+func (n *Node) proposeAsync(c *fsm.Command) (*proposal, error) {
 	data, err := n.encode(c)
 	if err != nil {
 		return nil, err
@@ -316,32 +316,32 @@ func (n *Node) proposeAsync(c *Command) (*proposal, error) {
 
 // encode stamps a command with the version and the leader's time and
 // encodes it for the log.
-func (n *Node) encode(c *Command) ([]byte, error) {
-	c.V = CommandVersion
+func (n *Node) encode(c *fsm.Command) ([]byte, error) {
+	c.V = fsm.CommandVersion
 	if c.Time == 0 {
 		c.Time = n.clock.Now().UnixNano()
 	}
-	return EncodeCommand(c)
+	return fsm.EncodeCommand(c)
 }
 
 // proposeOrder commits an order submission whose model is stored
 // already, through the batcher: submissions waiting at the same time
 // share one log entry. Results and errors are as propose's.
-func (n *Node) proposeOrder(c *Command) (ApplyResult, error) {
+func (n *Node) proposeOrder(c *fsm.Command) (fsm.ApplyResult, error) {
 	data, err := n.encode(c)
 	if err != nil {
-		return ApplyResult{}, err
+		return fsm.ApplyResult{}, err
 	}
 	return n.orders.submit(n.ctx, data)
 }
 
 // wait blocks until the proposal is committed and applied (or refused).
-func (p *proposal) wait() (ApplyResult, error) {
+func (p *proposal) wait() (fsm.ApplyResult, error) {
 	if err := p.f.Error(); err != nil {
-		return ApplyResult{}, fmt.Errorf("%w: %v", ErrNoLeader, err)
+		return fsm.ApplyResult{}, fmt.Errorf("%w: %v", ErrNoLeader, err)
 	}
 	p.n.metrics.applyLatency.UpdateDuration(p.start)
-	r, _ := p.f.Response().(ApplyResult)
+	r, _ := p.f.Response().(fsm.ApplyResult)
 	return r, r.Err
 }
 

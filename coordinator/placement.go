@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 	"github.com/fabgrid/fabgrid/scheduler"
 )
 
@@ -112,7 +113,7 @@ func reasonText(code string, j scheduler.Job) string {
 }
 
 // anyIdle reports whether some printer could take a job now.
-func anyIdle(s *State) bool {
+func anyIdle(s *fsm.State) bool {
 	for _, w := range s.Workers {
 		if w.State == api.WorkerIdle && w.Job == "" {
 			return true
@@ -122,16 +123,16 @@ func anyIdle(s *State) bool {
 }
 
 // snapshotFor builds the scheduler's view of the state at time now.
-func snapshotFor(s *State, now time.Time) *scheduler.Snapshot {
+func snapshotFor(s *fsm.State, now time.Time) *scheduler.Snapshot {
 	snap := &scheduler.Snapshot{Now: now.Unix(), Seed: int64(s.Epoch)}
 	// Only open orders have pending jobs; walking them avoids sorting
 	// every job ever submitted on each round.
-	var pending []*Job
+	var pending []*fsm.Job
 	for _, o := range s.Orders {
 		if o.State != api.OrderOpen {
 			continue
 		}
-		for _, j := range s.orderJobs(o) {
+		for _, j := range s.OrderJobs(o) {
 			if j.State == api.JobPending {
 				pending = append(pending, j)
 			}
@@ -140,7 +141,7 @@ func snapshotFor(s *State, now time.Time) *scheduler.Snapshot {
 	sort.Slice(pending, func(a, b int) bool { return pending[a].ID < pending[b].ID })
 	for _, j := range pending {
 		o := s.Orders[j.OrderID]
-		var m Model
+		var m fsm.Model
 		if mm := s.Models[o.ModelSHA256]; mm != nil {
 			m = *mm
 		}
@@ -151,7 +152,7 @@ func snapshotFor(s *State, now time.Time) *scheduler.Snapshot {
 			Excluded: slices.Clone(j.Excluded),
 		})
 	}
-	for _, id := range sortedKeys(s.Workers) {
+	for _, id := range fsm.SortedKeys(s.Workers) {
 		w := s.Workers[id]
 		p := scheduler.Printer{
 			ID: w.ID, Profile: w.Profile, BuildMM: w.BuildMM, NozzleMM: w.NozzleMM, Material: w.Material,
@@ -160,7 +161,7 @@ func snapshotFor(s *State, now time.Time) *scheduler.Snapshot {
 		}
 		snap.Printers = append(snap.Printers, p)
 	}
-	for _, name := range sortedKeys(s.Communities) {
+	for _, name := range fsm.SortedKeys(s.Communities) {
 		c := s.Communities[name]
 		snap.Communities = append(snap.Communities, scheduler.Community{Name: c.Name, Weight: c.Weight, UsedPrinterSeconds: c.UsedSeconds})
 	}

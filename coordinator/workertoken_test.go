@@ -11,6 +11,7 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // lastHeartbeat is what the leader shows of worker id's last contact.
@@ -133,7 +134,7 @@ func TestWorkerIDBoundToItsToken(t *testing.T) {
 	if !bytes.Equal(n.FSM().SnapshotBytes(), leader.FSM().SnapshotBytes()) {
 		t.Fatal("the replayed log gives another state")
 	}
-	n.FSM().View(func(s *coordinator.State) {
+	n.FSM().View(func(s *fsm.State) {
 		if w := s.Workers["w-1"]; w == nil || w.TokenHash != coordinator.HashToken(tokB) || w.Name != "mallory" {
 			t.Fatalf("w-1 after the replay: %+v", w)
 		}

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/client"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // One test per fault type (in parallel: they mostly wait for simulated
@@ -104,11 +104,11 @@ func settleAndCheck(t *testing.T, s *Sim) {
 	requireOK(t, r)
 }
 
-func leaderJob(t *testing.T, s *Sim, id string) coordinator.Job {
+func leaderJob(t *testing.T, s *Sim, id string) fsm.Job {
 	t.Helper()
-	var j coordinator.Job
+	var j fsm.Job
 	waitUntil(t, 10*time.Second, "a leader", func() bool { return s.Cluster.LeaderIndex() >= 0 })
-	s.Cluster.Node(s.Cluster.LeaderIndex()).FSM().View(func(st *coordinator.State) {
+	s.Cluster.Node(s.Cluster.LeaderIndex()).FSM().View(func(st *fsm.State) {
 		if p := st.Jobs[id]; p != nil {
 			j = *p
 		}
@@ -116,7 +116,7 @@ func leaderJob(t *testing.T, s *Sim, id string) coordinator.Job {
 	return j
 }
 
-func failureReasons(j coordinator.Job) string {
+func failureReasons(j fsm.Job) string {
 	var rs []string
 	for _, f := range j.Failures {
 		rs = append(rs, f.Reason)
@@ -266,12 +266,12 @@ func TestFaultBedClearGatesTheNextJob(t *testing.T) {
 	id := submit(t, s, 1, 2)
 	p := s.Fleet.IDs()[0]
 	states := func() (done, pending int) {
-		var o coordinator.Order
+		var o fsm.Order
 		n := s.Cluster.Node(max(0, s.Cluster.LeaderIndex()))
 		if n == nil {
 			return 0, 0
 		}
-		n.FSM().View(func(st *coordinator.State) {
+		n.FSM().View(func(st *fsm.State) {
 			if x := st.Orders[id]; x != nil {
 				o = *x
 				for _, jid := range o.JobIDs {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // Invariant names.
@@ -45,17 +46,17 @@ func (c *checker) fail(name, format string, args ...any) {
 type stateCopy struct {
 	node   string
 	index  uint64
-	orders map[string]coordinator.Order
-	jobs   map[string]coordinator.Job
+	orders map[string]fsm.Order
+	jobs   map[string]fsm.Job
 	// workers maps a worker id to its name (the printer's NodeID).
 	workers map[string]string
 	blob    []byte // orders and jobs, canonical JSON, for comparison
 }
 
 func copyState(n *coordinator.Node) stateCopy {
-	sc := stateCopy{node: n.ID(), index: n.FSM().Index(), orders: map[string]coordinator.Order{},
-		jobs: map[string]coordinator.Job{}, workers: map[string]string{}}
-	n.FSM().View(func(st *coordinator.State) {
+	sc := stateCopy{node: n.ID(), index: n.FSM().Index(), orders: map[string]fsm.Order{},
+		jobs: map[string]fsm.Job{}, workers: map[string]string{}}
+	n.FSM().View(func(st *fsm.State) {
 		for id, o := range st.Orders {
 			sc.orders[id] = *o
 		}
@@ -67,8 +68,8 @@ func copyState(n *coordinator.Node) stateCopy {
 		}
 	})
 	sc.blob, _ = json.Marshal(struct {
-		O map[string]coordinator.Order
-		J map[string]coordinator.Job
+		O map[string]fsm.Order
+		J map[string]fsm.Job
 	}{sc.orders, sc.jobs})
 	return sc
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // monitor samples the cluster while a scenario runs: leader changes and
@@ -65,7 +66,7 @@ func (m *monitor) run(ctx context.Context, s *Sim) {
 func (m *monitor) checkDoubles(n *coordinator.Node) {
 	var bad []string
 	idx := n.FSM().Index()
-	n.FSM().View(func(st *coordinator.State) {
+	n.FSM().View(func(st *fsm.State) {
 		active := map[string][]string{}
 		for _, j := range st.Jobs {
 			if j.Active() && j.Printer != "" {

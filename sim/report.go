@@ -10,6 +10,7 @@ import (
 
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // Report is a scenario's outcome.
@@ -109,7 +110,7 @@ func (s *Sim) report(seed uint64, orders int, first, last time.Time) Report {
 	ordersBy := map[string]int{}
 	jobsBy := map[string]int{}
 	if n != nil {
-		n.FSM().View(func(st *coordinator.State) {
+		n.FSM().View(func(st *fsm.State) {
 			for _, o := range st.Orders {
 				ordersBy[o.Community]++
 				switch o.State {

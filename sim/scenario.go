@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // Faults is a scenario's fault load. Periods and durations are real time.
@@ -305,7 +305,7 @@ func (s *Sim) progressLoop(ctx context.Context, every time.Duration, orders int,
 			if li := s.Cluster.LeaderIndex(); li >= 0 {
 				leader = string(s.Cluster.ids[li])
 				if n := s.Cluster.Node(li); n != nil {
-					n.FSM().View(func(st *coordinator.State) {
+					n.FSM().View(func(st *fsm.State) {
 						for _, j := range st.Jobs {
 							jobs++
 							if j.State == api.JobDone || j.Terminal() {

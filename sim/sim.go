@@ -11,9 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/client"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 	"github.com/fabgrid/fabgrid/worker"
 )
 
@@ -209,7 +209,7 @@ func (s *Sim) registered() int {
 		return 0
 	}
 	n := 0
-	l.FSM().View(func(st *coordinator.State) { n = len(st.Workers) })
+	l.FSM().View(func(st *fsm.State) { n = len(st.Workers) })
 	return n
 }
 
@@ -372,7 +372,7 @@ func (s *Sim) Settled() bool {
 		return false
 	}
 	ok := true
-	l.FSM().View(func(st *coordinator.State) {
+	l.FSM().View(func(st *fsm.State) {
 		for _, o := range st.Orders {
 			if o.State == api.OrderOpen {
 				ok = false

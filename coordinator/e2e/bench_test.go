@@ -15,6 +15,7 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/client"
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // benchClients is the number of concurrent clients of the intake goal.
@@ -175,8 +176,8 @@ func BenchmarkRaftApply(b *testing.B) {
 func benchRaftApply(b *testing.B, inmem bool) {
 	cl, _, _ := intakeCluster(b, inmem)
 	leader := cl.WaitLeader(5 * time.Second)
-	var tmpl coordinator.OrderCmd
-	leader.FSM().View(func(s *coordinator.State) {
+	var tmpl fsm.OrderCmd
+	leader.FSM().View(func(s *fsm.State) {
 		for _, o := range s.Orders {
 			tmpl.Order = *o
 			tmpl.Model = *s.Models[o.ModelSHA256]
@@ -188,7 +189,7 @@ func benchRaftApply(b *testing.B, inmem bool) {
 	for i := range cmds {
 		oc := tmpl
 		oc.Order.ID = fmt.Sprintf("o-bench%010d", i)
-		data, err := coordinator.EncodeCommand(&coordinator.Command{V: coordinator.CommandVersion, Type: coordinator.CmdSubmitOrder,
+		data, err := fsm.EncodeCommand(&fsm.Command{V: fsm.CommandVersion, Type: fsm.CmdSubmitOrder,
 			Time: time.Now().UnixNano(), Order: &oc})
 		if err != nil {
 			b.Fatal(err)
@@ -201,7 +202,7 @@ func benchRaftApply(b *testing.B, inmem bool) {
 		if err := f.Error(); err != nil {
 			return err
 		}
-		if res, ok := f.Response().(coordinator.ApplyResult); ok && res.Err != nil {
+		if res, ok := f.Response().(fsm.ApplyResult); ok && res.Err != nil {
 			return res.Err
 		}
 		return nil

@@ -14,10 +14,10 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
-	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/client"
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
 // The order API as a sequential specification, one partition per order.
@@ -400,7 +400,7 @@ func checkHistory(t *testing.T, cl *coordinatortest.Cluster, h *history, stats *
 			continue
 		}
 		have := map[string]bool{}
-		n.FSM().View(func(s *coordinator.State) {
+		n.FSM().View(func(s *fsm.State) {
 			for _, o := range s.Orders {
 				have[o.PickupNote] = true
 			}

@@ -1,4 +1,4 @@
-package coordinator
+package fsm
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ func (b *logBuilder) add(c *Command) *Command {
 }
 
 func communityCmd(name string) *Command {
-	return &Command{Type: CmdCreateCommunity, Community: &CommunityCmd{Name: name, Weight: 1, TokenHash: HashToken("fgC_" + name)}}
+	return &Command{Type: CmdCreateCommunity, Community: &CommunityCmd{Name: name, Weight: 1, TokenHash: hashToken("fgC_" + name)}}
 }
 
 func orderCmd(id, community string, qty int, withBytes bool) *Command {
@@ -37,7 +37,7 @@ func orderCmd(id, community string, qty int, withBytes bool) *Command {
 		HasBytes: withBytes,
 	}}
 	if withBytes {
-		c.model = testModel
+		c.ModelBytes = testModel
 	}
 	return c
 }
@@ -80,17 +80,17 @@ func resultCmd(job, worker string, epoch uint64, outcome, reason string) *Comman
 // scenario is a log touching every command type.
 func scenario() []*Command {
 	b := &logBuilder{}
-	b.add(&Command{Type: CmdAddAdminToken, Token: &TokenCmd{Hash: HashToken("fgA_x")}})
-	b.add(&Command{Type: CmdAddWorkerToken, Token: &TokenCmd{Hash: HashToken("fgW_x"), Name: "grid"}})
+	b.add(&Command{Type: CmdAddAdminToken, Token: &TokenCmd{Hash: hashToken("fgA_x")}})
+	b.add(&Command{Type: CmdAddWorkerToken, Token: &TokenCmd{Hash: hashToken("fgW_x"), Name: "grid"}})
 	b.add(&Command{Type: CmdSetNode, Node: &NodeInfo{ID: "c1", RaftAddr: "127.0.0.1:1", HTTPAddr: "127.0.0.1:2"}})
 	b.add(communityCmd("makers"))
 	b.add(orderCmd("o-1", "makers", 3, true))
 	b.add(orderCmd("o-2", "makers", 1, false))
-	b.add(bound(registerCmd("w-a", "PLA"), HashToken("fgW_x")))
-	b.add(bound(registerCmd("w-b", "PLA"), HashToken("fgW_x")))
+	b.add(bound(registerCmd("w-a", "PLA"), hashToken("fgW_x")))
+	b.add(bound(registerCmd("w-b", "PLA"), hashToken("fgW_x")))
 	b.add(placeCmd("o-1-1", "w-a"))
 	b.add(placeCmd("o-1-2", "w-b"))
-	b.add(bound(progressCmd("o-1-1", "w-a", 1, api.JobPrinting), HashToken("fgW_x")))
+	b.add(bound(progressCmd("o-1-1", "w-a", 1, api.JobPrinting), hashToken("fgW_x")))
 	b.add(resultCmd("o-1-1", "w-a", 1, api.OutcomeDone, ""))
 	b.add(resultCmd("o-1-2", "w-b", 2, api.OutcomeFailed, "thermal runaway"))
 	b.add(&Command{Type: CmdBedClear, BedClear: &BedClearCmd{WorkerID: "w-a"}})
@@ -108,7 +108,7 @@ func scenario() []*Command {
 	b.add(oc)
 	// An admin releases w-b; another token's registration binds it.
 	b.add(&Command{Type: CmdReleaseWorker, Release: &ReleaseCmd{WorkerID: "w-b"}})
-	b.add(bound(registerCmd("w-b", "PLA"), HashToken("fgW_y")))
+	b.add(bound(registerCmd("w-b", "PLA"), hashToken("fgW_y")))
 	return b.cmds
 }
 
@@ -122,12 +122,12 @@ func chunkCmds(model []byte, n int) []*Command {
 	step := (len(model) + n - 1) / n
 	for off := 0; off < len(model); off += step {
 		end := min(off+step, len(model))
-		out = append(out, &Command{Type: CmdModelChunk, Chunk: &ChunkCmd{Model: m, Offset: int64(off)}, model: model[off:end]})
+		out = append(out, &Command{Type: CmdModelChunk, Chunk: &ChunkCmd{Model: m, Offset: int64(off)}, ModelBytes: model[off:end]})
 	}
 	return out
 }
 
-func applyAll(t *testing.T, f *FSM, cmds []*Command, from uint64) {
+func applyAll(t *testing.T, f *Machine, cmds []*Command, from uint64) {
 	t.Helper()
 	for i, c := range cmds {
 		if r := f.ApplyCommand(from+uint64(i), c); r.Err != nil {
@@ -137,7 +137,7 @@ func applyAll(t *testing.T, f *FSM, cmds []*Command, from uint64) {
 }
 
 func TestTwoFSMsSameLogSameState(t *testing.T) {
-	a, b := NewFSM(nil), NewFSM(nil)
+	a, b := New(Options{}), New(Options{})
 	applyAll(t, a, scenario(), 1)
 	applyAll(t, b, scenario(), 1)
 	if !bytes.Equal(a.SnapshotBytes(), b.SnapshotBytes()) {
@@ -159,10 +159,10 @@ func TestTwoFSMsSameLogSameState(t *testing.T) {
 }
 
 func TestSnapshotRestoreRoundTrip(t *testing.T) {
-	a := NewFSM(nil)
+	a := New(Options{})
 	applyAll(t, a, scenario(), 1)
 	snap := a.SnapshotBytes()
-	b := NewFSM(nil)
+	b := New(Options{})
 	if err := b.Restore(restoreBytes(1, snap)); err != nil {
 		t.Fatal(err)
 	}
@@ -180,11 +180,11 @@ func TestRestorePlusTailEqualsWholeLog(t *testing.T) {
 	cmds := scenario()
 	for cut := range len(cmds) + 1 {
 		t.Run(fmt.Sprint(cut), func(t *testing.T) {
-			whole := NewFSM(nil)
+			whole := New(Options{})
 			applyAll(t, whole, cmds, 1)
-			head := NewFSM(nil)
+			head := New(Options{})
 			applyAll(t, head, cmds[:cut], 1)
-			restored := NewFSM(nil)
+			restored := New(Options{})
 			if err := restored.Restore(restoreBytes(uint64(cut), head.SnapshotBytes())); err != nil {
 				t.Fatal(err)
 			}
@@ -197,7 +197,7 @@ func TestRestorePlusTailEqualsWholeLog(t *testing.T) {
 }
 
 func TestRestoreRejectsCorruptSnapshot(t *testing.T) {
-	a := NewFSM(nil)
+	a := New(Options{})
 	applyAll(t, a, scenario(), 1)
 	snap := a.SnapshotBytes()
 	for _, tc := range []struct {
@@ -212,7 +212,7 @@ func TestRestoreRejectsCorruptSnapshot(t *testing.T) {
 		{"trailing data", append(bytes.Clone(snap), 0)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := NewFSM(nil)
+			b := New(Options{})
 			applyAll(t, b, scenario()[:4], 1)
 			before := b.SnapshotBytes()
 			if err := b.Restore(restoreBytes(1, tc.data)); err == nil {
@@ -225,37 +225,27 @@ func TestRestoreRejectsCorruptSnapshot(t *testing.T) {
 	}
 }
 
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
-
 // restoreBytes wraps state bytes as a persisted snapshot at index.
-func restoreBytes(index uint64, state []byte) nopCloser {
+func restoreBytes(index uint64, state []byte) *bytes.Reader {
 	var idx [8]byte
 	binary.BigEndian.PutUint64(idx[:], index)
-	return nopCloser{bytes.NewReader(append(idx[:], state...))}
+	return bytes.NewReader(append(idx[:], state...))
 }
 
-// bufSink is a raft.SnapshotSink into memory.
-type bufSink struct{ bytes.Buffer }
-
-func (*bufSink) ID() string    { return "test" }
-func (*bufSink) Cancel() error { return nil }
-func (*bufSink) Close() error  { return nil }
+// hashToken is the hash under which the coordinator stores a token
+// (coordinator.HashToken).
+func hashToken(tok string) string { return sha256Hex([]byte(tok)) }
 
 func TestSnapshotIsTheStateWhenTaken(t *testing.T) {
 	cmds := scenario()
-	f := NewFSM(nil)
+	f := New(Options{})
 	cut := 14 // mid-scenario, with a job assigned and progress recorded
 	applyAll(t, f, cmds[:cut], 1)
 	want := f.SnapshotBytes()
-	snap, err := f.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := f.Snapshot()
 	// Apply goes on before raft persists the snapshot.
 	applyAll(t, f, cmds[cut:], uint64(cut)+1)
-	var sink bufSink
+	var sink bytes.Buffer
 	if err := snap.Persist(&sink); err != nil {
 		t.Fatal(err)
 	}

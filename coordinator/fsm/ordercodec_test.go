@@ -1,4 +1,4 @@
-package coordinator
+package fsm
 
 import (
 	"bytes"
@@ -44,7 +44,7 @@ func fullOrder(t *testing.T, withBytes bool) *Command {
 	fillAll(t, &c.Order.Order, 1)
 	fillAll(t, &c.Order.Model, 2)
 	if withBytes {
-		c.model = []byte("model bytes")
+		c.ModelBytes = []byte("model bytes")
 	}
 	return c
 }
@@ -147,7 +147,7 @@ func TestOrderCodecInvalidUTF8LikeJSON(t *testing.T) {
 			t.Fatalf("stored %q, %q", o.ModelName, o.PickupNote)
 		}
 	})
-	restored := NewFSM(nil)
+	restored := New(Options{})
 	if err := restored.Restore(restoreBytes(f.Index(), f.SnapshotBytes())); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package coordinator
+package fsm
 
 import (
 	"bytes"
@@ -7,13 +7,12 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
-	"github.com/hashicorp/raft"
 )
 
 // base is a state with a community, a 1-copy order and two PLA printers.
-func base(t *testing.T) *FSM {
+func base(t *testing.T) *Machine {
 	t.Helper()
-	f := NewFSM(nil)
+	f := New(Options{})
 	b := &logBuilder{}
 	b.add(communityCmd("makers"))
 	b.add(orderCmd("o-1", "makers", 1, true))
@@ -24,7 +23,7 @@ func base(t *testing.T) *FSM {
 	return f
 }
 
-func mustApply(t *testing.T, f *FSM, c *Command) ApplyResult {
+func mustApply(t *testing.T, f *Machine, c *Command) ApplyResult {
 	t.Helper()
 	c.V, c.Time = CommandVersion, 99e9
 	r := f.ApplyCommand(f.Index()+1, c)
@@ -34,12 +33,12 @@ func mustApply(t *testing.T, f *FSM, c *Command) ApplyResult {
 	return r
 }
 
-func job(f *FSM, id string) (j Job) {
+func job(f *Machine, id string) (j Job) {
 	f.View(func(s *State) { j = *s.Jobs[id] })
 	return j
 }
 
-func worker(f *FSM, id string) (w Worker) {
+func worker(f *Machine, id string) (w Worker) {
 	f.View(func(s *State) { w = *s.Workers[id] })
 	return w
 }
@@ -105,7 +104,7 @@ func TestBadCommandsChangeNothing(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r := f.Apply(&raft.Log{Index: 100, Type: raft.LogCommand, Data: data}).(ApplyResult)
+			r := f.ApplyEntry(100, data).(ApplyResult)
 			if !errors.Is(r.Err, tc.want) {
 				t.Fatalf("err %v, want %v", r.Err, tc.want)
 			}
@@ -205,7 +204,7 @@ func TestStaleEpochAndDuplicateDone(t *testing.T) {
 		t.Fatal("second done not marked duplicate")
 	}
 	var done int
-	f.View(func(s *State) { done = s.jobsDone(s.Orders["o-1"]) })
+	f.View(func(s *State) { done = s.JobsDone(s.Orders["o-1"]) })
 	if done != 1 {
 		t.Fatalf("copies done %d, want 1", done)
 	}
@@ -232,34 +231,6 @@ func TestCancel(t *testing.T) {
 	f.View(func(s *State) { o = *s.Orders["o-2"] })
 	if o.State != api.OrderCancelled {
 		t.Fatalf("order %s", o.State)
-	}
-}
-
-func TestLeaseDecisionGraceAndContact(t *testing.T) {
-	f := base(t)
-	mustApply(t, f, placeCmd("o-1-1", "w-a")) // command time 99 s
-	lt := newLeaseTable()
-	start := time.Unix(100, 0)
-	lt.reset(start) // new leader at 100 s
-	decide := func(now time.Time) leaseDecision {
-		var d leaseDecision
-		f.View(func(s *State) { d = lt.decide(s, now, 60*time.Second, 3) })
-		return d
-	}
-	if d := decide(start.Add(59 * time.Second)); len(d.expire) != 0 {
-		t.Fatal("lease expired within the new leader's grace")
-	}
-	lt.seen("w-a", start.Add(30*time.Second))
-	if d := decide(start.Add(61 * time.Second)); len(d.expire) != 0 {
-		t.Fatal("lease expired although the worker was heard from")
-	}
-	d := decide(start.Add(91 * time.Second))
-	if len(d.expire) != 1 || d.expire[0].JobID != "o-1-1" || d.expire[0].Epoch != 1 {
-		t.Fatalf("expiry %+v", d.expire)
-	}
-	// Idle printers silent as long go offline.
-	if len(d.offline) != 2 {
-		t.Fatalf("offline %v", d.offline)
 	}
 }
 

@@ -1,4 +1,4 @@
-package coordinator
+package fsm
 
 import (
 	"bufio"
@@ -47,13 +47,13 @@ func cutSnapshot(s *State) (*snapshotParts, error) {
 	buf.WriteString(snapMagic)
 	_ = binary.Write(&buf, binary.BigEndian, uint64(len(js)))
 	buf.Write(js)
-	keys := sortedKeys(s.Models)
+	keys := SortedKeys(s.Models)
 	_ = binary.Write(&buf, binary.BigEndian, uint32(len(keys)))
 	p := &snapshotParts{header: buf.Bytes(), hashes: keys}
 	for _, k := range keys {
 		p.models = append(p.models, s.Models[k].Bytes)
 	}
-	p.uhashes = sortedKeys(s.Uploads)
+	p.uhashes = SortedKeys(s.Uploads)
 	for _, k := range p.uhashes {
 		p.uploads = append(p.uploads, s.Uploads[k].Model.Bytes)
 	}

@@ -1,4 +1,4 @@
-package coordinator
+package fsm
 
 import (
 	"bytes"
@@ -11,13 +11,13 @@ import (
 )
 
 var (
-	hashA = HashToken("fgW_alice")
-	hashB = HashToken("fgW_bob")
+	hashA = hashToken("fgW_alice")
+	hashB = hashToken("fgW_bob")
 )
 
 // boundToA is base with w-a registered by token A (binding it) and
 // holding job o-1-1 at epoch 1, printing.
-func boundToA(t *testing.T) *FSM {
+func boundToA(t *testing.T) *Machine {
 	t.Helper()
 	f := base(t)
 	mustApply(t, f, bound(registerCmd("w-a", "PLA"), hashA))
@@ -27,7 +27,7 @@ func boundToA(t *testing.T) *FSM {
 }
 
 // tryApply applies c as mustApply does and returns its refusal, if any.
-func tryApply(f *FSM, c *Command) error {
+func tryApply(f *Machine, c *Command) error {
 	c.V, c.Time = CommandVersion, 99e9
 	return f.ApplyCommand(f.Index()+1, c).Err
 }
@@ -143,16 +143,16 @@ func TestLogAndSnapshotFromBeforeBindingApplyAsBefore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replayed := NewFSM(nil)
+	replayed := New(Options{})
 	for i, e := range entries {
-		if r := fsmApplyResult(replayed, uint64(i+1), e).(ApplyResult); r.Err != nil {
+		if r := replayed.ApplyEntry(uint64(i+1), e).(ApplyResult); r.Err != nil {
 			t.Fatalf("entry %d: %v", i+1, r.Err)
 		}
 	}
 	if !bytes.Equal(replayed.SnapshotBytes(), want) {
 		t.Fatal("the old log applies to another state than before")
 	}
-	restored := NewFSM(nil)
+	restored := New(Options{})
 	if err := restored.Restore(restoreBytes(uint64(len(entries)), want)); err != nil {
 		t.Fatal(err)
 	}

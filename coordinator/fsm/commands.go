@@ -1,4 +1,4 @@
-package coordinator
+package fsm
 
 import (
 	"bytes"
@@ -57,9 +57,10 @@ type Command struct {
 	Chunk       *ChunkCmd       `json:"chunk,omitempty"`
 	Release     *ReleaseCmd     `json:"release,omitempty"`
 
-	// model carries the bytes of a new model with CmdSubmitOrder. It is
-	// framed after the JSON in the log entry, not base64 inside it.
-	model []byte
+	// ModelBytes carries the bytes of a new model with CmdSubmitOrder, or
+	// a piece of one with CmdModelChunk. It is framed after the JSON in
+	// the log entry, not base64 inside it.
+	ModelBytes []byte `json:"-"`
 }
 
 // TokenCmd adds a token by its hash.
@@ -189,14 +190,14 @@ func encodeJSON(c *Command) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode command: %w", err)
 	}
-	if c.model == nil {
+	if c.ModelBytes == nil {
 		return js, nil
 	}
-	buf := make([]byte, 5, 5+len(js)+len(c.model))
+	buf := make([]byte, 5, 5+len(js)+len(c.ModelBytes))
 	buf[0] = framedMagic
 	binary.BigEndian.PutUint32(buf[1:5], uint32(len(js)))
 	buf = append(buf, js...)
-	return append(buf, c.model...), nil
+	return append(buf, c.ModelBytes...), nil
 }
 
 // DecodeCommand parses a log entry: an order in the binary form, or any
@@ -241,7 +242,7 @@ func DecodeCommand(data []byte) (*Command, error) {
 		return nil, fmt.Errorf("%w: model bytes framing mismatch", ErrBadCommand)
 	}
 	if model != nil {
-		c.model = model
+		c.ModelBytes = model
 	}
 	return &c, nil
 }

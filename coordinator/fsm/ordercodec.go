@@ -1,4 +1,4 @@
-package coordinator
+package fsm
 
 import (
 	"encoding/binary"
@@ -37,7 +37,7 @@ func encodeOrder(c *Command) ([]byte, error) {
 			return nil, fmt.Errorf("encode command: order %s: non-finite number", o.ID)
 		}
 	}
-	w := make([]byte, 0, 256+len(o.ModelName)+len(o.PickupNote)+len(c.model))
+	w := make([]byte, 0, 256+len(o.ModelName)+len(o.PickupNote)+len(c.ModelBytes))
 	w = append(w, orderMagic)
 	w = binary.AppendUvarint(w, uint64(c.V))
 	w = binary.AppendVarint(w, c.Time)
@@ -70,7 +70,7 @@ func encodeOrder(c *Command) ([]byte, error) {
 	w = appendF64(w, m.SurfaceMM2)
 	if c.Order.HasBytes {
 		w = append(w, 1)
-		return append(w, c.model...), nil
+		return append(w, c.ModelBytes...), nil
 	}
 	return append(w, 0), nil
 }
@@ -127,7 +127,7 @@ func decodeOrder(data []byte) (*Command, error) {
 	switch {
 	case flag == 0 && len(r.b) == 0:
 	case flag == 1 && len(r.b) > 0:
-		c.Order.HasBytes, c.model = true, r.b
+		c.Order.HasBytes, c.ModelBytes = true, r.b
 	case flag > 1:
 		return nil, fmt.Errorf("%w: order: bytes flag %d", ErrBadCommand, flag)
 	case flag == 0:

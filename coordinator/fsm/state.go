@@ -1,4 +1,4 @@
-package coordinator
+package fsm
 
 import (
 	"sort"
@@ -164,8 +164,8 @@ func NewState() *State {
 	}
 }
 
-// sortedKeys returns a map's keys in order, for deterministic iteration.
-func sortedKeys[V any](m map[string]V) []string {
+// SortedKeys returns a map's keys in order, for deterministic iteration.
+func SortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
@@ -174,8 +174,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-// orderJobs returns an order's jobs in copy order.
-func (s *State) orderJobs(o *Order) []*Job {
+// OrderJobs returns an order's jobs in copy order.
+func (s *State) OrderJobs(o *Order) []*Job {
 	js := make([]*Job, 0, len(o.JobIDs))
 	for _, id := range o.JobIDs {
 		if j := s.Jobs[id]; j != nil {
@@ -190,7 +190,7 @@ func (s *State) orderJobs(o *Order) []*Job {
 // failed, cancelled otherwise.
 func (s *State) refreshOrder(o *Order) {
 	done, failed, cancelled, total := 0, 0, 0, 0
-	for _, j := range s.orderJobs(o) {
+	for _, j := range s.OrderJobs(o) {
 		total++
 		switch j.State {
 		case api.JobDone:
@@ -213,10 +213,10 @@ func (s *State) refreshOrder(o *Order) {
 	}
 }
 
-// jobsDone counts an order's finished copies.
-func (s *State) jobsDone(o *Order) int {
+// JobsDone counts an order's finished copies.
+func (s *State) JobsDone(o *Order) int {
 	n := 0
-	for _, j := range s.orderJobs(o) {
+	for _, j := range s.OrderJobs(o) {
 		if j.State == api.JobDone {
 			n++
 		}

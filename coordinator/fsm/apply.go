@@ -1,6 +1,8 @@
-package coordinator
+package fsm
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"time"
@@ -41,7 +43,7 @@ func (s *State) apply(c *Command) ApplyResult {
 	case CmdCreateCommunity:
 		err = s.applyCommunity(c.Time, c.Community)
 	case CmdSubmitOrder:
-		r.OrderID, err = s.applyOrder(c.Time, c.Order, c.model)
+		r.OrderID, err = s.applyOrder(c.Time, c.Order, c.ModelBytes)
 	case CmdCancelOrder:
 		err = s.applyCancel(c.Time, c.Cancel)
 	case CmdRegisterWorker:
@@ -59,7 +61,7 @@ func (s *State) apply(c *Command) ApplyResult {
 	case CmdBedClear:
 		err = s.applyBedClear(c.BedClear)
 	case CmdModelChunk:
-		err = s.applyChunk(c.Time, c.Chunk, c.model)
+		err = s.applyChunk(c.Time, c.Chunk, c.ModelBytes)
 	case CmdSetNode:
 		err = s.applySetNode(c.Node)
 	case CmdRemoveNode:
@@ -75,6 +77,11 @@ func (s *State) apply(c *Command) ApplyResult {
 
 func badf(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrBadCommand}, a...)...)
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }
 
 func validHash(h string) bool {
@@ -168,7 +175,7 @@ func (s *State) applyCancel(now int64, c *CancelCmd) error {
 	if o == nil {
 		return fmt.Errorf("%w: order %q", ErrNotFound, c.OrderID)
 	}
-	for _, j := range s.orderJobs(o) {
+	for _, j := range s.OrderJobs(o) {
 		switch {
 		case j.State == api.JobPending:
 			j.State = api.JobCancelled
@@ -284,5 +291,6 @@ func (s *State) applySetNode(n *NodeInfo) error {
 	return nil
 }
 
-// nsToTime converts a command timestamp.
-func nsToTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+// CommandTime converts a command timestamp (Command.Time, and the times
+// records keep from it) to a time.
+func CommandTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }

@@ -1,0 +1,36 @@
+package coordinator
+
+import (
+	"testing"
+	"time"
+
+	"github.com/fabgrid/fabgrid/coordinator/fsm"
+)
+
+func TestLeaseDecisionGraceAndContact(t *testing.T) {
+	f := base(t)
+	mustApply(t, f, placeCmd("o-1-1", "w-a")) // command time 99 s
+	lt := newLeaseTable()
+	start := time.Unix(100, 0)
+	lt.reset(start) // new leader at 100 s
+	decide := func(now time.Time) leaseDecision {
+		var d leaseDecision
+		f.View(func(s *fsm.State) { d = lt.decide(s, now, 60*time.Second, 3) })
+		return d
+	}
+	if d := decide(start.Add(59 * time.Second)); len(d.expire) != 0 {
+		t.Fatal("lease expired within the new leader's grace")
+	}
+	lt.seen("w-a", start.Add(30*time.Second))
+	if d := decide(start.Add(61 * time.Second)); len(d.expire) != 0 {
+		t.Fatal("lease expired although the worker was heard from")
+	}
+	d := decide(start.Add(91 * time.Second))
+	if len(d.expire) != 1 || d.expire[0].JobID != "o-1-1" || d.expire[0].Epoch != 1 {
+		t.Fatalf("expiry %+v", d.expire)
+	}
+	// Idle printers silent as long go offline.
+	if len(d.offline) != 2 {
+		t.Fatalf("offline %v", d.offline)
+	}
+}
