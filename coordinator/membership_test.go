@@ -115,3 +115,25 @@ func nBoxes() int {
 	}
 	return 14000
 }
+
+// A node restarted from its data dir on another HTTP address announces
+// it (join.go's announceLoop), so forwarding to it keeps working.
+func TestRestartOnAnotherAddressIsRecorded(t *testing.T) {
+	c := coordinatortest.StartTestCluster(t, 3)
+	li := c.LeaderIndex(5 * time.Second)
+	i := (li + 1) % 3
+	c.Stop(i)
+	c.Configs[i].HTTPAddr = "127.0.0.1:0"
+	n := c.Restart(i)
+	id, addr := n.ID(), n.HTTPAddr()
+	coordinatortest.WaitFor(t, 10*time.Second, "the new address on record", func() bool {
+		l := c.WaitLeader(5 * time.Second)
+		recorded := ""
+		l.FSM().View(func(s *fsm.State) {
+			if ni := s.Nodes[id]; ni != nil {
+				recorded = ni.HTTPAddr
+			}
+		})
+		return recorded == addr
+	})
+}
