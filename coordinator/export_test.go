@@ -8,7 +8,7 @@ func (n *Node) CheckLeasesNow() { n.checkLeases() }
 // LeaseGrace returns when this node's lease grace began (its last
 // takeover as leader), zero before it ever led.
 func (n *Node) LeaseGrace() time.Time {
-	n.leases.mu.Lock()
-	defer n.leases.mu.Unlock()
-	return n.leases.grace
+	n.contacts.mu.Lock()
+	defer n.contacts.mu.Unlock()
+	return n.contacts.grace
 }

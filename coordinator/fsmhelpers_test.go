@@ -49,7 +49,7 @@ func registerCmd(id, material string) *fsm.Command {
 }
 
 func placeCmd(job, printer string) *fsm.Command {
-	return &fsm.Command{Type: fsm.CmdPlace, Place: &fsm.PlaceCmd{Placements: []fsm.PlaceItem{{JobID: job, PrinterID: printer, EstSeconds: 600}}}}
+	return &fsm.Command{Type: fsm.CmdPlace, Place: &fsm.PlaceCmd{Placements: []fsm.PlaceItem{{JobID: job, WorkerID: printer, EstSeconds: 600}}}}
 }
 
 // base is a state with a community, a 1-copy order and three PLA printers.

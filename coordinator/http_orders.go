@@ -188,7 +188,7 @@ func (n *Node) orderView(s *fsm.State, o *fsm.Order, withJobs bool, reasons map[
 	v.Jobs = []api.Job{}
 	for _, j := range s.OrderJobs(o) {
 		jv := api.Job{
-			ID: j.ID, OrderID: j.OrderID, Copy: j.Copy, State: j.State, Printer: j.Printer, Attempts: j.Attempts,
+			ID: j.ID, OrderID: j.OrderID, Copy: j.Copy, State: j.State, Printer: j.WorkerID, Attempts: j.Attempts,
 			Epoch: j.Epoch, Failures: j.Failures, EstSeconds: j.EstSeconds, Pickup: j.Pickup,
 		}
 		if j.Progress != nil {

@@ -50,7 +50,7 @@ func (n *Node) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	n.leases.seen(req.ID, n.clock.Now())
+	n.contacts.seen(req.ID, n.clock.Now())
 	n.Kick()
 	writeJSON(w, http.StatusOK, api.RegisterResponse{
 		WorkerID: req.ID, HeartbeatIntervalMS: n.cfg.HeartbeatInterval.Milliseconds(),
@@ -118,8 +118,8 @@ func (n *Node) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	n.leases.seen(id, n.clock.Now())
-	n.leases.setHeartbeat(id, n.clock.Now())
+	n.contacts.seen(id, n.clock.Now())
+	n.contacts.setHeartbeat(id, n.clock.Now())
 	if wk.State != req.State && !(wk.Job != "" && req.State == api.WorkerIdle) {
 		cmd := &fsm.WorkerStateCmd{WorkerID: id, State: req.State, TokenHash: principalOf(r).tokenHash}
 		if _, err := n.propose(&fsm.Command{Type: fsm.CmdWorkerState, WorkerState: cmd}); err != nil {
@@ -146,7 +146,7 @@ func (n *Node) assignmentFor(id, hash string) (a api.Assignment, ok, mine bool) 
 			return
 		}
 		j := s.Jobs[wk.Job]
-		if j == nil || j.State != api.JobAssigned || j.Printer != id {
+		if j == nil || j.State != api.JobAssigned || j.WorkerID != id {
 			return
 		}
 		o := s.Orders[j.OrderID]
@@ -192,7 +192,7 @@ func (n *Node) handleAssignment(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, fmt.Errorf("%w: %q", ErrWorkerToken, id))
 			return
 		}
-		n.leases.seen(id, n.clock.Now())
+		n.contacts.seen(id, n.clock.Now())
 		if ok {
 			writeJSON(w, http.StatusOK, a)
 			return
@@ -224,7 +224,7 @@ func (n *Node) handleProgress(w http.ResponseWriter, r *http.Request) {
 	if _, _, ok := n.workerFor(w, r, req.WorkerID); !ok {
 		return
 	}
-	n.leases.seen(req.WorkerID, n.clock.Now())
+	n.contacts.seen(req.WorkerID, n.clock.Now())
 	cmd := &fsm.ProgressCmd{JobID: r.PathValue("id"), Report: req, TokenHash: principalOf(r).tokenHash}
 	res, err := n.propose(&fsm.Command{Type: fsm.CmdProgress, Progress: cmd})
 	if err != nil {
@@ -242,7 +242,7 @@ func (n *Node) handleResult(w http.ResponseWriter, r *http.Request) {
 	if _, _, ok := n.workerFor(w, r, req.WorkerID); !ok {
 		return
 	}
-	n.leases.seen(req.WorkerID, n.clock.Now())
+	n.contacts.seen(req.WorkerID, n.clock.Now())
 	cmd := &fsm.ResultCmd{JobID: r.PathValue("id"), Result: req, MaxAttempts: n.cfg.MaxAttempts, TokenHash: principalOf(r).tokenHash}
 	res, err := n.propose(&fsm.Command{Type: fsm.CmdResult, Result: cmd})
 	if err != nil {
@@ -262,7 +262,7 @@ func (n *Node) handleBedClear(w http.ResponseWriter, r *http.Request) {
 	if _, _, ok := n.workerFor(w, r, id); !ok {
 		return
 	}
-	n.leases.seen(id, n.clock.Now())
+	n.contacts.seen(id, n.clock.Now())
 	cmd := &fsm.BedClearCmd{WorkerID: id, TokenHash: principalOf(r).tokenHash}
 	if _, err := n.propose(&fsm.Command{Type: fsm.CmdBedClear, BedClear: cmd}); err != nil {
 		writeErr(w, err)
@@ -296,12 +296,12 @@ func (n *Node) handleWorkers(w http.ResponseWriter, _ *http.Request) {
 		for _, id := range fsm.SortedKeys(s.Workers) {
 			wk := s.Workers[id]
 			last := fsm.CommandTime(wk.Registered)
-			if t, ok := n.leases.heartbeat(id); ok && t.After(last) {
+			if t, ok := n.contacts.heartbeat(id); ok && t.After(last) {
 				last = t
 			}
 			out.Workers = append(out.Workers, api.Worker{
 				ID: wk.ID, Name: wk.Name, Profile: wk.Profile, Material: wk.Material, Colour: wk.Colour,
-				NozzleMM: wk.NozzleMM, BuildMM: wk.BuildMM, State: wk.State, Gossip: n.leases.gossipView(id),
+				NozzleMM: wk.NozzleMM, BuildMM: wk.BuildMM, State: wk.State, Gossip: n.contacts.gossipView(id),
 				LastHeartbeat: last.UTC(), Job: wk.Job, Successes: wk.Successes, Failures: wk.Failures,
 			})
 		}

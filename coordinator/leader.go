@@ -75,7 +75,7 @@ func (n *Node) leaderLoop(ctx context.Context) {
 		case <-time.After(n.cfg.TickInterval):
 		}
 	}
-	n.leases.reset(n.clock.Now())
+	n.contacts.reset(n.clock.Now())
 	n.log.Info("leading", "term", n.raft.CurrentTerm())
 	n.ensureSetup()
 	tick := time.NewTicker(n.cfg.TickInterval)
@@ -146,7 +146,7 @@ func (n *Node) placeOnce() {
 		}
 		cmd := &fsm.PlaceCmd{}
 		for _, p := range plan.Placements {
-			cmd.Placements = append(cmd.Placements, fsm.PlaceItem{JobID: p.JobID, PrinterID: p.PrinterID, EstSeconds: p.EstSeconds})
+			cmd.Placements = append(cmd.Placements, fsm.PlaceItem{JobID: p.JobID, WorkerID: p.PrinterID, EstSeconds: p.EstSeconds})
 		}
 		r, err := n.propose(&fsm.Command{Type: fsm.CmdPlace, Place: cmd})
 		if err != nil {
@@ -154,7 +154,7 @@ func (n *Node) placeOnce() {
 		}
 		n.metrics.placements.Add(len(r.Placed))
 		for _, p := range r.Placed {
-			n.log.Debug("placed", "job", p.JobID, "printer", p.PrinterID, "epoch", p.Epoch)
+			n.log.Debug("placed", "job", p.JobID, "printer", p.WorkerID, "epoch", p.Epoch)
 		}
 		if len(r.Placed) == len(cmd.Placements) {
 			return
@@ -167,7 +167,7 @@ func (n *Node) placeOnce() {
 func (n *Node) checkLeases() {
 	var d leaseDecision
 	now := n.clock.Now()
-	n.fsm.View(func(s *fsm.State) { d = n.leases.decide(s, now, n.cfg.LostAfter, n.cfg.MaxAttempts) })
+	n.fsm.View(func(s *fsm.State) { d = n.contacts.decide(s, now, n.cfg.LostAfter, n.cfg.MaxAttempts) })
 	for i := range d.expire {
 		l := d.expire[i]
 		if _, err := n.propose(&fsm.Command{Type: fsm.CmdLeaseExpired, Lease: &l}); err == nil {

@@ -8,11 +8,13 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator/fsm"
 )
 
-// leaseTable is the leader's memory of when it last heard from each
-// worker. It is not replicated: a new leader starts it afresh and gives
-// every lease a full grace period from the moment it took over, so a
-// failover never declares the whole fleet lost at once.
-type leaseTable struct {
+// contactTimes is the leader's memory of when it last heard from each
+// worker (and of each worker's last heartbeat and gossip view, for
+// display); decide reads it to expire leases. It is not replicated: a
+// new leader starts it afresh and gives every lease a full grace period
+// from the moment it took over, so a failover never declares the whole
+// fleet lost at once.
+type contactTimes struct {
 	mu       sync.Mutex
 	grace    time.Time            // when this node last became leader
 	lastSeen map[string]time.Time // worker ID → last contact
@@ -22,12 +24,12 @@ type leaseTable struct {
 	beats map[string]time.Time
 }
 
-func newLeaseTable() *leaseTable {
-	return &leaseTable{lastSeen: map[string]time.Time{}, gossip: map[string]string{}, beats: map[string]time.Time{}}
+func newContactTimes() *contactTimes {
+	return &contactTimes{lastSeen: map[string]time.Time{}, gossip: map[string]string{}, beats: map[string]time.Time{}}
 }
 
 // reset starts a new term of leadership at now.
-func (t *leaseTable) reset(now time.Time) {
+func (t *contactTimes) reset(now time.Time) {
 	t.mu.Lock()
 	t.grace = now
 	t.lastSeen = map[string]time.Time{}
@@ -35,7 +37,7 @@ func (t *leaseTable) reset(now time.Time) {
 }
 
 // seen records contact from a worker.
-func (t *leaseTable) seen(worker string, now time.Time) {
+func (t *contactTimes) seen(worker string, now time.Time) {
 	t.mu.Lock()
 	if now.After(t.lastSeen[worker]) {
 		t.lastSeen[worker] = now
@@ -43,26 +45,26 @@ func (t *leaseTable) seen(worker string, now time.Time) {
 	t.mu.Unlock()
 }
 
-func (t *leaseTable) setHeartbeat(worker string, now time.Time) {
+func (t *contactTimes) setHeartbeat(worker string, now time.Time) {
 	t.mu.Lock()
 	t.beats[worker] = now
 	t.mu.Unlock()
 }
 
-func (t *leaseTable) heartbeat(worker string) (time.Time, bool) {
+func (t *contactTimes) heartbeat(worker string) (time.Time, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	v, ok := t.beats[worker]
 	return v, ok
 }
 
-func (t *leaseTable) setGossip(worker, view string) {
+func (t *contactTimes) setGossip(worker, view string) {
 	t.mu.Lock()
 	t.gossip[worker] = view
 	t.mu.Unlock()
 }
 
-func (t *leaseTable) gossipView(worker string) string {
+func (t *contactTimes) gossipView(worker string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if v, ok := t.gossip[worker]; ok {
@@ -74,7 +76,7 @@ func (t *leaseTable) gossipView(worker string) string {
 // expiry is when a job leased to worker at time since (the command time
 // of its last change) is lost: lost-after past the latest of the
 // worker's last contact, the lease's own start and the leader's grace.
-func (t *leaseTable) expiry(worker string, since time.Time, lostAfter time.Duration) time.Time {
+func (t *contactTimes) expiry(worker string, since time.Time, lostAfter time.Duration) time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	base := t.grace
@@ -94,19 +96,19 @@ type leaseDecision struct {
 }
 
 // decide finds expired leases and silent idle workers in s at now.
-func (t *leaseTable) decide(s *fsm.State, now time.Time, lostAfter time.Duration, maxAttempts int) leaseDecision {
+func (t *contactTimes) decide(s *fsm.State, now time.Time, lostAfter time.Duration, maxAttempts int) leaseDecision {
 	var d leaseDecision
 	// Every active job is held by its printer (Worker.Job), so walking
 	// the printers finds them without scanning all jobs.
 	for _, wid := range fsm.SortedKeys(s.Workers) {
 		w := s.Workers[wid]
 		j := s.Jobs[w.Job]
-		if j == nil || !j.Active() || j.Printer != w.ID {
+		if j == nil || !j.Active() || j.WorkerID != w.ID {
 			continue
 		}
-		if now.After(t.expiry(j.Printer, fsm.CommandTime(j.Updated), lostAfter)) {
+		if now.After(t.expiry(j.WorkerID, fsm.CommandTime(j.Updated), lostAfter)) {
 			d.expire = append(d.expire, fsm.LeaseCmd{JobID: j.ID, Epoch: j.Epoch, MaxAttempts: maxAttempts,
-				Reason: "no report from " + j.Printer + " for " + lostAfter.String()})
+				Reason: "no report from " + j.WorkerID + " for " + lostAfter.String()})
 		}
 	}
 	for _, id := range fsm.SortedKeys(s.Workers) {

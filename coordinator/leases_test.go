@@ -10,18 +10,18 @@ import (
 func TestLeaseDecisionGraceAndContact(t *testing.T) {
 	f := base(t)
 	mustApply(t, f, placeCmd("o-1-1", "w-a")) // command time 99 s
-	lt := newLeaseTable()
+	ct := newContactTimes()
 	start := time.Unix(100, 0)
-	lt.reset(start) // new leader at 100 s
+	ct.reset(start) // new leader at 100 s
 	decide := func(now time.Time) leaseDecision {
 		var d leaseDecision
-		f.View(func(s *fsm.State) { d = lt.decide(s, now, 60*time.Second, 3) })
+		f.View(func(s *fsm.State) { d = ct.decide(s, now, 60*time.Second, 3) })
 		return d
 	}
 	if d := decide(start.Add(59 * time.Second)); len(d.expire) != 0 {
 		t.Fatal("lease expired within the new leader's grace")
 	}
-	lt.seen("w-a", start.Add(30*time.Second))
+	ct.seen("w-a", start.Add(30*time.Second))
 	if d := decide(start.Add(61 * time.Second)); len(d.expire) != 0 {
 		t.Fatal("lease expired although the worker was heard from")
 	}

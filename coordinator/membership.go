@@ -26,7 +26,7 @@ func (n *Node) MemberEvent(name string, alive bool) {
 	if alive {
 		view = api.GossipAlive
 	}
-	n.leases.setGossip(name, view)
+	n.contacts.setGossip(name, view)
 	n.log.Debug("gossip event", "member", name, "alive", alive)
 	if !alive {
 		n.Kick()
@@ -34,4 +34,4 @@ func (n *Node) MemberEvent(name string, alive bool) {
 }
 
 // MemberSuspect records that gossip suspects member name.
-func (n *Node) MemberSuspect(name string) { n.leases.setGossip(name, api.GossipSuspect) }
+func (n *Node) MemberSuspect(name string) { n.contacts.setGossip(name, api.GossipSuspect) }

@@ -44,7 +44,7 @@ type Node struct {
 	reasons reasonCache
 	// uploadMu serialises chunked model uploads on the leader.
 	uploadMu sync.Mutex
-	leases   *leaseTable
+	contacts *contactTimes
 	metrics  *metrics
 	// orders group-commits order submissions (batch.go).
 	orders *batcher
@@ -65,7 +65,7 @@ func New(cfg Config) (*Node, error) {
 		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), clock: cfg.Clock,
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
 	}
-	n.leases = newLeaseTable()
+	n.contacts = newContactTimes()
 	n.proxyTransport = cfg.ForwardTransport
 	if n.proxyTransport == nil {
 		n.proxyTransport = newProxyTransport()

@@ -156,7 +156,7 @@ func TestFaultPrinterFailures(t *testing.T) {
 			if !strings.Contains(failureReasons(j), tc.reason) {
 				t.Fatalf("job %s failures %q, want one with %q", job, failureReasons(j), tc.reason)
 			}
-			if s.Fleet.WorkerID(p) == j.Printer {
+			if s.Fleet.WorkerID(p) == j.WorkerID {
 				t.Fatalf("job %s was retried on %s, the printer it failed on", job, p)
 			}
 		})
@@ -177,8 +177,8 @@ func TestFaultWorkerCrashRequeues(t *testing.T) {
 		return j.State == api.JobDone
 	})
 	j := leaderJob(t, s, job)
-	if len(j.Assignments) < 2 || j.Printer == s.Fleet.WorkerID(p) {
-		t.Fatalf("job %s: assignments %v, done on %s; want a second printer", job, j.Assignments, j.Printer)
+	if len(j.Assignments) < 2 || j.WorkerID == s.Fleet.WorkerID(p) {
+		t.Fatalf("job %s: assignments %v, done on %s; want a second printer", job, j.Assignments, j.WorkerID)
 	}
 	settleAndCheck(t, s)
 }

@@ -148,7 +148,7 @@ func (s *Sim) Check() []InvariantResult {
 					}
 				}
 			default:
-				c.fail(InvJobsFinished, "job %s is still %s (printer %q, attempts %d)", jid, j.State, j.Printer, j.Attempts)
+				c.fail(InvJobsFinished, "job %s is still %s (printer %q, attempts %d)", jid, j.State, j.WorkerID, j.Attempts)
 			}
 		}
 		for cp, k := range copies {
@@ -196,7 +196,7 @@ func (s *Sim) Check() []InvariantResult {
 		if j.State != api.JobDone {
 			continue
 		}
-		name := st.workers[j.Printer]
+		name := st.workers[j.WorkerID]
 		found := false
 		for _, r := range printed[jid] {
 			if string(r.Printer) == name {
@@ -204,7 +204,7 @@ func (s *Sim) Check() []InvariantResult {
 			}
 		}
 		if !found {
-			c.fail(InvPrintersAgree, "job %s is done on %s (%s) but that printer has no finished print of it", jid, j.Printer, name)
+			c.fail(InvPrintersAgree, "job %s is done on %s (%s) but that printer has no finished print of it", jid, j.WorkerID, name)
 		}
 	}
 	for _, jid := range sortedIDs(printed) {

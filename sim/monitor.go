@@ -69,8 +69,8 @@ func (m *monitor) checkDoubles(n *coordinator.Node) {
 	n.FSM().View(func(st *fsm.State) {
 		active := map[string][]string{}
 		for _, j := range st.Jobs {
-			if j.Active() && j.Printer != "" {
-				active[j.Printer] = append(active[j.Printer], j.ID)
+			if j.Active() && j.WorkerID != "" {
+				active[j.WorkerID] = append(active[j.WorkerID], j.ID)
 			}
 		}
 		for p, js := range active {

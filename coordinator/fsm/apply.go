@@ -26,8 +26,8 @@ type ApplyResult struct {
 
 // Placed is one placement that was committed.
 type Placed struct {
-	JobID, PrinterID string
-	Epoch            uint64
+	JobID, WorkerID string
+	Epoch           uint64
 }
 
 // apply applies one decoded command. It validates fully before mutating,

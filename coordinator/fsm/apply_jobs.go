@@ -14,7 +14,7 @@ const DefaultMaxAttempts = 3
 
 // placeable re-checks a proposed placement against the current state.
 func (s *State) placeable(it PlaceItem) (*Job, *Worker, bool) {
-	j, w := s.Jobs[it.JobID], s.Workers[it.PrinterID]
+	j, w := s.Jobs[it.JobID], s.Workers[it.WorkerID]
 	if j == nil || w == nil || j.State != api.JobPending {
 		return nil, nil, false
 	}
@@ -38,25 +38,25 @@ func (s *State) applyPlace(now int64, p *PlaceCmd) []Placed {
 			continue
 		}
 		s.Epoch++
-		j.State, j.Printer, j.Epoch, j.Updated = api.JobAssigned, w.ID, s.Epoch, now
+		j.State, j.WorkerID, j.Epoch, j.Updated = api.JobAssigned, w.ID, s.Epoch, now
 		j.Attempts++
 		j.Progress = nil
 		if it.EstSeconds > 0 {
 			j.EstSeconds = it.EstSeconds
 		}
-		j.Assignments = append(j.Assignments, Assignment{Printer: w.ID, Epoch: s.Epoch})
+		j.Assignments = append(j.Assignments, Assignment{WorkerID: w.ID, Epoch: s.Epoch})
 		w.State, w.Job = api.WorkerBusy, j.ID
 		if c := s.Communities[s.Orders[j.OrderID].Community]; c != nil {
 			c.UsedSeconds += j.EstSeconds
 		}
-		placed = append(placed, Placed{JobID: j.ID, PrinterID: w.ID, Epoch: s.Epoch})
+		placed = append(placed, Placed{JobID: j.ID, WorkerID: w.ID, Epoch: s.Epoch})
 	}
 	return placed
 }
 
 // current reports whether (epoch, worker) is the job's present lease.
 func (j *Job) current(epoch uint64, worker string) bool {
-	return epoch == j.Epoch && worker == j.Printer && j.Printer != ""
+	return epoch == j.Epoch && worker == j.WorkerID && j.WorkerID != ""
 }
 
 func (s *State) applyProgress(now int64, p *ProgressCmd) (string, error) {
@@ -93,8 +93,8 @@ func (s *State) applyProgress(now int64, p *ProgressCmd) (string, error) {
 
 // release frees a printer that held job j: a printer that was printing
 // has something on its bed.
-func (s *State) release(printerID string, j *Job, jobState string) {
-	w := s.Workers[printerID]
+func (s *State) release(workerID string, j *Job, jobState string) {
+	w := s.Workers[workerID]
 	if w == nil || w.Job != j.ID {
 		return
 	}
@@ -120,7 +120,7 @@ func (s *State) applyResult(now int64, rc *ResultCmd) (bool, error) {
 	default:
 		return false, badf("outcome %q", r.Outcome)
 	}
-	if !slices.Contains(j.Assignments, Assignment{Printer: r.WorkerID, Epoch: r.Epoch}) {
+	if !slices.Contains(j.Assignments, Assignment{WorkerID: r.WorkerID, Epoch: r.Epoch}) {
 		return false, fmt.Errorf("%w: job %s was never leased to %s at epoch %d", ErrStaleEpoch, j.ID, r.WorkerID, r.Epoch)
 	}
 	if r.Outcome == api.OutcomeDone {
@@ -149,11 +149,11 @@ func (s *State) applyDone(now int64, j *Job, r api.ResultRequest) (bool, error) 
 	}
 	if !j.current(r.Epoch, r.WorkerID) && j.Active() {
 		// The copy was re-leased meanwhile: stop the other holder.
-		s.release(j.Printer, j, j.State)
+		s.release(j.WorkerID, j, j.State)
 		s.Epoch++
 		j.Epoch = s.Epoch
 	}
-	j.State, j.Printer, j.Updated, j.CancelRequested = api.JobDone, r.WorkerID, now, false
+	j.State, j.WorkerID, j.Updated, j.CancelRequested = api.JobDone, r.WorkerID, now, false
 	if w := s.Workers[r.WorkerID]; w != nil {
 		w.Successes++
 		if w.Job == j.ID || w.Job == "" {
@@ -178,15 +178,15 @@ func (s *State) applyDone(now int64, j *Job, r api.ResultRequest) (bool, error) 
 // excluded from the job, and the job goes back to pending unless it failed
 // on maxAttempts printers already (then the copy fails with every reason).
 // A refusal excludes the printer without counting as a failed attempt.
-func (s *State) fail(now int64, j *Job, printer, reason string, refused bool, maxAttempts int) {
+func (s *State) fail(now int64, j *Job, workerID, reason string, refused bool, maxAttempts int) {
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
 	}
 	prev := j.State
-	s.release(printer, j, prev)
-	j.Printer, j.Progress, j.Updated = "", nil, now
-	if !slices.Contains(j.Excluded, printer) {
-		j.Excluded = append(j.Excluded, printer)
+	s.release(workerID, j, prev)
+	j.WorkerID, j.Progress, j.Updated = "", nil, now
+	if !slices.Contains(j.Excluded, workerID) {
+		j.Excluded = append(j.Excluded, workerID)
 	}
 	if j.CancelRequested {
 		j.State = api.JobCancelled
@@ -196,10 +196,10 @@ func (s *State) fail(now int64, j *Job, printer, reason string, refused bool, ma
 	if refused {
 		reason = "refused: " + reason
 		j.Attempts--
-	} else if w := s.Workers[printer]; w != nil {
+	} else if w := s.Workers[workerID]; w != nil {
 		w.Failures++
 	}
-	j.Failures = append(j.Failures, api.Failure{Printer: printer, Reason: reason})
+	j.Failures = append(j.Failures, api.Failure{Printer: workerID, Reason: reason})
 	if j.Attempts >= maxAttempts {
 		j.State = api.JobFailed
 	} else {
@@ -216,9 +216,9 @@ func (s *State) applyLease(now int64, l *LeaseCmd) error {
 	if !j.Active() || j.Epoch != l.Epoch {
 		return fmt.Errorf("%w: job %s is at epoch %d", ErrStaleEpoch, j.ID, j.Epoch)
 	}
-	printer := j.Printer
-	s.fail(now, j, printer, "lost: "+l.Reason, false, l.MaxAttempts)
-	if w := s.Workers[printer]; w != nil && w.Job == "" {
+	workerID := j.WorkerID
+	s.fail(now, j, workerID, "lost: "+l.Reason, false, l.MaxAttempts)
+	if w := s.Workers[workerID]; w != nil && w.Job == "" {
 		w.State = api.WorkerOffline
 	}
 	return nil

@@ -119,14 +119,14 @@ func TestPlaceRechecks(t *testing.T) {
 	f := base(t)
 	mustApply(t, f, &Command{Type: CmdWorkerState, WorkerState: &WorkerStateCmd{WorkerID: "w-a", State: api.WorkerPaused}})
 	r := mustApply(t, f, &Command{Type: CmdPlace, Place: &PlaceCmd{Placements: []PlaceItem{
-		{JobID: "o-1-1", PrinterID: "w-a"}, // paused meanwhile: skipped
-		{JobID: "o-1-1", PrinterID: "w-b"}, // holds
-		{JobID: "o-1-1", PrinterID: "w-c"}, // job taken meanwhile: skipped
+		{JobID: "o-1-1", WorkerID: "w-a"}, // paused meanwhile: skipped
+		{JobID: "o-1-1", WorkerID: "w-b"}, // holds
+		{JobID: "o-1-1", WorkerID: "w-c"}, // job taken meanwhile: skipped
 	}}})
-	if len(r.Placed) != 1 || r.Placed[0].PrinterID != "w-b" {
+	if len(r.Placed) != 1 || r.Placed[0].WorkerID != "w-b" {
 		t.Fatalf("placed %+v", r.Placed)
 	}
-	if j := job(f, "o-1-1"); j.State != api.JobAssigned || j.Printer != "w-b" || j.Epoch != 1 || j.Attempts != 1 {
+	if j := job(f, "o-1-1"); j.State != api.JobAssigned || j.WorkerID != "w-b" || j.Epoch != 1 || j.Attempts != 1 {
 		t.Fatalf("job %+v", j)
 	}
 	if w := worker(f, "w-b"); w.State != api.WorkerBusy || w.Job != "o-1-1" {
@@ -143,7 +143,7 @@ func TestRetryExcludesFailedPrinterThenFails(t *testing.T) {
 		mustApply(t, f, progressCmd("o-1-1", p, epoch, api.JobPrinting))
 		mustApply(t, f, resultCmd("o-1-1", p, epoch, api.OutcomeFailed, "nozzle clog "+p))
 		j := job(f, "o-1-1")
-		if i < 2 && (j.State != api.JobPending || j.Printer != "") {
+		if i < 2 && (j.State != api.JobPending || j.WorkerID != "") {
 			t.Fatalf("after failure %d: %+v", i+1, j)
 		}
 		// The failed printer is never offered the job again.
@@ -188,7 +188,7 @@ func TestStaleEpochAndDuplicateDone(t *testing.T) {
 		t.Fatal("first done marked duplicate")
 	}
 	j := job(f, "o-1-1")
-	if j.State != api.JobDone || j.Printer != "w-a" {
+	if j.State != api.JobDone || j.WorkerID != "w-a" {
 		t.Fatalf("job %+v", j)
 	}
 	c = progressCmd("o-1-1", "w-b", e2, api.JobPrinting)

@@ -55,7 +55,7 @@ func TestWorkerCallsWithAnotherTokenChangeNothing(t *testing.T) {
 			if !bytes.Equal(before, f.SnapshotBytes()) {
 				t.Fatal("a call with another token changed the state")
 			}
-			if j := job(f, "o-1-1"); j.Printer != "w-a" || j.Epoch != 1 || j.State != api.JobPrinting {
+			if j := job(f, "o-1-1"); j.WorkerID != "w-a" || j.Epoch != 1 || j.State != api.JobPrinting {
 				t.Fatalf("the job left its lease: %+v", j)
 			}
 		})

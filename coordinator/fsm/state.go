@@ -76,11 +76,13 @@ type Order struct {
 
 // Job is one copy of an order.
 type Job struct {
-	ID       string `json:"id"`
-	OrderID  string `json:"order_id"`
-	Copy     int    `json:"copy"`
-	State    string `json:"state"`
-	Printer  string `json:"printer,omitempty"`
+	ID      string `json:"id"`
+	OrderID string `json:"order_id"`
+	Copy    int    `json:"copy"`
+	State   string `json:"state"`
+	// WorkerID is the worker whose printer holds or last held the job
+	// (the JSON name is the log's and snapshots' since version 1).
+	WorkerID string `json:"printer,omitempty"`
 	Attempts int    `json:"attempts"`
 	Epoch    uint64 `json:"epoch"`
 	// CancelRequested: the order was cancelled while the job was with a
@@ -88,7 +90,7 @@ type Job struct {
 	CancelRequested bool          `json:"cancel_requested,omitempty"`
 	Failures        []api.Failure `json:"failures,omitempty"`
 	Excluded        []string      `json:"excluded,omitempty"`
-	// Assignments lists every (printer, epoch) the job was given, so a
+	// Assignments lists every (worker, epoch) the job was given, so a
 	// late report can be checked against a real past assignment.
 	Assignments []Assignment  `json:"assignments,omitempty"`
 	EstSeconds  float64       `json:"est_seconds,omitempty"`
@@ -107,10 +109,11 @@ func (j *Job) Terminal() bool {
 	return j.State == api.JobDone || j.State == api.JobFailed || j.State == api.JobCancelled
 }
 
-// Assignment is one past or present lease of a job.
+// Assignment is one past or present lease of a job: the worker it was
+// leased to and the lease's epoch.
 type Assignment struct {
-	Printer string `json:"printer"`
-	Epoch   uint64 `json:"epoch"`
+	WorkerID string `json:"printer"`
+	Epoch    uint64 `json:"epoch"`
 }
 
 // Worker is a registered printer and its worker.
