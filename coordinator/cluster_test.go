@@ -75,12 +75,16 @@ func checkPresent(t *testing.T, n *coordinator.Node, acks []acked) {
 				t.Errorf("%s: acknowledged order %s missing", n.ID(), a.id)
 				continue
 			}
-			m := s.Models[a.sha]
-			if o.ModelSHA256 != a.sha || m == nil || !bytes.Equal(m.Bytes, a.model) {
+			if o.ModelSHA256 != a.sha || s.Models[a.sha] == nil {
 				t.Errorf("%s: order %s's model missing or wrong", n.ID(), a.id)
 			}
 		}
 	})
+	for _, a := range acks {
+		if b, ok := n.FSM().Model(a.sha); !ok || !bytes.Equal(b, a.model) {
+			t.Errorf("%s: order %s's model missing or wrong", n.ID(), a.id)
+		}
+	}
 }
 
 func TestKillLeaderWhileOrdersStreamThenRestart(t *testing.T) {

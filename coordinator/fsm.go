@@ -61,6 +61,9 @@ func (f *FSM) Changed() <-chan struct{} { return f.m.Changed() }
 // Index returns the index of the last applied entry.
 func (f *FSM) Index() uint64 { return f.m.Index() }
 
+// Model returns the bytes of a model in the state.
+func (f *FSM) Model(sha256 string) ([]byte, bool) { return f.m.Model(sha256) }
+
 // SnapshotBytes returns the encoded state (without the applied index),
 // for comparing two FSMs.
 func (f *FSM) SnapshotBytes() []byte { return f.m.SnapshotBytes() }

@@ -329,13 +329,8 @@ func (n *Node) handleCancel(w http.ResponseWriter, r *http.Request) {
 
 func (n *Node) handleModel(w http.ResponseWriter, r *http.Request) {
 	sum := r.PathValue("sha256")
-	var b []byte
-	n.fsm.View(func(s *fsm.State) {
-		if m := s.Models[sum]; m != nil {
-			b = m.Bytes
-		}
-	})
-	if b == nil {
+	b, ok := n.fsm.Model(sum)
+	if !ok {
 		if !n.IsLeader() && r.Header.Get(forwardedHeader) == "" {
 			n.forward(w, r) // not applied here yet: the leader has it
 			return

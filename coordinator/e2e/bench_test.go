@@ -183,7 +183,6 @@ func benchRaftApply(b *testing.B, inmem bool) {
 			tmpl.Model = *s.Models[o.ModelSHA256]
 		}
 	})
-	tmpl.Model.Bytes = nil
 	tmpl.Order.State, tmpl.Order.JobIDs = "", nil
 	cmds := make([][]byte, b.N)
 	for i := range cmds {

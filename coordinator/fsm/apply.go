@@ -151,8 +151,8 @@ func (s *State) applyOrder(now int64, oc *OrderCmd, model []byte) (string, error
 		if model == nil || int64(len(model)) != m.Size || sha256Hex(model) != m.SHA256 {
 			return "", badf("model bytes missing or not matching their hash")
 		}
+		s.putModel(m.SHA256, model)
 		mm := m
-		mm.Bytes = model
 		s.Models[m.SHA256] = &mm
 	}
 	o.State = api.OrderOpen

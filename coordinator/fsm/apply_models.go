@@ -30,7 +30,7 @@ func (s *State) applyChunk(now int64, c *ChunkCmd, data []byte) error {
 	case u == nil || c.Offset != u.Received || u.Model.Size != m.Size:
 		return fmt.Errorf("%w: chunk at %d of model %s, which is at %d", ErrConflict, c.Offset, m.SHA256, receivedOf(u))
 	default:
-		have = u.Model.Bytes
+		have = u.Bytes
 	}
 	end := c.Offset + int64(len(data))
 	if end > m.Size {
@@ -51,14 +51,13 @@ func (s *State) applyChunk(now int64, c *ChunkCmd, data []byte) error {
 				delete(s.Uploads, k)
 			}
 		}
-		mm := m
-		mm.Bytes = make([]byte, 0, m.Size)
-		u = &Upload{Model: mm, Started: now}
+		u = &Upload{Model: m, Started: now, Bytes: make([]byte, 0, m.Size)}
 		s.Uploads[m.SHA256] = u
 	}
-	u.Model.Bytes = append(u.Model.Bytes, data...)
+	u.Bytes = append(u.Bytes, data...)
 	u.Received = end
 	if end == m.Size {
+		s.putModel(m.SHA256, u.Bytes)
 		stored := u.Model
 		s.Models[m.SHA256] = &stored
 		delete(s.Uploads, m.SHA256)

@@ -250,7 +250,7 @@ func TestChunkedUploadRestartsAndExpires(t *testing.T) {
 		mustApply(t, f, c)
 	}
 	f.View(func(s *State) {
-		if m := s.Models[sha256Hex(bigModel)]; m == nil || !bytes.Equal(m.Bytes, bigModel) || len(s.Uploads) != 0 {
+		if b, ok := s.models.Get(sha256Hex(bigModel)); s.Models[sha256Hex(bigModel)] == nil || !ok || !bytes.Equal(b, bigModel) || len(s.Uploads) != 0 {
 			t.Fatal("model not assembled after a restarted upload")
 		}
 	})

@@ -16,6 +16,7 @@
 // leader's time, limits — travels inside it, so every coordinator that
 // applies the same log holds the same state, byte for byte. It imports
 // no network, reads no clock and opens no files (imports_test.go
-// checks); the raft adapter, the HTTP API and the leader's loops live in
-// package coordinator.
+// checks): the models' bytes go to a ModelStore it is given (models.go;
+// MemModels keeps them in memory). The raft adapter, the HTTP API and
+// the leader's loops live in package coordinator.
 package fsm

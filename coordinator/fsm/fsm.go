@@ -21,6 +21,7 @@ type Machine struct {
 	changed chan struct{}
 	log     *slog.Logger
 	applied func(typ string, r ApplyResult)
+	models  ModelStore
 }
 
 // Options configure a Machine. The zero value works.
@@ -32,6 +33,8 @@ type Options struct {
 	// result, outside the lock (the coordinator counts them in its
 	// metrics).
 	Applied func(typ string, r ApplyResult)
+	// Models keeps the models' bytes (default: NewMemModels()).
+	Models ModelStore
 }
 
 // New returns a Machine over an empty state.
@@ -40,7 +43,11 @@ func New(opts Options) *Machine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Machine{state: NewState(), changed: make(chan struct{}), log: log, applied: opts.Applied}
+	s := NewState()
+	if opts.Models != nil {
+		s.models = opts.Models
+	}
+	return &Machine{state: s, models: s.models, changed: make(chan struct{}), log: log, applied: opts.Applied}
 }
 
 // advanceLocked records index as applied and wakes the Changed waiters;
@@ -110,6 +117,17 @@ func (m *Machine) Index() uint64 {
 	return m.index
 }
 
+// Model returns the bytes of a model in the state.
+func (m *Machine) Model(sha256 string) ([]byte, bool) {
+	m.mu.RLock()
+	_, ok := m.state.Models[sha256]
+	m.mu.RUnlock()
+	if !ok {
+		return nil, false
+	}
+	return m.models.Get(sha256)
+}
+
 // Snapshot captures the state between two applies. It only takes a
 // shallow copy (state.clone); the encoding happens in Persist, off the
 // apply path.
@@ -126,7 +144,7 @@ func (m *Machine) Restore(r io.Reader) error {
 	if _, err := io.ReadFull(r, idx[:]); err != nil {
 		return fmt.Errorf("%w: index: %v", ErrBadSnapshot, err)
 	}
-	s, err := decodeSnapshot(r)
+	s, err := decodeSnapshot(r, m.models)
 	if err != nil {
 		return err
 	}

@@ -152,7 +152,7 @@ func TestTwoFSMsSameLogSameState(t *testing.T) {
 		if s.Orders["o-2"].State != api.OrderCancelled || s.Jobs["o-1-1"].State != api.JobDone {
 			t.Fatal("order/job states")
 		}
-		if m := s.Models[sha256Hex(bigModel)]; m == nil || !bytes.Equal(m.Bytes, bigModel) || len(s.Uploads) != 0 {
+		if b, ok := s.models.Get(sha256Hex(bigModel)); s.Models[sha256Hex(bigModel)] == nil || !ok || !bytes.Equal(b, bigModel) || len(s.Uploads) != 0 {
 			t.Fatal("chunked model not assembled")
 		}
 	})
@@ -170,7 +170,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 		t.Fatal("restored state differs")
 	}
 	b.View(func(s *State) {
-		if !bytes.Equal(s.Models[sha256Hex(testModel)].Bytes, testModel) {
+		if b, _ := s.models.Get(sha256Hex(testModel)); s.Models[sha256Hex(testModel)] == nil || !bytes.Equal(b, testModel) {
 			t.Fatal("model bytes lost in the snapshot")
 		}
 	})

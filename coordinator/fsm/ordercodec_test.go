@@ -30,7 +30,7 @@ func fillAll(t *testing.T, v any, seed int) {
 			}
 		case reflect.Slice:
 			if f.Type().Elem().Kind() == reflect.Uint8 {
-				continue // Model.Bytes travels outside the command
+				continue // model bytes travel outside the command
 			}
 			f.Set(reflect.ValueOf([]string{"j-1", "j-2"}))
 		default:

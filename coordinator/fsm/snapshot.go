@@ -51,11 +51,15 @@ func cutSnapshot(s *State) (*snapshotParts, error) {
 	_ = binary.Write(&buf, binary.BigEndian, uint32(len(keys)))
 	p := &snapshotParts{header: buf.Bytes(), hashes: keys}
 	for _, k := range keys {
-		p.models = append(p.models, s.Models[k].Bytes)
+		b, ok := s.models.Get(k)
+		if !ok {
+			return nil, fmt.Errorf("snapshot: model %s is not in the model store", k)
+		}
+		p.models = append(p.models, b)
 	}
 	p.uhashes = SortedKeys(s.Uploads)
 	for _, k := range p.uhashes {
-		p.uploads = append(p.uploads, s.Uploads[k].Model.Bytes)
+		p.uploads = append(p.uploads, s.Uploads[k].Bytes)
 	}
 	return p, nil
 }
@@ -122,7 +126,9 @@ func readBlob(br *bufio.Reader) (string, []byte, error) {
 	return string(h), b, nil
 }
 
-func decodeSnapshot(r io.Reader) (*State, error) {
+// decodeSnapshot reads a snapshot into a new state over models. Only a
+// snapshot read whole and found sound puts its models into the store.
+func decodeSnapshot(r io.Reader, models ModelStore) (*State, error) {
 	br := bufio.NewReader(r)
 	magic := make([]byte, len(snapMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapMagic {
@@ -141,6 +147,8 @@ func decodeSnapshot(r io.Reader) (*State, error) {
 		return nil, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
 	}
 	s.fillNil()
+	s.models = models
+	blobs := map[string][]byte{}
 	var count uint32
 	if err := binary.Read(br, binary.BigEndian, &count); err != nil {
 		return nil, fmt.Errorf("%w: model count", ErrBadSnapshot)
@@ -154,10 +162,10 @@ func decodeSnapshot(r io.Reader) (*State, error) {
 		if m == nil || m.Size != int64(len(b)) || sha256Hex(b) != h {
 			return nil, fmt.Errorf("%w: model %s not in the state, of another size or not matching its hash", ErrBadSnapshot, h)
 		}
-		m.Bytes = b
+		blobs[h] = b
 	}
-	for k, m := range s.Models {
-		if m.Bytes == nil {
+	for k := range s.Models {
+		if blobs[k] == nil {
 			return nil, fmt.Errorf("%w: model %s has no bytes", ErrBadSnapshot, k)
 		}
 	}
@@ -173,15 +181,20 @@ func decodeSnapshot(r io.Reader) (*State, error) {
 		if u == nil || u.Received != int64(len(b)) {
 			return nil, fmt.Errorf("%w: upload %s not in the state or of another length", ErrBadSnapshot, h)
 		}
-		u.Model.Bytes = b
+		u.Bytes = b
 	}
 	for k, u := range s.Uploads {
-		if u.Model.Bytes == nil {
+		if u.Bytes == nil {
 			return nil, fmt.Errorf("%w: upload %s has no bytes", ErrBadSnapshot, k)
 		}
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data", ErrBadSnapshot)
+	}
+	for _, h := range SortedKeys(blobs) {
+		if err := models.Put(h, blobs[h]); err != nil {
+			return nil, fmt.Errorf("%w: model %s: %w", ErrBadSnapshot, h, err)
+		}
 	}
 	return s, nil
 }

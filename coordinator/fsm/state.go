@@ -23,6 +23,9 @@ type State struct {
 	Uploads map[string]*Upload `json:"uploads"`
 	// Epoch is the last fencing token handed out.
 	Epoch uint64 `json:"epoch"`
+
+	// models holds the bytes of the models in Models.
+	models ModelStore
 }
 
 // Community is an ordering community.
@@ -35,7 +38,8 @@ type Community struct {
 	UsedSeconds float64 `json:"used_seconds"`
 }
 
-// Model is a stored model, content-addressed by SHA256.
+// Model is a stored model, content-addressed by SHA256. Its bytes are in
+// the state's ModelStore.
 type Model struct {
 	SHA256     string     `json:"sha256"`
 	Size       int64      `json:"size"`
@@ -43,15 +47,16 @@ type Model struct {
 	SizeMM     [3]float64 `json:"size_mm"`
 	VolumeMM3  float64    `json:"volume_mm3"`
 	SurfaceMM2 float64    `json:"surface_mm2"`
-	Bytes      []byte     `json:"-"`
 }
 
-// Upload is a large model partly received; Model.Bytes holds the
-// Received bytes so far.
+// Upload is a large model partly received; Bytes holds the Received
+// bytes so far (in the snapshot, not in the model store: they are not a
+// model yet).
 type Upload struct {
-	Model    Model `json:"model"`
-	Received int64 `json:"received"`
-	Started  int64 `json:"started"`
+	Model    Model  `json:"model"`
+	Received int64  `json:"received"`
+	Started  int64  `json:"started"`
+	Bytes    []byte `json:"-"`
 }
 
 // Order is one order of Quantity copies of a model.
@@ -151,9 +156,10 @@ type NodeInfo struct {
 	HTTPAddr string `json:"http_addr"`
 }
 
-// NewState returns an empty state.
+// NewState returns an empty state whose models are kept in memory.
 func NewState() *State {
 	return &State{
+		models:       NewMemModels(),
 		Communities:  map[string]*Community{},
 		AdminTokens:  map[string]bool{},
 		WorkerTokens: map[string]string{},
@@ -265,10 +271,11 @@ func (s *State) fillNil() {
 // clone copies the state for a snapshot: every map and record is copied;
 // slices and byte buffers are shared, which is safe because Apply only
 // appends to them (beyond the copy's length) or replaces them, never
-// changes an element in place.
+// changes an element in place. The model store is shared too: it only
+// ever gains models, and never changes one.
 func (s *State) clone() *State {
 	c := NewState()
-	c.Epoch = s.Epoch
+	c.Epoch, c.models = s.Epoch, s.models
 	for k, v := range s.Communities {
 		x := *v
 		c.Communities[k] = &x
