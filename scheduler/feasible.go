@@ -3,6 +3,8 @@ package scheduler
 import (
 	"math"
 	"strings"
+
+	"github.com/fabgrid/fabgrid/profile"
 )
 
 // A check is one feasibility rule: it says whether job j may be printed on
@@ -83,12 +85,18 @@ func footprint(s [3]float64) (long, short, height float64) {
 	return s[1], s[0], s[2]
 }
 
-// fitsBuild reports whether a part's bounding box fits a build volume,
-// allowing a 90° turn about Z.
+// fitsBuild is profile's bed-fit rule (Vec3.Fits: as it lies or turned
+// 90° about Z) on a part's bounding box and a build volume.
 func fitsBuild(part, build [3]float64) bool {
-	pl, ps, ph := footprint(part)
-	bl, bs, bh := footprint(build)
-	return pl <= bl && ps <= bs && ph <= bh
+	ok, _ := profile.Box(build).Fits(profile.Box(part))
+	return ok
+}
+
+// takes is the same rule on footprints (long side first), the shape the
+// index keeps beds and parts in.
+func (bed shape) takes(long, short, height float64) bool {
+	ok, _ := profile.Vec3{X: bed.long, Y: bed.short, Z: bed.height}.Fits(profile.Vec3{X: long, Y: short, Z: height})
+	return ok
 }
 
 // sameName compares material (or colour) names, ignoring case and spaces

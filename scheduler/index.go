@@ -384,7 +384,7 @@ func (c *class) fits(secs float64) bool {
 // (material and colour are matched by the group lists).
 func (g *group) fits(j *jobRef) bool {
 	k := &g.key
-	return nozzleMatches(j.nozzle, k.nozzle) && j.long <= k.long && j.short <= k.short && j.height <= k.height
+	return nozzleMatches(j.nozzle, k.nozzle) && shape{k.long, k.short, k.height}.takes(j.long, j.short, j.height)
 }
 
 // groupsFor lists the groups carrying the job's material and colour.

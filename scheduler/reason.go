@@ -317,7 +317,7 @@ func (e *explainer) distinct(f func(*group) string) []string {
 func tooLargeForAll(j *jobRef, shapes []shape, who string) string {
 	tallest, best := 0.0, shape{}
 	for _, sh := range shapes {
-		if j.long <= sh.long && j.short <= sh.short && j.height <= sh.height {
+		if sh.takes(j.long, j.short, j.height) {
 			return ""
 		}
 		tallest = math.Max(tallest, sh.height)

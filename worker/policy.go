@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/profile"
 )
 
 // Policy is the owner's rules for what this printer accepts. Its checks are
@@ -45,9 +46,7 @@ func (p Policy) CheckAssignment(a api.Assignment, now time.Time) string {
 // exceed the owner's maximum job length, and it must end inside the
 // owner's hours.
 func (p Policy) CheckSliced(sizeMM [3]float64, est time.Duration, now time.Time) string {
-	const slack = 1e-6
-	fits := func(x, y float64) bool { return x <= p.BuildMM[0]+slack && y <= p.BuildMM[1]+slack }
-	if sizeMM[2] > p.BuildMM[2]+slack || !(fits(sizeMM[0], sizeMM[1]) || fits(sizeMM[1], sizeMM[0])) {
+	if ok, _ := profile.Box(p.BuildMM).Fits(profile.Box(sizeMM)); !ok {
 		return fmt.Sprintf("model %.0f×%.0f×%.0f mm does not fit the build volume %.0f×%.0f×%.0f mm",
 			sizeMM[0], sizeMM[1], sizeMM[2], p.BuildMM[0], p.BuildMM[1], p.BuildMM[2])
 	}
