@@ -21,7 +21,7 @@ var checks = [...]check{
 	{CodeNoMaterial, func(j *Job, p *Printer, _ int64, _ float64) bool { return sameName(j.Material, p.Material) }},
 	{CodeNoColour, func(j *Job, p *Printer, _ int64, _ float64) bool { return colourMatches(j.Colour, p.Colour) }},
 	{CodeNoNozzle, func(j *Job, p *Printer, _ int64, _ float64) bool { return nozzleMatches(j.NozzleMM, p.NozzleMM) }},
-	{CodeExcluded, func(j *Job, p *Printer, _ int64, _ float64) bool { return !excluded(j.Excluded, p.ID) }},
+	{CodeExcluded, func(j *Job, p *Printer, _ int64, _ float64) bool { return !excluded(j.Excluded, p.WorkerID) }},
 	{CodeTooLong, func(_ *Job, p *Printer, _ int64, secs float64) bool { return withinMaxLength(p.MaxJobSeconds, secs) }},
 	{CodeOutsideHours, func(_ *Job, p *Printer, now int64, secs float64) bool { return windowFits(p.Hours, now, secs) }},
 	{CodeWaiting, func(_ *Job, p *Printer, _ int64, _ float64) bool { return p.State == StateIdle }},

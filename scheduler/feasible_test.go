@@ -132,7 +132,7 @@ func TestWindow(t *testing.T) {
 }
 
 func idlePrinter(id string) Printer {
-	return Printer{ID: id, Profile: "ender3", BuildMM: [3]float64{220, 220, 250}, NozzleMM: 0.4,
+	return Printer{WorkerID: id, Profile: "ender3", BuildMM: [3]float64{220, 220, 250}, NozzleMM: 0.4,
 		Material: "PLA", Colour: "black", State: StateIdle}
 }
 

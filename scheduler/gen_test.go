@@ -16,7 +16,7 @@ func randomSnapshot(r *rand.Rand, nJobs, nPrinters int) *Snapshot {
 	s := &Snapshot{Now: day0 + int64(r.IntN(secondsPerDay)), Seed: r.Int64(), Communities: comms}
 	for i := range nPrinters {
 		p := Printer{
-			ID:          fmt.Sprintf("p%05d", i),
+			WorkerID:          fmt.Sprintf("p%05d", i),
 			BuildMM:     beds[r.IntN(len(beds))],
 			NozzleMM:    []float64{0.4, 0.4, 0.6}[r.IntN(3)],
 			Material:    materials[r.IntN(len(materials))],
@@ -62,7 +62,7 @@ func randomSnapshot(r *rand.Rand, nJobs, nPrinters int) *Snapshot {
 			j.Deadline = s.Now + int64(r.IntN(200000))
 		}
 		if r.IntN(6) == 0 && nPrinters > 0 {
-			j.Excluded = []string{s.Printers[r.IntN(nPrinters)].ID}
+			j.Excluded = []string{s.Printers[r.IntN(nPrinters)].WorkerID}
 		}
 		if r.IntN(4) == 0 {
 			j.Neighbourhood = "north"

@@ -193,7 +193,7 @@ func newIndex(s *Snapshot) *index {
 	order := make([]int32, n)
 	for i := range s.Printers {
 		order[i] = int32(i)
-		x.tie[i] = tieHash(s.Seed, s.Printers[i].ID)
+		x.tie[i] = tieHash(s.Seed, s.Printers[i].WorkerID)
 		x.rel[i] = reliability(&s.Printers[i])
 	}
 	// Visit printers in a seeded order independent of the input order.
@@ -201,7 +201,7 @@ func newIndex(s *Snapshot) *index {
 		if x.tie[a] != x.tie[b] {
 			return cmpU64(x.tie[a], x.tie[b])
 		}
-		if c := strings.Compare(s.Printers[a].ID, s.Printers[b].ID); c != 0 {
+		if c := strings.Compare(s.Printers[a].WorkerID, s.Printers[b].WorkerID); c != 0 {
 			return c
 		}
 		return int(a - b)
@@ -212,10 +212,10 @@ func newIndex(s *Snapshot) *index {
 	for _, i := range order {
 		p := &s.Printers[i]
 		x.class[i] = -1
-		if _, dup := x.byID[p.ID]; dup {
+		if _, dup := x.byID[p.WorkerID]; dup {
 			continue
 		}
-		x.byID[p.ID] = i
+		x.byID[p.WorkerID] = i
 		if !online(p.State) {
 			x.offlineMat[x.norm(p.Material)]++
 			continue
@@ -302,7 +302,7 @@ func newIndex(s *Snapshot) *index {
 			if x.tie[a] != x.tie[b] {
 				return cmpU64(x.tie[a], x.tie[b])
 			}
-			return strings.Compare(s.Printers[a].ID, s.Printers[b].ID)
+			return strings.Compare(s.Printers[a].WorkerID, s.Printers[b].WorkerID)
 		})
 		c.lb = c.mult / x.rel[c.idle[0]]
 		x.idleLeft += len(c.idle)

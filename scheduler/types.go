@@ -21,8 +21,8 @@ type Snapshot struct {
 	Seed int64
 	// Jobs are the pending jobs. Their order does not matter.
 	Jobs []Job
-	// Printers are the known printers, in any state. IDs must be unique;
-	// of several printers with one ID only the first is considered.
+	// Printers are the known printers, in any state. Worker ids must be
+	// unique; of several printers with one id only the first is considered.
 	Printers []Printer
 	// Communities carry fair-share weights and past usage. A community a
 	// job names but that is missing here gets weight 1 and no usage.
@@ -57,7 +57,7 @@ type Job struct {
 	Submitted int64
 	// Attempts counts earlier failed attempts.
 	Attempts int
-	// Excluded lists printer IDs this job must not go to again.
+	// Excluded lists the worker ids this job must not go to again.
 	Excluded []string
 	// Neighbourhood is where the part is wanted; "" = the community's.
 	Neighbourhood string
@@ -73,7 +73,9 @@ type Window struct {
 
 // Printer is one printer as the coordinator sees it.
 type Printer struct {
-	ID string
+	// WorkerID names the worker that drives the printer (one printer per
+	// worker): placements, exclusions and ties refer to it.
+	WorkerID string
 	// Profile names the printer's profile (profile.LookupPrinter).
 	Profile string
 	// BuildMM is the usable build volume x, y, z in millimetres.
@@ -124,10 +126,10 @@ type Plan struct {
 	Unplaced []Unplaced
 }
 
-// Placement assigns one job to one idle printer.
+// Placement assigns one job to one idle printer, named by its worker.
 type Placement struct {
-	JobID     string
-	PrinterID string
+	JobID    string
+	WorkerID string
 	// EstSeconds is the expected print time on that printer.
 	EstSeconds float64
 }
