@@ -60,7 +60,7 @@ func fuzzSnapshot(data []byte) *Snapshot {
 	}
 	for i := range src.pick(9) {
 		p := Printer{
-			WorkerID:          fmt.Sprint("p", i%7),
+			WorkerID:    fmt.Sprint("p", i%7),
 			BuildMM:     [3]float64{src.float(400), src.float(400), src.float(400)},
 			NozzleMM:    src.float(1),
 			Material:    materials[src.pick(len(materials))],

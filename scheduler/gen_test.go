@@ -16,7 +16,7 @@ func randomSnapshot(r *rand.Rand, nJobs, nPrinters int) *Snapshot {
 	s := &Snapshot{Now: day0 + int64(r.IntN(secondsPerDay)), Seed: r.Int64(), Communities: comms}
 	for i := range nPrinters {
 		p := Printer{
-			WorkerID:          fmt.Sprintf("p%05d", i),
+			WorkerID:    fmt.Sprintf("p%05d", i),
 			BuildMM:     beds[r.IntN(len(beds))],
 			NozzleMM:    []float64{0.4, 0.4, 0.6}[r.IntN(3)],
 			Material:    materials[r.IntN(len(materials))],

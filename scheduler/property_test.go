@@ -27,7 +27,7 @@ func genSnapshot(t *rapid.T) *Snapshot {
 	}
 	for i := range nP {
 		p := Printer{
-			WorkerID:            fmt.Sprintf("p%d", rapid.IntRange(0, 14).Draw(t, "pid")), // duplicates possible
+			WorkerID:      fmt.Sprintf("p%d", rapid.IntRange(0, 14).Draw(t, "pid")), // duplicates possible
 			BuildMM:       [3]float64{rapid.SampledFrom([]float64{100, 200, 300}).Draw(t, "bx"), rapid.SampledFrom([]float64{100, 200, 300}).Draw(t, "by"), rapid.SampledFrom([]float64{100, 200, 300}).Draw(t, "bz")},
 			NozzleMM:      rapid.SampledFrom([]float64{0.4, 0.6}).Draw(t, "pn"),
 			Material:      rapid.SampledFrom(materials).Draw(t, "pm"),
