@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // benchSnapshot is a city-scale round: printers of three profiles carrying
@@ -43,7 +45,7 @@ func benchSnapshot(nJobs, nPrinters int, seed uint64) *Snapshot {
 			p.State = StateAwaitingBedClear
 		}
 		if r.IntN(8) == 0 {
-			p.Hours = &Window{StartMin: 8 * 60, EndMin: 22 * 60}
+			p.Hours = &hours.Window{StartMin: 8 * 60, EndMin: 22 * 60}
 		}
 		if r.IntN(8) == 0 {
 			p.MaxJobSeconds = 6 * 3600

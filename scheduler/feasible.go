@@ -3,7 +3,9 @@ package scheduler
 import (
 	"math"
 	"strings"
+	"time"
 
+	"github.com/fabgrid/fabgrid/hours"
 	"github.com/fabgrid/fabgrid/profile"
 )
 
@@ -133,14 +135,11 @@ func withinMaxLength(limit, secs float64) bool {
 	return !(limit > 0) || secs <= limit
 }
 
-const (
-	minutesPerDay = 24 * 60
-	secondsPerDay = 24 * 60 * 60
-)
+const secondsPerDay = 24 * 60 * 60
 
 // windowFits reports whether a job of secs seconds may start at now inside
 // the owner's window w (nil = any time) and end before the window closes.
-func windowFits(w *Window, now int64, secs float64) bool {
+func windowFits(w *hours.Window, now int64, secs float64) bool {
 	if w == nil {
 		return true
 	}
@@ -149,22 +148,17 @@ func windowFits(w *Window, now int64, secs float64) bool {
 }
 
 // windowLeft is how many seconds of window w remain from now (0 when now
-// is outside it). A window whose start equals its end is always open.
-func windowLeft(w *Window, now int64) float64 {
-	start, end := int64(normMinute(w.StartMin))*60, int64(normMinute(w.EndMin))*60
-	if start == end {
+// is outside it; +Inf for a window open all day), in the window's zone.
+func windowLeft(w *hours.Window, now int64) float64 {
+	return seconds(w.Left(time.Unix(now, 0)))
+}
+
+// seconds converts a window's duration, hours.Forever as +Inf.
+func seconds(d time.Duration) float64 {
+	if d == hours.Forever {
 		return math.Inf(1)
 	}
-	s := secondOfDay(now)
-	switch {
-	case start < end && s >= start && s < end:
-		return float64(end - s)
-	case start > end && s >= start: // wraps past midnight
-		return float64(secondsPerDay - s + end)
-	case start > end && s < end:
-		return float64(end - s)
-	}
-	return 0
+	return d.Seconds()
 }
 
 func secondOfDay(now int64) int64 {
@@ -173,14 +167,6 @@ func secondOfDay(now int64) int64 {
 		s += secondsPerDay
 	}
 	return s
-}
-
-func normMinute(m int) int {
-	m %= minutesPerDay
-	if m < 0 {
-		m += minutesPerDay
-	}
-	return m
 }
 
 // speed is the printer's speed factor, 1 when unset or nonsense.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // byteSource turns fuzz input into snapshot fields, favouring the values
@@ -72,7 +74,7 @@ func fuzzSnapshot(data []byte) *Snapshot {
 			Neighbourhood: fmt.Sprint("n", src.pick(2)),
 		}
 		if src.pick(2) == 0 {
-			p.Hours = &Window{StartMin: src.pick(256)*7 - 200, EndMin: src.pick(256) * 6}
+			p.Hours = &hours.Window{StartMin: src.pick(256)*7 - 200, EndMin: src.pick(256) * 6}
 		}
 		s.Printers = append(s.Printers, p)
 	}

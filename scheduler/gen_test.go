@@ -3,6 +3,8 @@ package scheduler
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // randomSnapshot builds a varied snapshot: several materials, colours,
@@ -30,7 +32,7 @@ func randomSnapshot(r *rand.Rand, nJobs, nPrinters int) *Snapshot {
 			p.BusyUntil = s.Now + int64(r.IntN(36000))
 		}
 		if r.IntN(4) == 0 {
-			p.Hours = &Window{StartMin: r.IntN(1440), EndMin: r.IntN(1440)}
+			p.Hours = &hours.Window{StartMin: r.IntN(1440), EndMin: r.IntN(1440)}
 		}
 		if r.IntN(4) == 0 {
 			p.MaxJobSeconds = float64(3600 * (1 + r.IntN(10)))

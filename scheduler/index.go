@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // The printer index groups printers into classes of interchangeable
@@ -21,7 +23,7 @@ type classKey struct {
 	height           float64
 	maxJob           float64
 	hasHours         bool
-	startMin, endMin int
+	hours            hours.Window // Normal
 	speed            float64
 	hood             string
 }
@@ -48,11 +50,12 @@ type class struct {
 	firstFree                             int64 // earliest BusyUntil of a busy member, 0 = unknown
 }
 
-func (c *class) window() *Window {
+func (c *class) window() *hours.Window {
 	if !c.key.hasHours {
 		return nil
 	}
-	return &Window{StartMin: c.key.startMin, EndMin: c.key.endMin}
+	w := c.key.hours
+	return &w
 }
 
 // matColour keys the groups of jobs that want one colour.
@@ -369,7 +372,7 @@ func (x *index) keyOf(p *Printer) classKey {
 	}
 	if p.Hours != nil {
 		k.hasHours = true
-		k.startMin, k.endMin = normMinute(p.Hours.StartMin), normMinute(p.Hours.EndMin)
+		k.hours = p.Hours.Normal()
 	}
 	return k
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // genSnapshot draws small snapshots from narrow domains, so that jobs and
@@ -41,7 +43,7 @@ func genSnapshot(t *rapid.T) *Snapshot {
 			Neighbourhood: rapid.SampledFrom([]string{"", "n1", "n2"}).Draw(t, "phood"),
 		}
 		if rapid.Bool().Draw(t, "hours") {
-			p.Hours = &Window{StartMin: rapid.IntRange(-100, 1600).Draw(t, "hs"), EndMin: rapid.IntRange(0, 1440).Draw(t, "he")}
+			p.Hours = &hours.Window{StartMin: rapid.IntRange(-100, 1600).Draw(t, "hs"), EndMin: rapid.IntRange(0, 1440).Draw(t, "he")}
 		}
 		_ = i
 		s.Printers = append(s.Printers, p)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/fabgrid/fabgrid/hours"
 	"github.com/fabgrid/fabgrid/profile"
 )
 
@@ -427,7 +428,7 @@ func standardWorkload(seed uint64) workload {
 				p.Material = "PETG"
 			}
 			if k%4 == 2 {
-				p.Hours = &Window{StartMin: 7 * 60, EndMin: 23 * 60}
+				p.Hours = &hours.Window{StartMin: 7 * 60, EndMin: 23 * 60}
 			}
 			w.printers = append(w.printers, simPrinter{Printer: p, failRate: 0.01 + 0.05*r.Float64()})
 		}

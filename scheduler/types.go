@@ -1,5 +1,7 @@
 package scheduler
 
+import "github.com/fabgrid/fabgrid/hours"
+
 // PrinterState is what a printer is doing as far as the coordinator knows.
 type PrinterState string
 
@@ -63,14 +65,6 @@ type Job struct {
 	Neighbourhood string
 }
 
-// Window is an owner's daily printing window in minutes from midnight UTC.
-// A window with End < Start wraps past midnight (22:00–06:00); Start ==
-// End means the whole day. A job fits only if it starts inside the window
-// and is expected to end before End.
-type Window struct {
-	StartMin, EndMin int
-}
-
 // Printer is one printer as the coordinator sees it.
 type Printer struct {
 	// WorkerID names the worker that drives the printer (one printer per
@@ -89,8 +83,10 @@ type Printer struct {
 	// BusyUntil is when a busy printer is expected to be free, unix
 	// seconds (0 = unknown).
 	BusyUntil int64
-	// Hours is the owner's daily window; nil means any time.
-	Hours *Window
+	// Hours is the owner's daily window, read in the owner's time zone
+	// (hours.Window.Zone); nil means any time. A job fits only if it
+	// starts inside the window and is expected to end before it closes.
+	Hours *hours.Window
 	// MaxJobSeconds is the owner's limit on one job's length; 0 = none.
 	MaxJobSeconds float64
 	// SpeedFactor is the printer's speed relative to the reference

@@ -286,18 +286,21 @@ type Workers struct {
 
 // RegisterRequest is POST /v1/workers/register.
 type RegisterRequest struct {
-	ID            string     `json:"id"`
-	Name          string     `json:"name"`
-	Profile       string     `json:"profile"`
-	BuildMM       [3]float64 `json:"build_mm"`
-	NozzleMM      float64    `json:"nozzle_mm"`
-	Material      string     `json:"material"`
-	Colour        string     `json:"colour,omitempty"`
-	Hours         string     `json:"hours,omitempty"`
-	MaxJobHours   float64    `json:"max_job_hours,omitempty"`
-	GossipAddr    string     `json:"gossip_addr,omitempty"`
-	Neighbourhood string     `json:"neighbourhood,omitempty"`
-	State         string     `json:"state,omitempty"`
+	ID       string     `json:"id"`
+	Name     string     `json:"name"`
+	Profile  string     `json:"profile"`
+	BuildMM  [3]float64 `json:"build_mm"`
+	NozzleMM float64    `json:"nozzle_mm"`
+	Material string     `json:"material"`
+	Colour   string     `json:"colour,omitempty"`
+	Hours    string     `json:"hours,omitempty"`
+	// Timezone is the IANA zone Hours is read in ("Europe/Madrid"); ""
+	// means UTC, as for workers that predate it.
+	Timezone      string  `json:"timezone,omitempty"`
+	MaxJobHours   float64 `json:"max_job_hours,omitempty"`
+	GossipAddr    string  `json:"gossip_addr,omitempty"`
+	Neighbourhood string  `json:"neighbourhood,omitempty"`
+	State         string  `json:"state,omitempty"`
 }
 
 // RegisterResponse is the answer of POST /v1/workers/register.
