@@ -14,7 +14,7 @@ const DefaultMaxAttempts = 3
 
 // placeable re-checks a proposed placement against the current state.
 func (s *State) placeable(it PlaceItem) (*Job, *Worker, bool) {
-	j, w := s.Jobs[it.JobID], s.Workers[it.PrinterID]
+	j, w := s.Jobs[it.JobID], s.Workers[it.WorkerID]
 	if j == nil || w == nil || j.State != api.JobPending {
 		return nil, nil, false
 	}

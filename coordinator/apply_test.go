@@ -120,9 +120,9 @@ func TestPlaceRechecks(t *testing.T) {
 	f := base(t)
 	mustApply(t, f, &Command{Type: CmdWorkerState, WorkerState: &WorkerStateCmd{WorkerID: "w-a", State: api.WorkerPaused}})
 	r := mustApply(t, f, &Command{Type: CmdPlace, Place: &PlaceCmd{Placements: []PlaceItem{
-		{JobID: "o-1-1", PrinterID: "w-a"}, // paused meanwhile: skipped
-		{JobID: "o-1-1", PrinterID: "w-b"}, // holds
-		{JobID: "o-1-1", PrinterID: "w-c"}, // job taken meanwhile: skipped
+		{JobID: "o-1-1", WorkerID: "w-a"}, // paused meanwhile: skipped
+		{JobID: "o-1-1", WorkerID: "w-b"}, // holds
+		{JobID: "o-1-1", WorkerID: "w-c"}, // job taken meanwhile: skipped
 	}}})
 	if len(r.Placed) != 1 || r.Placed[0].PrinterID != "w-b" {
 		t.Fatalf("placed %+v", r.Placed)

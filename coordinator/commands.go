@@ -127,10 +127,10 @@ type PlaceCmd struct {
 	Placements []PlaceItem `json:"placements"`
 }
 
-// PlaceItem is one placement.
+// PlaceItem is one placement: a job onto the printer of worker WorkerID.
 type PlaceItem struct {
 	JobID      string  `json:"job_id"`
-	PrinterID  string  `json:"printer_id"`
+	WorkerID   string  `json:"printer_id"`
 	EstSeconds float64 `json:"est_seconds,omitempty"`
 }
 

@@ -66,7 +66,7 @@ func bound(c *Command, hash string) *Command {
 }
 
 func placeCmd(job, printer string) *Command {
-	return &Command{Type: CmdPlace, Place: &PlaceCmd{Placements: []PlaceItem{{JobID: job, PrinterID: printer, EstSeconds: 600}}}}
+	return &Command{Type: CmdPlace, Place: &PlaceCmd{Placements: []PlaceItem{{JobID: job, WorkerID: printer, EstSeconds: 600}}}}
 }
 
 func progressCmd(job, worker string, epoch uint64, state string) *Command {

@@ -253,7 +253,7 @@ func (n *Node) unplacedReasons(s *State, o *Order) map[string]string {
 		out[u.JobID] = u.Reason
 	}
 	for _, p := range plan.Placements {
-		out[p.JobID] = "being placed on " + p.PrinterID
+		out[p.JobID] = "being placed on " + p.WorkerID
 	}
 	c.at, c.reasons = time.Now(), out
 	return out

@@ -145,7 +145,7 @@ func (n *Node) placeOnce() {
 		}
 		cmd := &PlaceCmd{}
 		for _, p := range plan.Placements {
-			cmd.Placements = append(cmd.Placements, PlaceItem{JobID: p.JobID, PrinterID: p.PrinterID, EstSeconds: p.EstSeconds})
+			cmd.Placements = append(cmd.Placements, PlaceItem{JobID: p.JobID, WorkerID: p.WorkerID, EstSeconds: p.EstSeconds})
 		}
 		r, err := n.propose(&Command{Type: CmdPlace, Place: cmd})
 		if err != nil {
