@@ -72,7 +72,7 @@ func snapshotFor(s *State, now time.Time) *scheduler.Snapshot {
 		p := scheduler.Printer{
 			WorkerID: w.ID, Profile: w.Profile, BuildMM: w.BuildMM, NozzleMM: w.NozzleMM, Material: w.Material,
 			Colour: w.Colour, State: scheduler.PrinterState(w.State), MaxJobSeconds: w.MaxJobHours * 3600,
-			Successes: w.Successes, Failures: w.Failures, Neighbourhood: w.Neighbourhood, Hours: parseHours(w.Hours),
+			Successes: w.Successes, Failures: w.Failures, Neighbourhood: w.Neighbourhood, Hours: parseHours(w.Hours, w.Timezone),
 		}
 		snap.Printers = append(snap.Printers, p)
 	}
@@ -84,9 +84,14 @@ func snapshotFor(s *State, now time.Time) *scheduler.Snapshot {
 }
 
 // parseHours reads a registered window ("08:00-22:00") with package
-// hours, in UTC; anything it refuses means any time.
-func parseHours(h string) *hours.Window {
-	w, err := hours.Parse(h, time.UTC)
+// hours, in the worker's zone ("" = UTC, as registrations without one;
+// registration refuses unknown zones); a window it refuses means any time.
+func parseHours(h, zone string) *hours.Window {
+	loc, err := hours.LoadZone(zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	w, err := hours.Parse(h, loc)
 	if err != nil || w.Always() {
 		return nil
 	}
