@@ -2,8 +2,10 @@
 // docs/api.md): request and response bodies with their JSON names, the
 // error body, token prefixes and the job, order and printer state names.
 // The coordinator serves them; the CLI client and the worker send them.
-// The package has no behaviour beyond small helpers, so both sides can
-// import it without pulling in Raft.
+// It also holds the rules of an order (order.go: limits and checks), so
+// that the CLI refuses before uploading what the coordinator would refuse.
+// The package has no behaviour beyond these small helpers, so both sides
+// can import it without pulling in Raft.
 package api
 
 import "time"
