@@ -63,10 +63,7 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	name := f.ModelName
-	if len(name) > 128 {
-		name = name[:128]
-	}
+	name := api.ModelName(f.ModelName)
 	cmd := &OrderCmd{
 		Order: Order{
 			ID: newID("o-"), Community: community, ModelSHA256: sum, ModelName: name, Quantity: f.Quantity,
