@@ -120,7 +120,7 @@ func (c *Config) validate() error {
 		// The coordinators load the zone by its IANA name.
 		loc, err := ZoneOf(c.Hours.Zone)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrConfig, err)
+			return fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 		c.Hours.Zone = loc
 	}

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -113,5 +114,16 @@ func TestPolicyAcrossDST(t *testing.T) {
 	}
 	if got := p.CheckSliced(size, est, time.Date(2026, 3, 29, 20, 0, 0, 0, time.UTC)); got != "" {
 		t.Errorf("7.5 h on the next night: %q", got)
+	}
+}
+
+// TestZoneTheCoordinatorsCannotLoad: a window in a zone without an IANA
+// name (a fixed offset) is refused at start, not sent to be read as UTC.
+func TestZoneTheCoordinatorsCannotLoad(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.Hours, _ = hours.Parse("08:00-22:00", time.FixedZone("UTC+3", 3*3600))
+	err := cfg.validate()
+	if !errors.Is(err, ErrConfig) || !errors.Is(err, hours.ErrZone) {
+		t.Fatalf("validate = %v, want ErrConfig and hours.ErrZone", err)
 	}
 }
