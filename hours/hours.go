@@ -5,8 +5,9 @@
 // worker registered with it, and the scheduler evaluates it at the time it
 // is given. The package is pure: it reads no clock (every question takes
 // the time it is about), and its only outside data is the time zone
-// database, through time.LoadLocation (embedded with time/tzdata so that
-// every machine reads the same rules).
+// database, through time.LoadLocation: the system's, else the copy
+// embedded with time/tzdata, so a machine without one still knows every
+// zone.
 //
 // A window is read in its zone's wall clock on each day: "08:00-22:00" in
 // Europe/Madrid opens at 08:00 Madrid time on every day, summer or winter,
@@ -23,7 +24,7 @@ import (
 	"sync"
 	"time"
 
-	_ "time/tzdata" // every coordinator and worker reads the same zone rules
+	_ "time/tzdata" // every zone, on machines without a zone database
 )
 
 // Errors of Parse and LoadZone.
