@@ -73,6 +73,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"stale epoch progress", "POST", "/v1/jobs/" + a.JobID + "/progress", c.WorkerToken, "application/json", js(api.ProgressRequest{Epoch: a.Epoch + 5, WorkerID: "w-a", State: "printing"}), 409, api.CodeStaleEpoch},
 		{"other worker's progress", "POST", "/v1/jobs/" + a.JobID + "/progress", c.WorkerToken, "application/json", js(api.ProgressRequest{Epoch: a.Epoch, WorkerID: "w-b", State: "printing"}), 409, api.CodeStaleEpoch},
 		{"unknown field in progress", "POST", "/v1/jobs/" + a.JobID + "/progress", c.WorkerToken, "application/json", []byte(`{"epoch":1,"speed":3}`), 400, api.CodeUnknownField},
+		{"register with an unknown time zone", "POST", "/v1/workers/register", c.WorkerToken, "application/json", js(api.RegisterRequest{ID: "w-z", Material: "PLA", BuildMM: [3]float64{220, 220, 250}, Hours: "08:00-22:00", Timezone: "Mars/Olympus"}), 400, api.CodeBadRequest},
 		{"register without build volume", "POST", "/v1/workers/register", c.WorkerToken, "application/json", js(api.RegisterRequest{ID: "w-z", Material: "PLA"}), 400, api.CodeBadRequest},
 		{"bad outcome", "POST", "/v1/jobs/" + a.JobID + "/result", c.WorkerToken, "application/json", js(api.ResultRequest{Epoch: a.Epoch, WorkerID: "w-a", Outcome: "meh"}), 400, api.CodeBadRequest},
 		{"unknown endpoint", "GET", "/v1/nothing", c.AdminToken, "", nil, 404, api.CodeNotFound},

@@ -64,10 +64,7 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	name := f.ModelName
-	if len(name) > 128 {
-		name = name[:128]
-	}
+	name := api.ModelName(f.ModelName)
 	cmd := &fsm.OrderCmd{
 		Order: fsm.Order{
 			ID: newID("o-"), Community: community, ModelSHA256: sum, ModelName: name, Quantity: f.Quantity,
@@ -254,7 +251,7 @@ func (n *Node) unplacedReasons(s *fsm.State, o *fsm.Order) map[string]string {
 		out[u.JobID] = u.Reason
 	}
 	for _, p := range plan.Placements {
-		out[p.JobID] = "being placed on " + p.PrinterID
+		out[p.JobID] = "being placed on " + p.WorkerID
 	}
 	c.at, c.reasons = time.Now(), out
 	return out

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/fsm"
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // maxWait bounds a long-poll.
@@ -31,6 +32,10 @@ func (n *Node) handleRegister(w http.ResponseWriter, r *http.Request) {
 			"register needs a material, a positive build_mm [x,y,z] and a state of idle, awaiting-bed-clear or paused")
 		return
 	}
+	if _, err := hours.LoadZone(req.Timezone); err != nil {
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "register: "+err.Error())
+		return
+	}
 	if req.Name == "" {
 		req.Name = req.ID
 	}
@@ -42,7 +47,7 @@ func (n *Node) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	wk := fsm.Worker{
 		ID: req.ID, Name: req.Name, Profile: req.Profile, BuildMM: req.BuildMM, NozzleMM: req.NozzleMM,
-		Material: req.Material, Colour: req.Colour, Hours: req.Hours, MaxJobHours: req.MaxJobHours,
+		Material: req.Material, Colour: req.Colour, Hours: req.Hours, Timezone: req.Timezone, MaxJobHours: req.MaxJobHours,
 		GossipAddr: req.GossipAddr, Neighbourhood: req.Neighbourhood, State: req.State,
 	}
 	cmd := &fsm.WorkerCmd{Worker: wk, TokenHash: principalOf(r).tokenHash}

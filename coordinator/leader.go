@@ -146,7 +146,7 @@ func (n *Node) placeOnce() {
 		}
 		cmd := &fsm.PlaceCmd{}
 		for _, p := range plan.Placements {
-			cmd.Placements = append(cmd.Placements, fsm.PlaceItem{JobID: p.JobID, WorkerID: p.PrinterID, EstSeconds: p.EstSeconds})
+			cmd.Placements = append(cmd.Placements, fsm.PlaceItem{JobID: p.JobID, WorkerID: p.WorkerID, EstSeconds: p.EstSeconds})
 		}
 		r, err := n.propose(&fsm.Command{Type: fsm.CmdPlace, Place: cmd})
 		if err != nil {

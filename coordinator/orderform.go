@@ -7,10 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
 )
@@ -52,7 +49,7 @@ const maxFieldBytes = 4 << 10
 // *formError with code unknown_field or bad_request.
 func ParseOrderForm(body io.Reader, boundary string, maxModel int64) (*OrderForm, error) {
 	mr := multipart.NewReader(body, boundary)
-	f := &OrderForm{LayerHeight: 0.2, Infill: 20}
+	f := &OrderForm{LayerHeight: api.DefaultLayerHeightMM, Infill: api.DefaultInfillPercent}
 	seen := map[string]bool{}
 	for {
 		part, err := mr.NextPart()
@@ -106,57 +103,34 @@ func ParseOrderForm(body io.Reader, boundary string, maxModel int64) (*OrderForm
 	return f, nil
 }
 
+// set reads one field with the order rules of package api.
 func (f *OrderForm) set(name, v string) error {
 	var err error
 	switch name {
 	case api.FieldQuantity:
-		f.Quantity, err = strconv.Atoi(v)
-		if err != nil || f.Quantity < 1 || f.Quantity > 1000 {
-			return formErr(api.CodeBadRequest, "quantity must be a whole number from 1 to 1000, not %q", v)
-		}
+		f.Quantity, err = api.ParseQuantity(v)
 	case api.FieldMaterial:
-		f.Material = strings.ToUpper(v)
-		if !slices.Contains(api.Materials, f.Material) {
-			return formErr(api.CodeBadRequest, "material must be one of %s, not %q", strings.Join(api.Materials, ", "), v)
-		}
+		f.Material, err = api.CheckMaterial(v)
 	case api.FieldColour:
-		if len(v) > 32 {
-			return formErr(api.CodeBadRequest, "colour is too long")
-		}
-		f.Colour = v
+		f.Colour, err = v, api.CheckColour(v)
 	case api.FieldLayerHeight:
-		f.LayerHeight, err = strconv.ParseFloat(v, 64)
-		if err != nil || !(f.LayerHeight >= 0.05 && f.LayerHeight <= 1) {
-			return formErr(api.CodeBadRequest, "layer_height must be between 0.05 and 1 mm, not %q", v)
-		}
+		f.LayerHeight, err = api.ParseLayerHeight(v)
 	case api.FieldInfill:
-		f.Infill, err = strconv.ParseFloat(v, 64)
-		if err != nil || !(f.Infill >= 0 && f.Infill <= 100) {
-			return formErr(api.CodeBadRequest, "infill must be a percentage from 0 to 100, not %q", v)
-		}
+		f.Infill, err = api.ParseInfill(v)
 	case api.FieldDeadline:
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			t, err = time.Parse(time.DateOnly, v)
-		}
-		if err != nil {
-			return formErr(api.CodeBadRequest, "deadline must be RFC3339 or YYYY-MM-DD, not %q", v)
-		}
-		f.Deadline, f.DeadlineUnix = v, t.Unix()
+		f.Deadline = v
+		f.DeadlineUnix, err = api.ParseDeadline(v)
 	case api.FieldPickupNote:
-		if len(v) > 1024 {
-			return formErr(api.CodeBadRequest, "pickup_note is over 1024 bytes")
-		}
-		f.PickupNote = v
+		f.PickupNote, err = v, api.CheckPickupNote(v)
 	case api.FieldCommunity:
 		f.Community = v
 	case api.FieldRequestID:
-		if !validRequestID(v) {
-			return formErr(api.CodeBadRequest, "request_id must be 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'")
-		}
-		f.RequestID = v
+		f.RequestID, err = v, api.CheckRequestID(v)
 	default:
 		return formErr(api.CodeUnknownField, "unknown field %q in the order", name)
+	}
+	if err != nil {
+		return formErr(api.CodeBadRequest, "%s", err)
 	}
 	return nil
 }
@@ -168,16 +142,4 @@ func multipartBoundary(r *http.Request) (string, error) {
 		return "", formErr(api.CodeBadRequest, "an order is sent as multipart/form-data with a %q file part", api.FieldModel)
 	}
 	return params["boundary"], nil
-}
-
-func validRequestID(v string) bool {
-	if v == "" || len(v) > 64 {
-		return false
-	}
-	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // benchSnapshot is a city-scale round: printers of three profiles carrying
@@ -28,7 +30,7 @@ func benchSnapshot(nJobs, nPrinters int, seed uint64) *Snapshot {
 	for i := range nPrinters {
 		pf := profs[[]int{0, 0, 0, 1, 1, 2}[r.IntN(6)]]
 		p := Printer{
-			ID: fmt.Sprintf("printer-%06d", i), Profile: pf.name, BuildMM: pf.bed, SpeedFactor: pf.speed,
+			WorkerID: fmt.Sprintf("printer-%06d", i), Profile: pf.name, BuildMM: pf.bed, SpeedFactor: pf.speed,
 			NozzleMM: []float64{0.4, 0.4, 0.4, 0.6}[r.IntN(4)],
 			Material: materials[[]int{0, 0, 0, 1, 1, 2, 3}[r.IntN(7)]], Colour: colours[r.IntN(len(colours))],
 			State:     StateIdle,
@@ -43,7 +45,7 @@ func benchSnapshot(nJobs, nPrinters int, seed uint64) *Snapshot {
 			p.State = StateAwaitingBedClear
 		}
 		if r.IntN(8) == 0 {
-			p.Hours = &Window{StartMin: 8 * 60, EndMin: 22 * 60}
+			p.Hours = &hours.Window{StartMin: 8 * 60, EndMin: 22 * 60}
 		}
 		if r.IntN(8) == 0 {
 			p.MaxJobSeconds = 6 * 3600
@@ -74,7 +76,7 @@ func benchSnapshot(nJobs, nPrinters int, seed uint64) *Snapshot {
 		}
 		if r.IntN(10) == 0 {
 			j.Attempts = 1
-			j.Excluded = []string{s.Printers[r.IntN(nPrinters)].ID}
+			j.Excluded = []string{s.Printers[r.IntN(nPrinters)].WorkerID}
 		}
 		if r.IntN(3) == 0 {
 			j.Neighbourhood = fmt.Sprintf("n%02d", r.IntN(20))

@@ -28,7 +28,8 @@
 // Cost is about linear in jobs: a job touches the groups carrying its
 // material (not every printer), and reasons come from per-group running
 // totals found by binary search. Files: types.go (the API), feasible.go
-// (the checks), estimate.go (pre-slicing estimates), index.go (classes,
+// (the checks; the bed fit is profile.Vec3.Fits and an owner's window is
+// an hours.Window, read in the owner's zone at Snapshot.Now), estimate.go (pre-slicing estimates), index.go (classes,
 // groups, the best-printer walk), queue.go (the fair queue), place.go
 // (the round), reason.go (why a job waits).
 package scheduler

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"math"
 
+	"github.com/fabgrid/fabgrid/motion"
 	"github.com/fabgrid/fabgrid/profile"
 )
 
@@ -21,7 +22,7 @@ type estimator struct {
 	infill      float64 // interior infill fraction
 	wallSpeed   float64 // mm/s, walls and skins (capped by the profile)
 	infillSpeed float64 // mm/s, sparse infill
-	jerk        float64 // mm/s, junction speed (motion.DefaultJerkXY)
+	jerk        float64 // mm/s, junction speed
 	// Segment lengths: walls follow the outline, whose segments shrink as
 	// the part gets rounder (volume / bounding box volume, to fillExp);
 	// infill lines span a share of the longer side.
@@ -38,7 +39,7 @@ type estimator struct {
 func defaultEstimator() estimator {
 	return estimator{
 		layerMM: 0.2, widthFactor: 1, shellMM: 0.8, infill: 0.2,
-		wallSpeed: 40, infillSpeed: 60, jerk: 8,
+		wallSpeed: 40, infillSpeed: 60, jerk: motion.DefaultJerkXY,
 		segMinMM: 3, fillExp: 8, infillSpan: 0.2,
 		motionFactor: 1.1, layerOverhead: 0.25, fixedSeconds: 10,
 	}
@@ -89,15 +90,15 @@ func (e estimator) estimate(p profile.Printer, m profile.Material, volumeMM3, su
 	vWall := e.cap(p, m, e.wallSpeed, section, fil)
 	vInfill := e.cap(p, m, e.infillSpeed, section, fil)
 	accel := p.PrintAccel
-	motion := 0.0
+	moving := 0.0
 	if shell > 0 {
-		motion += shell / section * trapezoid(wallSeg, vWall, accel, e.jerk) / wallSeg
+		moving += shell / section * motion.Trapezoid(wallSeg, vWall, accel, e.jerk) / wallSeg
 	}
 	if sparse > 0 {
-		motion += sparse / section * trapezoid(infillSeg, vInfill, accel, e.jerk) / infillSeg
+		moving += sparse / section * motion.Trapezoid(infillSeg, vInfill, accel, e.jerk) / infillSeg
 	}
 	layers := math.Ceil(z / e.layerMM)
-	seconds = e.fixedSeconds + e.motionFactor*motion + layers*e.layerOverhead
+	seconds = e.fixedSeconds + e.motionFactor*moving + layers*e.layerOverhead
 	filamentMM = (shell + sparse) / (math.Pi * fil * fil / 4)
 	return seconds, filamentMM
 }
@@ -116,24 +117,6 @@ func (e estimator) cap(p profile.Printer, m profile.Material, v, section, fil fl
 		v = math.Min(v, p.MaxFeedrate.E*math.Pi*fil*fil/4/section)
 	}
 	return v
-}
-
-// trapezoid is the time to cover dist mm starting and ending at junction
-// speed vj, cruising at most at v, accelerating at a: the same model as
-// motion.Trapezoid, which the slicer's estimate uses.
-func trapezoid(dist, v, a, vj float64) float64 {
-	if dist <= 0 || v <= 0 {
-		return 0
-	}
-	vj = math.Min(vj, v)
-	if a <= 0 {
-		return dist / v
-	}
-	accelDist := (v*v - vj*vj) / (2 * a)
-	if 2*accelDist >= dist {
-		return 2 * (math.Sqrt(a*dist+vj*vj) - vj) / a
-	}
-	return 2*(v-vj)/a + (dist-2*accelDist)/v
 }
 
 // The reference part SpeedFactor times on each profile: a 40 mm cube, a

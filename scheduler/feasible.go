@@ -3,6 +3,10 @@ package scheduler
 import (
 	"math"
 	"strings"
+	"time"
+
+	"github.com/fabgrid/fabgrid/hours"
+	"github.com/fabgrid/fabgrid/profile"
 )
 
 // A check is one feasibility rule: it says whether job j may be printed on
@@ -19,7 +23,7 @@ var checks = [...]check{
 	{CodeNoMaterial, func(j *Job, p *Printer, _ int64, _ float64) bool { return sameName(j.Material, p.Material) }},
 	{CodeNoColour, func(j *Job, p *Printer, _ int64, _ float64) bool { return colourMatches(j.Colour, p.Colour) }},
 	{CodeNoNozzle, func(j *Job, p *Printer, _ int64, _ float64) bool { return nozzleMatches(j.NozzleMM, p.NozzleMM) }},
-	{CodeExcluded, func(j *Job, p *Printer, _ int64, _ float64) bool { return !excluded(j.Excluded, p.ID) }},
+	{CodeExcluded, func(j *Job, p *Printer, _ int64, _ float64) bool { return !excluded(j.Excluded, p.WorkerID) }},
 	{CodeTooLong, func(_ *Job, p *Printer, _ int64, secs float64) bool { return withinMaxLength(p.MaxJobSeconds, secs) }},
 	{CodeOutsideHours, func(_ *Job, p *Printer, now int64, secs float64) bool { return windowFits(p.Hours, now, secs) }},
 	{CodeWaiting, func(_ *Job, p *Printer, _ int64, _ float64) bool { return p.State == StateIdle }},
@@ -83,12 +87,18 @@ func footprint(s [3]float64) (long, short, height float64) {
 	return s[1], s[0], s[2]
 }
 
-// fitsBuild reports whether a part's bounding box fits a build volume,
-// allowing a 90° turn about Z.
+// fitsBuild is profile's bed-fit rule (Vec3.Fits: as it lies or turned
+// 90° about Z) on a part's bounding box and a build volume.
 func fitsBuild(part, build [3]float64) bool {
-	pl, ps, ph := footprint(part)
-	bl, bs, bh := footprint(build)
-	return pl <= bl && ps <= bs && ph <= bh
+	ok, _ := profile.Box(build).Fits(profile.Box(part))
+	return ok
+}
+
+// takes is the same rule on footprints (long side first), the shape the
+// index keeps beds and parts in.
+func (bed shape) takes(long, short, height float64) bool {
+	ok, _ := profile.Vec3{X: bed.long, Y: bed.short, Z: bed.height}.Fits(profile.Vec3{X: long, Y: short, Z: height})
+	return ok
 }
 
 // sameName compares material (or colour) names, ignoring case and spaces
@@ -125,14 +135,11 @@ func withinMaxLength(limit, secs float64) bool {
 	return !(limit > 0) || secs <= limit
 }
 
-const (
-	minutesPerDay = 24 * 60
-	secondsPerDay = 24 * 60 * 60
-)
+const secondsPerDay = 24 * 60 * 60
 
 // windowFits reports whether a job of secs seconds may start at now inside
 // the owner's window w (nil = any time) and end before the window closes.
-func windowFits(w *Window, now int64, secs float64) bool {
+func windowFits(w *hours.Window, now int64, secs float64) bool {
 	if w == nil {
 		return true
 	}
@@ -141,22 +148,17 @@ func windowFits(w *Window, now int64, secs float64) bool {
 }
 
 // windowLeft is how many seconds of window w remain from now (0 when now
-// is outside it). A window whose start equals its end is always open.
-func windowLeft(w *Window, now int64) float64 {
-	start, end := int64(normMinute(w.StartMin))*60, int64(normMinute(w.EndMin))*60
-	if start == end {
+// is outside it; +Inf for a window open all day), in the window's zone.
+func windowLeft(w *hours.Window, now int64) float64 {
+	return seconds(w.Left(time.Unix(now, 0)))
+}
+
+// seconds converts a window's duration, hours.Forever as +Inf.
+func seconds(d time.Duration) float64 {
+	if d == hours.Forever {
 		return math.Inf(1)
 	}
-	s := secondOfDay(now)
-	switch {
-	case start < end && s >= start && s < end:
-		return float64(end - s)
-	case start > end && s >= start: // wraps past midnight
-		return float64(secondsPerDay - s + end)
-	case start > end && s < end:
-		return float64(end - s)
-	}
-	return 0
+	return d.Seconds()
 }
 
 func secondOfDay(now int64) int64 {
@@ -165,14 +167,6 @@ func secondOfDay(now int64) int64 {
 		s += secondsPerDay
 	}
 	return s
-}
-
-func normMinute(m int) int {
-	m %= minutesPerDay
-	if m < 0 {
-		m += minutesPerDay
-	}
-	return m
 }
 
 // speed is the printer's speed factor, 1 when unset or nonsense.

@@ -3,6 +3,8 @@ package scheduler
 import (
 	"math"
 	"testing"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // day0 is a midnight UTC (2023-11-14 00:00:00).
@@ -89,12 +91,12 @@ func TestExcludedAndMaxLength(t *testing.T) {
 }
 
 func TestWindow(t *testing.T) {
-	day := &Window{StartMin: 8 * 60, EndMin: 20 * 60}   // 08:00–20:00
-	night := &Window{StartMin: 22 * 60, EndMin: 6 * 60} // 22:00–06:00
-	always := &Window{StartMin: 300, EndMin: 300}
+	day := &hours.Window{StartMin: 8 * 60, EndMin: 20 * 60}   // 08:00–20:00
+	night := &hours.Window{StartMin: 22 * 60, EndMin: 6 * 60} // 22:00–06:00
+	always := &hours.Window{StartMin: 300, EndMin: 300}
 	tests := []struct {
 		name string
-		w    *Window
+		w    *hours.Window
 		now  int64
 		secs float64
 		fits bool
@@ -124,7 +126,7 @@ func TestWindow(t *testing.T) {
 			if got := windowLeft(tc.w, tc.now); got != tc.left {
 				t.Errorf("windowLeft = %v, want %v", got, tc.left)
 			}
-			if got := nextStart(tc.w, tc.now); got != tc.next {
+			if got, _ := nextStart(tc.w, tc.now, 0); got != tc.next {
 				t.Errorf("nextStart = %v, want %v", got, tc.next)
 			}
 		})
@@ -132,7 +134,7 @@ func TestWindow(t *testing.T) {
 }
 
 func idlePrinter(id string) Printer {
-	return Printer{ID: id, Profile: "ender3", BuildMM: [3]float64{220, 220, 250}, NozzleMM: 0.4,
+	return Printer{WorkerID: id, Profile: "ender3", BuildMM: [3]float64{220, 220, 250}, NozzleMM: 0.4,
 		Material: "PLA", Colour: "black", State: StateIdle}
 }
 
@@ -158,8 +160,8 @@ func TestFeasible(t *testing.T) {
 		{"excluded", func(j *Job) { j.Excluded = []string{"x", "p"} }, nil, at(12, 0), CodeExcluded},
 		{"too long", nil, func(p *Printer) { p.MaxJobSeconds = 1800 }, at(12, 0), CodeTooLong},
 		{"slow printer too long", nil, func(p *Printer) { p.MaxJobSeconds = 5000; p.SpeedFactor = 0.5 }, at(12, 0), CodeTooLong},
-		{"outside hours", nil, func(p *Printer) { p.Hours = &Window{StartMin: 18 * 60, EndMin: 23 * 60} }, at(12, 0), CodeOutsideHours},
-		{"inside hours", nil, func(p *Printer) { p.Hours = &Window{StartMin: 18 * 60, EndMin: 23 * 60} }, at(19, 0), ""},
+		{"outside hours", nil, func(p *Printer) { p.Hours = &hours.Window{StartMin: 18 * 60, EndMin: 23 * 60} }, at(12, 0), CodeOutsideHours},
+		{"inside hours", nil, func(p *Printer) { p.Hours = &hours.Window{StartMin: 18 * 60, EndMin: 23 * 60} }, at(19, 0), ""},
 		{"busy", nil, func(p *Printer) { p.State = StateBusy }, at(12, 0), CodeWaiting},
 		{"bed not clear", nil, func(p *Printer) { p.State = StateAwaitingBedClear }, at(12, 0), CodeWaiting},
 		{"paused", nil, func(p *Printer) { p.State = StatePaused }, at(12, 0), CodeWaiting},

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // byteSource turns fuzz input into snapshot fields, favouring the values
@@ -60,7 +62,7 @@ func fuzzSnapshot(data []byte) *Snapshot {
 	}
 	for i := range src.pick(9) {
 		p := Printer{
-			ID:          fmt.Sprint("p", i%7),
+			WorkerID:    fmt.Sprint("p", i%7),
 			BuildMM:     [3]float64{src.float(400), src.float(400), src.float(400)},
 			NozzleMM:    src.float(1),
 			Material:    materials[src.pick(len(materials))],
@@ -72,7 +74,7 @@ func fuzzSnapshot(data []byte) *Snapshot {
 			Neighbourhood: fmt.Sprint("n", src.pick(2)),
 		}
 		if src.pick(2) == 0 {
-			p.Hours = &Window{StartMin: src.pick(256)*7 - 200, EndMin: src.pick(256) * 6}
+			p.Hours = &hours.Window{StartMin: src.pick(256)*7 - 200, EndMin: src.pick(256) * 6}
 		}
 		s.Printers = append(s.Printers, p)
 	}
@@ -86,7 +88,7 @@ func fuzzSnapshot(data []byte) *Snapshot {
 			Deadline: s.Now + int64(src.pick(100000)) - 5000, Submitted: int64(src.pick(100)),
 		}
 		if len(s.Printers) > 0 && src.pick(3) == 0 {
-			j.Excluded = []string{s.Printers[src.pick(len(s.Printers))].ID, "ghost"}
+			j.Excluded = []string{s.Printers[src.pick(len(s.Printers))].WorkerID, "ghost"}
 		}
 		s.Jobs = append(s.Jobs, j)
 	}

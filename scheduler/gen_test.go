@@ -3,6 +3,8 @@ package scheduler
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // randomSnapshot builds a varied snapshot: several materials, colours,
@@ -16,7 +18,7 @@ func randomSnapshot(r *rand.Rand, nJobs, nPrinters int) *Snapshot {
 	s := &Snapshot{Now: day0 + int64(r.IntN(secondsPerDay)), Seed: r.Int64(), Communities: comms}
 	for i := range nPrinters {
 		p := Printer{
-			ID:          fmt.Sprintf("p%05d", i),
+			WorkerID:    fmt.Sprintf("p%05d", i),
 			BuildMM:     beds[r.IntN(len(beds))],
 			NozzleMM:    []float64{0.4, 0.4, 0.6}[r.IntN(3)],
 			Material:    materials[r.IntN(len(materials))],
@@ -30,7 +32,7 @@ func randomSnapshot(r *rand.Rand, nJobs, nPrinters int) *Snapshot {
 			p.BusyUntil = s.Now + int64(r.IntN(36000))
 		}
 		if r.IntN(4) == 0 {
-			p.Hours = &Window{StartMin: r.IntN(1440), EndMin: r.IntN(1440)}
+			p.Hours = &hours.Window{StartMin: r.IntN(1440), EndMin: r.IntN(1440)}
 		}
 		if r.IntN(4) == 0 {
 			p.MaxJobSeconds = float64(3600 * (1 + r.IntN(10)))
@@ -62,7 +64,7 @@ func randomSnapshot(r *rand.Rand, nJobs, nPrinters int) *Snapshot {
 			j.Deadline = s.Now + int64(r.IntN(200000))
 		}
 		if r.IntN(6) == 0 && nPrinters > 0 {
-			j.Excluded = []string{s.Printers[r.IntN(nPrinters)].ID}
+			j.Excluded = []string{s.Printers[r.IntN(nPrinters)].WorkerID}
 		}
 		if r.IntN(4) == 0 {
 			j.Neighbourhood = "north"

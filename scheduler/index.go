@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // The printer index groups printers into classes of interchangeable
@@ -21,7 +23,7 @@ type classKey struct {
 	height           float64
 	maxJob           float64
 	hasHours         bool
-	startMin, endMin int
+	hours            hours.Window // Normal
 	speed            float64
 	hood             string
 }
@@ -48,11 +50,12 @@ type class struct {
 	firstFree                             int64 // earliest BusyUntil of a busy member, 0 = unknown
 }
 
-func (c *class) window() *Window {
+func (c *class) window() *hours.Window {
 	if !c.key.hasHours {
 		return nil
 	}
-	return &Window{StartMin: c.key.startMin, EndMin: c.key.endMin}
+	w := c.key.hours
+	return &w
 }
 
 // matColour keys the groups of jobs that want one colour.
@@ -193,7 +196,7 @@ func newIndex(s *Snapshot) *index {
 	order := make([]int32, n)
 	for i := range s.Printers {
 		order[i] = int32(i)
-		x.tie[i] = tieHash(s.Seed, s.Printers[i].ID)
+		x.tie[i] = tieHash(s.Seed, s.Printers[i].WorkerID)
 		x.rel[i] = reliability(&s.Printers[i])
 	}
 	// Visit printers in a seeded order independent of the input order.
@@ -201,7 +204,7 @@ func newIndex(s *Snapshot) *index {
 		if x.tie[a] != x.tie[b] {
 			return cmpU64(x.tie[a], x.tie[b])
 		}
-		if c := strings.Compare(s.Printers[a].ID, s.Printers[b].ID); c != 0 {
+		if c := strings.Compare(s.Printers[a].WorkerID, s.Printers[b].WorkerID); c != 0 {
 			return c
 		}
 		return int(a - b)
@@ -212,10 +215,10 @@ func newIndex(s *Snapshot) *index {
 	for _, i := range order {
 		p := &s.Printers[i]
 		x.class[i] = -1
-		if _, dup := x.byID[p.ID]; dup {
+		if _, dup := x.byID[p.WorkerID]; dup {
 			continue
 		}
-		x.byID[p.ID] = i
+		x.byID[p.WorkerID] = i
 		if !online(p.State) {
 			x.offlineMat[x.norm(p.Material)]++
 			continue
@@ -302,7 +305,7 @@ func newIndex(s *Snapshot) *index {
 			if x.tie[a] != x.tie[b] {
 				return cmpU64(x.tie[a], x.tie[b])
 			}
-			return strings.Compare(s.Printers[a].ID, s.Printers[b].ID)
+			return strings.Compare(s.Printers[a].WorkerID, s.Printers[b].WorkerID)
 		})
 		c.lb = c.mult / x.rel[c.idle[0]]
 		x.idleLeft += len(c.idle)
@@ -369,7 +372,7 @@ func (x *index) keyOf(p *Printer) classKey {
 	}
 	if p.Hours != nil {
 		k.hasHours = true
-		k.startMin, k.endMin = normMinute(p.Hours.StartMin), normMinute(p.Hours.EndMin)
+		k.hours = p.Hours.Normal()
 	}
 	return k
 }
@@ -384,7 +387,7 @@ func (c *class) fits(secs float64) bool {
 // (material and colour are matched by the group lists).
 func (g *group) fits(j *jobRef) bool {
 	k := &g.key
-	return nozzleMatches(j.nozzle, k.nozzle) && j.long <= k.long && j.short <= k.short && j.height <= k.height
+	return nozzleMatches(j.nozzle, k.nozzle) && shape{k.long, k.short, k.height}.takes(j.long, j.short, j.height)
 }
 
 // groupsFor lists the groups carrying the job's material and colour.

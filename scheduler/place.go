@@ -10,6 +10,15 @@ import (
 // not take the few printers it could use while it waits behind them.
 const scarceShare = 0.25
 
+// jobStatus is where a job of the snapshot stands in the round.
+type jobStatus uint8
+
+const (
+	jobPending jobStatus = iota // not placed (yet): gets a reason
+	jobPlaced                   // in Plan.Placements
+	jobInvalid                  // malformed or a duplicate id: CodeInvalid
+)
+
 // Place plans one round: it offers idle printers to pending jobs in fair
 // order (see the fair queue; scarce jobs first) and gives each job the free
 // feasible printer with the earliest expected completion (print time on
@@ -41,15 +50,14 @@ func Place(s *Snapshot) Plan {
 		hoods = append(hoods, x.norm(c.Neighbourhood))
 	}
 
-	// status per job: 0 pending, 1 placed, 2 invalid.
-	status := make([]uint8, len(s.Jobs))
+	status := make([]jobStatus, len(s.Jobs))
 	refs := q.refs
 	seen := make(map[string]struct{}, len(s.Jobs))
 	plan := Plan{Unplaced: make([]Unplaced, 0, len(s.Jobs))}
 	for i := range s.Jobs {
 		j := &s.Jobs[i]
 		if _, dup := seen[j.ID]; dup || validJob(j) != "" {
-			status[i] = 2
+			status[i] = jobInvalid
 			continue
 		}
 		seen[j.ID] = struct{}{}
@@ -111,9 +119,9 @@ func Place(s *Snapshot) Plan {
 	ex := newExplainer(x, s)
 	for i := range s.Jobs {
 		switch status[i] {
-		case 1:
+		case jobPlaced:
 			continue
-		case 2:
+		case jobInvalid:
 			plan.Unplaced = append(plan.Unplaced, invalidReason(&s.Jobs[i], seen))
 		default:
 			code, reason := ex.explain(&refs[i], &s.Jobs[i])
@@ -126,7 +134,7 @@ func Place(s *Snapshot) Plan {
 // drain offers free printers to q's jobs in order until either runs out.
 // hopeless remembers job shapes that found no printer: printers are only
 // taken within a round, so they never will.
-func (x *index) drain(s *Snapshot, q *fairQueue, hopeless map[sig]struct{}, status []uint8, plan *Plan) {
+func (x *index) drain(s *Snapshot, q *fairQueue, hopeless map[sig]struct{}, status []jobStatus, plan *Plan) {
 	for x.idleLeft > 0 {
 		_, j := q.peek()
 		if j == nil {
@@ -151,8 +159,8 @@ func (x *index) drain(s *Snapshot, q *fairQueue, hopeless map[sig]struct{}, stat
 		}
 		x.take(p)
 		secs := j.ref / x.classes[x.class[p]].key.speed
-		status[j.idx] = 1
-		plan.Placements = append(plan.Placements, Placement{JobID: s.Jobs[j.idx].ID, PrinterID: s.Printers[p].ID, EstSeconds: secs})
+		status[j.idx] = jobPlaced
+		plan.Placements = append(plan.Placements, Placement{JobID: s.Jobs[j.idx].ID, WorkerID: s.Printers[p].WorkerID, EstSeconds: secs})
 		q.advance(secs)
 	}
 }

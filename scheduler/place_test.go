@@ -10,7 +10,7 @@ import (
 func assignment(plan Plan) map[string]string {
 	m := map[string]string{}
 	for _, p := range plan.Placements {
-		m[p.JobID] = p.PrinterID
+		m[p.JobID] = p.WorkerID
 	}
 	return m
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // genSnapshot draws small snapshots from narrow domains, so that jobs and
@@ -27,7 +29,7 @@ func genSnapshot(t *rapid.T) *Snapshot {
 	}
 	for i := range nP {
 		p := Printer{
-			ID:            fmt.Sprintf("p%d", rapid.IntRange(0, 14).Draw(t, "pid")), // duplicates possible
+			WorkerID:      fmt.Sprintf("p%d", rapid.IntRange(0, 14).Draw(t, "pid")), // duplicates possible
 			BuildMM:       [3]float64{rapid.SampledFrom([]float64{100, 200, 300}).Draw(t, "bx"), rapid.SampledFrom([]float64{100, 200, 300}).Draw(t, "by"), rapid.SampledFrom([]float64{100, 200, 300}).Draw(t, "bz")},
 			NozzleMM:      rapid.SampledFrom([]float64{0.4, 0.6}).Draw(t, "pn"),
 			Material:      rapid.SampledFrom(materials).Draw(t, "pm"),
@@ -41,7 +43,7 @@ func genSnapshot(t *rapid.T) *Snapshot {
 			Neighbourhood: rapid.SampledFrom([]string{"", "n1", "n2"}).Draw(t, "phood"),
 		}
 		if rapid.Bool().Draw(t, "hours") {
-			p.Hours = &Window{StartMin: rapid.IntRange(-100, 1600).Draw(t, "hs"), EndMin: rapid.IntRange(0, 1440).Draw(t, "he")}
+			p.Hours = &hours.Window{StartMin: rapid.IntRange(-100, 1600).Draw(t, "hs"), EndMin: rapid.IntRange(0, 1440).Draw(t, "he")}
 		}
 		_ = i
 		s.Printers = append(s.Printers, p)
@@ -62,7 +64,7 @@ func genSnapshot(t *rapid.T) *Snapshot {
 			Neighbourhood: rapid.SampledFrom([]string{"", "n1", "n2"}).Draw(t, "jhood"),
 		}
 		if len(s.Printers) > 0 && rapid.Bool().Draw(t, "excl") {
-			j.Excluded = []string{s.Printers[rapid.IntRange(0, len(s.Printers)-1).Draw(t, "ex")].ID}
+			j.Excluded = []string{s.Printers[rapid.IntRange(0, len(s.Printers)-1).Draw(t, "ex")].WorkerID}
 		}
 		s.Jobs = append(s.Jobs, j)
 	}
@@ -73,8 +75,8 @@ func genSnapshot(t *rapid.T) *Snapshot {
 func firstCopies(s *Snapshot) map[string]*Printer {
 	out := map[string]*Printer{}
 	for i := range s.Printers {
-		if _, ok := out[s.Printers[i].ID]; !ok {
-			out[s.Printers[i].ID] = &s.Printers[i]
+		if _, ok := out[s.Printers[i].WorkerID]; !ok {
+			out[s.Printers[i].WorkerID] = &s.Printers[i]
 		}
 	}
 	return out
@@ -113,14 +115,14 @@ func checkPlan(t fataler, s *Snapshot, plan Plan) {
 	byID := firstCopies(s)
 	usedP, placedJ := map[string]bool{}, map[string]bool{}
 	for _, pl := range plan.Placements {
-		if usedP[pl.PrinterID] {
-			t.Fatalf("printer %s got two jobs", pl.PrinterID)
+		if usedP[pl.WorkerID] {
+			t.Fatalf("printer %s got two jobs", pl.WorkerID)
 		}
 		if placedJ[pl.JobID] {
 			t.Fatalf("job %s placed twice", pl.JobID)
 		}
-		usedP[pl.PrinterID], placedJ[pl.JobID] = true, true
-		if code := Feasible(jobs[pl.JobID], byID[pl.PrinterID], s.Now); code != "" {
+		usedP[pl.WorkerID], placedJ[pl.JobID] = true, true
+		if code := Feasible(jobs[pl.JobID], byID[pl.WorkerID], s.Now); code != "" {
 			t.Fatalf("infeasible placement %+v: %s", pl, code)
 		}
 	}
@@ -135,8 +137,8 @@ func checkPlan(t fataler, s *Snapshot, plan Plan) {
 		canWait := false
 		for _, p := range byID {
 			code := Feasible(j, p, s.Now)
-			if code == "" && !usedP[p.ID] {
-				t.Fatalf("job %s (%s: %s) fits idle printer %s that stayed free", u.JobID, u.Code, u.Reason, p.ID)
+			if code == "" && !usedP[p.WorkerID] {
+				t.Fatalf("job %s (%s: %s) fits idle printer %s that stayed free", u.JobID, u.Code, u.Reason, p.WorkerID)
 			}
 			if (code == "" || code == CodeWaiting) && online(p.State) {
 				canWait = true

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 // The explainer says why a job was not placed, from the printer classes'
@@ -241,6 +243,7 @@ func (e *explainer) funnel(j *jobRef, job *Job) (string, string) {
 func (e *explainer) hoursReason(j *jobRef, withinMax func(int32) bool, now int64) (string, string) {
 	x := e.x
 	fastest, longest, next := math.Inf(1), 0.0, int64(math.MaxInt64)
+	var nextWin *hours.Window
 	for _, gi := range e.gs {
 		for _, ci := range x.groups[gi].byCap {
 			c := &x.classes[ci]
@@ -250,19 +253,19 @@ func (e *explainer) hoursReason(j *jobRef, withinMax func(int32) bool, now int64
 			w := c.window()
 			secs := j.ref / c.key.speed
 			fastest = math.Min(fastest, secs)
-			length := windowLength(w)
-			longest = math.Max(longest, length)
-			if w != nil && length >= secs {
-				if t := nextStart(w, now); t < next {
-					next = t
-				}
+			longest = math.Max(longest, windowLength(w))
+			if w == nil {
+				continue
+			}
+			if t, ok := nextStart(w, now, secs); ok && t < next {
+				next, nextWin = t, w
 			}
 		}
 	}
 	if next == math.MaxInt64 {
 		return CodeOutsideHours, fmt.Sprintf("estimated %s, longer than the daily printing hours of every printer that can print it (longest %s)", dur(fastest), dur(longest))
 	}
-	return CodeOutsideHours, fmt.Sprintf("estimated %s; no printer that can print it is within its owner's hours for that long now; next chance at %s", dur(fastest), clock(next, now))
+	return CodeOutsideHours, fmt.Sprintf("estimated %s; no printer that can print it is within its owner's hours for that long now; next chance at %s", dur(fastest), clockIn(next, now, nextWin.Zone))
 }
 
 func (e *explainer) excludedIn(ci int32) int {
@@ -317,7 +320,7 @@ func (e *explainer) distinct(f func(*group) string) []string {
 func tooLargeForAll(j *jobRef, shapes []shape, who string) string {
 	tallest, best := 0.0, shape{}
 	for _, sh := range shapes {
-		if j.long <= sh.long && j.short <= sh.short && j.height <= sh.height {
+		if sh.takes(j.long, j.short, j.height) {
 			return ""
 		}
 		tallest = math.Max(tallest, sh.height)
@@ -343,24 +346,26 @@ func invalidReason(j *Job, seen map[string]struct{}) Unplaced {
 	return Unplaced{JobID: j.ID, Code: CodeInvalid, Reason: r}
 }
 
-func windowLength(w *Window) float64 {
+func windowLength(w *hours.Window) float64 {
 	if w == nil {
 		return math.Inf(1)
 	}
-	start, end := normMinute(w.StartMin), normMinute(w.EndMin)
-	if start == end {
-		return math.Inf(1)
-	}
-	return float64((end-start+minutesPerDay)%minutesPerDay) * 60
+	return seconds(w.Length())
 }
 
-// nextStart is the first time after now at which window w opens.
-func nextStart(w *Window, now int64) int64 {
-	t := now - secondOfDay(now) + int64(normMinute(w.StartMin))*60
-	if t <= now {
-		t += secondsPerDay
+// nextStart is the first time after now at which window w opens for at
+// least secs seconds: the next opening, or the one after when a DST change
+// makes the next one too short. ok is false when neither is long enough.
+func nextStart(w *hours.Window, now int64, secs float64) (t int64, ok bool) {
+	at := time.Unix(now, 0)
+	for range 2 {
+		start, length := w.NextStart(at)
+		if seconds(length) >= secs {
+			return start.Unix(), true
+		}
+		at = start
 	}
-	return t
+	return 0, false
 }
 
 func mm(v float64) string {
@@ -393,6 +398,21 @@ func clock(t, now int64) string {
 		return tt.Format("15:04 UTC")
 	}
 	return tt.Format("Jan 2 15:04 UTC")
+}
+
+// clockIn formats a unix time on the clock of zone and in UTC ("19:00
+// Europe/Madrid (18:00 UTC)"), each with the date when it is not on now's
+// day there; in UTC (or a nil zone) it is clock.
+func clockIn(t, now int64, zone *time.Location) string {
+	if zone == nil || zone == time.UTC || zone.String() == "UTC" {
+		return clock(t, now)
+	}
+	tt, nn := time.Unix(t, 0).In(zone), time.Unix(now, 0).In(zone)
+	layout := "15:04"
+	if ty, tm, td := tt.Date(); ty != nn.Year() || tm != nn.Month() || td != nn.Day() {
+		layout = "Jan 2 15:04"
+	}
+	return tt.Format(layout) + " " + zone.String() + " (" + clock(t, now) + ")"
 }
 
 func plural(n int, what string) string {

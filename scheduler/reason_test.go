@@ -1,6 +1,10 @@
 package scheduler
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/fabgrid/fabgrid/hours"
+)
 
 func withP(id string, f func(*Printer)) Printer {
 	p := idlePrinter(id)
@@ -48,13 +52,13 @@ func TestUnplacedReasons(t *testing.T) {
 			[]Printer{withP("a", func(p *Printer) { p.MaxJobSeconds = 12 * 3600 }), withP("b", func(p *Printer) { p.MaxJobSeconds = 8 * 3600; p.SpeedFactor = 2 })},
 			CodeTooLong, "estimated 15h 00m on the fastest printer that can print it; their owners allow at most 12h 00m per job"},
 		{"outside hours, later today", nil,
-			[]Printer{withP("a", func(p *Printer) { p.Hours = &Window{StartMin: 18 * 60, EndMin: 23 * 60} })},
+			[]Printer{withP("a", func(p *Printer) { p.Hours = &hours.Window{StartMin: 18 * 60, EndMin: 23 * 60} })},
 			CodeOutsideHours, "estimated 1h 00m; no printer that can print it is within its owner's hours for that long now; next chance at 18:00 UTC"},
 		{"outside hours, tomorrow", nil,
-			[]Printer{withP("a", func(p *Printer) { p.Hours = &Window{StartMin: 8 * 60, EndMin: 9 * 60} })},
+			[]Printer{withP("a", func(p *Printer) { p.Hours = &hours.Window{StartMin: 8 * 60, EndMin: 9 * 60} })},
 			CodeOutsideHours, "estimated 1h 00m; no printer that can print it is within its owner's hours for that long now; next chance at Nov 15 08:00 UTC"},
 		{"longer than any window", func(j *Job) { j.EstSeconds = 5 * 3600 },
-			[]Printer{withP("a", func(p *Printer) { p.Hours = &Window{StartMin: 18 * 60, EndMin: 22 * 60} })},
+			[]Printer{withP("a", func(p *Printer) { p.Hours = &hours.Window{StartMin: 18 * 60, EndMin: 22 * 60} })},
 			CodeOutsideHours, "estimated 5h 00m, longer than the daily printing hours of every printer that can print it (longest 4h 00m)"},
 		{"waiting for busy printers", nil,
 			[]Printer{withP("a", busy), withP("b", func(p *Printer) { p.State = StateAwaitingBedClear }), withP("c", func(p *Printer) { p.State = StatePaused })},

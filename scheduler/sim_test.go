@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/fabgrid/fabgrid/hours"
 	"github.com/fabgrid/fabgrid/profile"
 )
 
@@ -167,7 +168,7 @@ func (w workload) run(plan planner) simResult {
 	}
 	prByID := make(map[string]int, len(ps))
 	for i := range ps {
-		prByID[ps[i].ID] = i
+		prByID[ps[i].WorkerID] = i
 		ps[i].job = -1
 	}
 	used := map[string]float64{}
@@ -200,7 +201,7 @@ func (w workload) run(plan planner) simResult {
 					p.Failures++
 					res.failures++
 					j.Attempts++
-					j.Excluded = append(j.Excluded, p.ID)
+					j.Excluded = append(j.Excluded, p.WorkerID)
 				} else {
 					p.Successes++
 					j.done = p.endAt
@@ -247,14 +248,14 @@ func (w workload) run(plan planner) simResult {
 		if idle && len(snap.Jobs) > 0 {
 			res.rounds++
 			for _, pl := range plan(&snap).Placements {
-				pi, ji := prByID[pl.PrinterID], jobByID[pl.JobID]
+				pi, ji := prByID[pl.WorkerID], jobByID[pl.JobID]
 				p, j := &ps[pi], &js[ji]
 				// The coordinator's re-check: still idle, job still pending.
 				if p.State != StateIdle || j.running || j.done != 0 {
 					continue
 				}
 				if code := Feasible(&j.Job, &p.Printer, now); code != "" {
-					panic(fmt.Sprintf("planner placed %s on %s: %s", j.ID, p.ID, code))
+					panic(fmt.Sprintf("planner placed %s on %s: %s", j.ID, p.WorkerID, code))
 				}
 				secs := j.trueRef / speed(&p.Printer)
 				p.fails = r.Float64() < p.failRate
@@ -367,7 +368,7 @@ func fcfsFirstFit(s *Snapshot) Plan {
 	for i := range pr {
 		pr[i] = i
 	}
-	slices.SortFunc(pr, func(a, b int) int { return cmp.Compare(s.Printers[a].ID, s.Printers[b].ID) })
+	slices.SortFunc(pr, func(a, b int) int { return cmp.Compare(s.Printers[a].WorkerID, s.Printers[b].WorkerID) })
 	used := make([]bool, len(s.Printers))
 	var plan Plan
 	free := 0
@@ -388,7 +389,7 @@ func fcfsFirstFit(s *Snapshot) Plan {
 			}
 			used[pi] = true
 			free--
-			plan.Placements = append(plan.Placements, Placement{JobID: j.ID, PrinterID: p.ID, EstSeconds: j.EstSeconds / speed(p)})
+			plan.Placements = append(plan.Placements, Placement{JobID: j.ID, WorkerID: p.WorkerID, EstSeconds: j.EstSeconds / speed(p)})
 			break
 		}
 	}
@@ -418,7 +419,7 @@ func standardWorkload(seed uint64) workload {
 		sf := SpeedFactor(prof)
 		for k := range m.n {
 			p := Printer{
-				ID: fmt.Sprintf("%s-%02d", m.name, id), Profile: m.name,
+				WorkerID: fmt.Sprintf("%s-%02d", m.name, id), Profile: m.name,
 				BuildMM:  [3]float64{prof.BuildVolume.X, prof.BuildVolume.Y, prof.BuildVolume.Z},
 				NozzleMM: prof.NozzleMM, Material: "PLA", State: StateIdle, SpeedFactor: sf,
 			}
@@ -427,7 +428,7 @@ func standardWorkload(seed uint64) workload {
 				p.Material = "PETG"
 			}
 			if k%4 == 2 {
-				p.Hours = &Window{StartMin: 7 * 60, EndMin: 23 * 60}
+				p.Hours = &hours.Window{StartMin: 7 * 60, EndMin: 23 * 60}
 			}
 			w.printers = append(w.printers, simPrinter{Printer: p, failRate: 0.01 + 0.05*r.Float64()})
 		}

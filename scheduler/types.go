@@ -1,5 +1,7 @@
 package scheduler
 
+import "github.com/fabgrid/fabgrid/hours"
+
 // PrinterState is what a printer is doing as far as the coordinator knows.
 type PrinterState string
 
@@ -21,8 +23,8 @@ type Snapshot struct {
 	Seed int64
 	// Jobs are the pending jobs. Their order does not matter.
 	Jobs []Job
-	// Printers are the known printers, in any state. IDs must be unique;
-	// of several printers with one ID only the first is considered.
+	// Printers are the known printers, in any state. Worker ids must be
+	// unique; of several printers with one id only the first is considered.
 	Printers []Printer
 	// Communities carry fair-share weights and past usage. A community a
 	// job names but that is missing here gets weight 1 and no usage.
@@ -57,23 +59,17 @@ type Job struct {
 	Submitted int64
 	// Attempts counts earlier failed attempts.
 	Attempts int
-	// Excluded lists printer IDs this job must not go to again.
+	// Excluded lists the worker ids this job must not go to again.
 	Excluded []string
 	// Neighbourhood is where the part is wanted; "" = the community's.
 	Neighbourhood string
 }
 
-// Window is an owner's daily printing window in minutes from midnight UTC.
-// A window with End < Start wraps past midnight (22:00–06:00); Start ==
-// End means the whole day. A job fits only if it starts inside the window
-// and is expected to end before End.
-type Window struct {
-	StartMin, EndMin int
-}
-
 // Printer is one printer as the coordinator sees it.
 type Printer struct {
-	ID string
+	// WorkerID names the worker that drives the printer (one printer per
+	// worker): placements, exclusions and ties refer to it.
+	WorkerID string
 	// Profile names the printer's profile (profile.LookupPrinter).
 	Profile string
 	// BuildMM is the usable build volume x, y, z in millimetres.
@@ -87,8 +83,10 @@ type Printer struct {
 	// BusyUntil is when a busy printer is expected to be free, unix
 	// seconds (0 = unknown).
 	BusyUntil int64
-	// Hours is the owner's daily window; nil means any time.
-	Hours *Window
+	// Hours is the owner's daily window, read in the owner's time zone
+	// (hours.Window.Zone); nil means any time. A job fits only if it
+	// starts inside the window and is expected to end before it closes.
+	Hours *hours.Window
 	// MaxJobSeconds is the owner's limit on one job's length; 0 = none.
 	MaxJobSeconds float64
 	// SpeedFactor is the printer's speed relative to the reference
@@ -124,10 +122,10 @@ type Plan struct {
 	Unplaced []Unplaced
 }
 
-// Placement assigns one job to one idle printer.
+// Placement assigns one job to one idle printer, named by its worker.
 type Placement struct {
-	JobID     string
-	PrinterID string
+	JobID    string
+	WorkerID string
 	// EstSeconds is the expected print time on that printer.
 	EstSeconds float64
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/hschendel/stl"
+
+	"github.com/fabgrid/fabgrid/profile"
 )
 
 // Vec3 is a point in millimetres.
@@ -187,11 +189,13 @@ func Bounds(m *Mesh) Box {
 
 // Placed returns a copy of m centred on a bed of the given size and dropped
 // to z = 0, or ErrNotFit with the model's size and the build volume it
-// needs.
+// needs. The fit is profile's rule (Vec3.Fits); Placed does not turn the
+// part, so one that fits only turned 90° about Z is ErrNotFit: turn it
+// first.
 func Placed(m *Mesh, bedX, bedY, bedZ float64) (*Mesh, error) {
 	box := Bounds(m)
 	s := box.Size()
-	if s.X > bedX || s.Y > bedY || s.Z > bedZ {
+	if ok, turned := (profile.Vec3{X: bedX, Y: bedY, Z: bedZ}).Fits(profile.Vec3(s)); !ok || turned {
 		return nil, fmt.Errorf("%w: model is %.1f × %.1f × %.1f mm, needs a build volume of at least that; printer has %.0f × %.0f × %.0f mm",
 			ErrNotFit, s.X, s.Y, s.Z, bedX, bedY, bedZ)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fabgrid/fabgrid/hours"
 	"github.com/fabgrid/fabgrid/profile"
 )
 
@@ -25,8 +26,11 @@ type Config struct {
 	Printer  profile.Printer
 	Material profile.Material
 	Colour   string
-	// Hours is the owner's printing window ("08:00-22:00"; zero = always).
-	Hours Hours
+	// Hours is the owner's printing window (hours.Parse("08:00-22:00",
+	// zone); zero = always), read in its zone; a window without a zone is
+	// read in Location. The window and its zone are registered with the
+	// coordinators, which schedule by them.
+	Hours hours.Window
 	// MaxJobHours refuses jobs estimated longer than this (0 = no limit).
 	MaxJobHours float64
 	// StateDir holds the worker id and the in-flight job (required).
@@ -57,7 +61,8 @@ type Config struct {
 	PollWait time.Duration
 	// HeartbeatEvery overrides the interval the coordinator asks for.
 	HeartbeatEvery time.Duration
-	// Location is the time zone of Hours (default time.Local).
+	// Location is the owner's time zone, for an Hours without one
+	// (default time.Local, named by LocalZone).
 	Location *time.Location
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -108,6 +113,17 @@ func (c *Config) validate() error {
 	if c.Location == nil {
 		c.Location = time.Local
 	}
+	if c.Hours.Zone == nil {
+		c.Hours.Zone = c.Location
+	}
+	if !c.Hours.Always() {
+		// The coordinators load the zone by its IANA name.
+		loc, err := ZoneOf(c.Hours.Zone)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		c.Hours.Zone = loc
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -133,78 +149,4 @@ func CheckLoopback(addr string) error {
 		return fmt.Errorf("%w: control address %q is not loopback; the owner controls are unauthenticated, use 127.0.0.1:PORT", ErrConfig, addr)
 	}
 	return nil
-}
-
-// Hours is a daily window in local time, [Start, End) in minutes after
-// midnight; End < Start wraps past midnight ("22:00-06:00"). The zero value
-// (Start == End) means always.
-type Hours struct {
-	Start, End int
-}
-
-// ParseHours reads "HH:MM-HH:MM"; "" means always.
-func ParseHours(s string) (Hours, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return Hours{}, nil
-	}
-	a, b, ok := strings.Cut(s, "-")
-	if !ok {
-		return Hours{}, fmt.Errorf("%w: hours %q: want HH:MM-HH:MM", ErrConfig, s)
-	}
-	start, err := parseClock(a)
-	if err != nil {
-		return Hours{}, fmt.Errorf("%w: hours %q: %v, want HH:MM-HH:MM", ErrConfig, s, err)
-	}
-	end, err := parseClock(b)
-	if err != nil {
-		return Hours{}, fmt.Errorf("%w: hours %q: %v, want HH:MM-HH:MM", ErrConfig, s, err)
-	}
-	if start == end {
-		return Hours{}, fmt.Errorf("%w: hours %q: empty window (leave --hours out to print at any time)", ErrConfig, s)
-	}
-	return Hours{Start: start, End: end}, nil
-}
-
-func parseClock(s string) (int, error) {
-	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
-	hh, err1 := strconv.Atoi(h)
-	mm, err2 := strconv.Atoi(m)
-	if !ok || err1 != nil || err2 != nil || len(m) != 2 || hh < 0 || hh > 24 || mm < 0 || mm > 59 || (hh == 24 && mm != 0) {
-		return 0, fmt.Errorf("bad time %q", s)
-	}
-	return hh*60 + mm, nil
-}
-
-// Always reports whether the window is unrestricted.
-func (h Hours) Always() bool { return h.Start == h.End }
-
-func (h Hours) String() string {
-	if h.Always() {
-		return ""
-	}
-	return fmt.Sprintf("%02d:%02d-%02d:%02d", h.Start/60, h.Start%60, h.End/60, h.End%60)
-}
-
-// Remaining returns how long the window stays open after t, or -1 if t is
-// outside the window. For Always it returns a very long duration.
-func (h Hours) Remaining(t time.Time) time.Duration {
-	if h.Always() {
-		return 1 << 62
-	}
-	sod := time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute +
-		time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())
-	start, end := time.Duration(h.Start)*time.Minute, time.Duration(h.End)*time.Minute
-	day := 24 * time.Hour
-	switch {
-	case start < end:
-		if sod >= start && sod < end {
-			return end - sod
-		}
-	case sod >= start: // wrapping window, evening part
-		return day - sod + end
-	case sod < end: // wrapping window, morning part
-		return end - sod
-	}
-	return -1
 }

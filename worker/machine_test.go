@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/hours"
 )
 
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
@@ -14,7 +15,7 @@ var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 func testMachine(autoClear bool) *Machine {
 	return NewMachine(MachineConfig{
 		WorkerID: "w-1", AutoClear: autoClear, ProgressEvery: 3 * time.Second,
-		Policy: Policy{Material: "PLA", Colour: "black", BuildMM: [3]float64{220, 220, 250}, Location: time.UTC},
+		Policy: Policy{Material: "PLA", Colour: "black", BuildMM: [3]float64{220, 220, 250}},
 	})
 }
 
@@ -146,12 +147,12 @@ func TestMachineRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		mutate func(*api.Assignment)
-		hours  Hours
+		hours  hours.Window
 		want   string
 	}{
-		{"material", func(a *api.Assignment) { a.Material = "PETG" }, Hours{}, "material mismatch: job needs PETG, printer has PLA loaded"},
-		{"colour", func(a *api.Assignment) { a.Colour = "red" }, Hours{}, "colour mismatch: job needs red, printer has black loaded"},
-		{"hours", func(a *api.Assignment) {}, Hours{Start: 8 * 60, End: 11 * 60}, "outside the owner's printing hours 08:00-11:00"},
+		{"material", func(a *api.Assignment) { a.Material = "PETG" }, hours.Window{}, "material mismatch: job needs PETG, printer has PLA loaded"},
+		{"colour", func(a *api.Assignment) { a.Colour = "red" }, hours.Window{}, "colour mismatch: job needs red, printer has black loaded"},
+		{"hours", func(a *api.Assignment) {}, hours.Window{StartMin: 8 * 60, EndMin: 11 * 60}, "outside the owner's printing hours 08:00-11:00"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := testMachine(false)
@@ -183,7 +184,7 @@ func TestMachineRefusals(t *testing.T) {
 		{"too big", SliceInfo{SizeMM: [3]float64{230, 10, 10}, EstSeconds: 60}, func(*Policy) {}, "model 230×10×10 mm does not fit the build volume 220×220×250 mm"},
 		{"too tall", SliceInfo{SizeMM: [3]float64{10, 10, 251}, EstSeconds: 60}, func(*Policy) {}, "model 10×10×251 mm does not fit the build volume 220×220×250 mm"},
 		{"too long", SliceInfo{SizeMM: [3]float64{10, 10, 10}, EstSeconds: 7 * 3600}, func(p *Policy) { p.MaxJobHours = 6 }, "estimated 7.0 h exceeds the owner's limit of 6 h per job"},
-		{"past hours", SliceInfo{SizeMM: [3]float64{10, 10, 10}, EstSeconds: 3 * 3600}, func(p *Policy) { p.Hours = Hours{Start: 8 * 60, End: 14 * 60} }, "estimated 3h0m0s would run past the end of the owner's printing hours 08:00-14:00"},
+		{"past hours", SliceInfo{SizeMM: [3]float64{10, 10, 10}, EstSeconds: 3 * 3600}, func(p *Policy) { p.Hours = hours.Window{StartMin: 8 * 60, EndMin: 14 * 60} }, "estimated 3h0m0s would run past the end of the owner's printing hours 08:00-14:00"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := testMachine(false)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/hours"
+	"github.com/fabgrid/fabgrid/profile"
 )
 
 // Policy is the owner's rules for what this printer accepts. Its checks are
@@ -16,9 +18,8 @@ type Policy struct {
 	Material    string
 	Colour      string
 	BuildMM     [3]float64
-	Hours       Hours
+	Hours       hours.Window // read in its own zone
 	MaxJobHours float64
-	Location    *time.Location
 }
 
 // CheckAssignment runs the checks possible before the model is fetched:
@@ -34,8 +35,8 @@ func (p Policy) CheckAssignment(a api.Assignment, now time.Time) string {
 		}
 		return fmt.Sprintf("colour mismatch: job needs %s, printer has %s loaded", a.Colour, have)
 	}
-	if p.Hours.Remaining(p.local(now)) < 0 {
-		return fmt.Sprintf("outside the owner's printing hours %s", p.Hours)
+	if !p.Hours.Open(now) {
+		return fmt.Sprintf("outside the owner's printing hours %s", p.hours())
 	}
 	return ""
 }
@@ -45,29 +46,29 @@ func (p Policy) CheckAssignment(a api.Assignment, now time.Time) string {
 // exceed the owner's maximum job length, and it must end inside the
 // owner's hours.
 func (p Policy) CheckSliced(sizeMM [3]float64, est time.Duration, now time.Time) string {
-	const slack = 1e-6
-	fits := func(x, y float64) bool { return x <= p.BuildMM[0]+slack && y <= p.BuildMM[1]+slack }
-	if sizeMM[2] > p.BuildMM[2]+slack || !(fits(sizeMM[0], sizeMM[1]) || fits(sizeMM[1], sizeMM[0])) {
+	if ok, _ := profile.Box(p.BuildMM).Fits(profile.Box(sizeMM)); !ok {
 		return fmt.Sprintf("model %.0f×%.0f×%.0f mm does not fit the build volume %.0f×%.0f×%.0f mm",
 			sizeMM[0], sizeMM[1], sizeMM[2], p.BuildMM[0], p.BuildMM[1], p.BuildMM[2])
 	}
 	if p.MaxJobHours > 0 && est.Hours() > p.MaxJobHours {
 		return fmt.Sprintf("estimated %.1f h exceeds the owner's limit of %g h per job", est.Hours(), p.MaxJobHours)
 	}
-	if left := p.Hours.Remaining(p.local(now)); left < 0 {
-		return fmt.Sprintf("outside the owner's printing hours %s", p.Hours)
+	if left := p.Hours.Left(now); left <= 0 {
+		return fmt.Sprintf("outside the owner's printing hours %s", p.hours())
 	} else if est > left {
 		return fmt.Sprintf("estimated %s would run past the end of the owner's printing hours %s",
-			est.Round(time.Minute), p.Hours)
+			est.Round(time.Minute), p.hours())
 	}
 	return ""
 }
 
-func (p Policy) local(t time.Time) time.Time {
-	if p.Location == nil {
-		return t
+// hours names the window for a person: "08:00-22:00", with its zone when
+// that is not UTC ("08:00-22:00 Europe/Madrid").
+func (p Policy) hours() string {
+	if z := p.Hours.ZoneName(); z != "UTC" {
+		return p.Hours.String() + " " + z
 	}
-	return t.In(p.Location)
+	return p.Hours.String()
 }
 
 // seconds turns an estimate in seconds into a Duration, saturating.

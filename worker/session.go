@@ -70,6 +70,9 @@ func (s *session) registerRequest() api.RegisterRequest {
 		NozzleMM: c.Printer.NozzleMM, Material: c.Material.ID, Colour: c.Colour,
 		Hours: c.Hours.String(), MaxJobHours: c.MaxJobHours, Neighbourhood: c.Neighbourhood, State: st,
 	}
+	if !c.Hours.Always() {
+		r.Timezone = c.Hours.ZoneName()
+	}
 	if g := s.w.gossip; g != nil {
 		r.GossipAddr = g.node.Addr()
 	}

@@ -46,13 +46,12 @@ func (s LocalSlicer) Slice(ctx context.Context, model []byte, p profile.Printer,
 	}
 	size := [3]float64{rep.Size.X, rep.Size.Y, rep.Size.Z}
 	bv := p.BuildVolume
-	straight := size[0] <= bv.X && size[1] <= bv.Y
-	turned := size[1] <= bv.X && size[0] <= bv.Y
-	if size[2] > bv.Z || (!straight && !turned) {
+	ok, turned := bv.Fits(profile.Box(size))
+	if !ok {
 		return Sliced{}, fmt.Errorf("%w: model %.0f×%.0f×%.0f mm does not fit the build volume %.0f×%.0f×%.0f mm",
 			ErrRefused, size[0], size[1], size[2], bv.X, bv.Y, bv.Z)
 	}
-	if !straight {
+	if turned {
 		mesh = turn90(mesh)
 	}
 	set := slicer.DefaultSettings(p, m)

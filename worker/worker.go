@@ -79,8 +79,7 @@ func New(cfg Config, coord Coordinator, pr Printer, sl Slicer) (*Worker, error) 
 		ProgressEvery: cfg.ProgressEvery,
 		Policy: Policy{
 			Material: cfg.Material.ID, Colour: cfg.Colour, Hours: cfg.Hours, MaxJobHours: cfg.MaxJobHours,
-			BuildMM:  [3]float64{cfg.Printer.BuildVolume.X, cfg.Printer.BuildVolume.Y, cfg.Printer.BuildVolume.Z},
-			Location: cfg.Location,
+			BuildMM: [3]float64{cfg.Printer.BuildVolume.X, cfg.Printer.BuildVolume.Y, cfg.Printer.BuildVolume.Z},
 		},
 	})
 	w.restore = p

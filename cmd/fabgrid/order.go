@@ -4,10 +4,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,33 +68,57 @@ func parseOrderSubmit(args []string, stderr io.Writer) (*remoteFlags, orderSubmi
 	return rf, o, nil
 }
 
-// validateOrder checks locally what the coordinator would reject anyway, to
-// fail before uploading a large model.
+// validateOrder checks the order with the coordinator's own rules
+// (package api), to fail before uploading a large model. Zero layer height
+// and infill mean the coordinator's defaults and are not sent.
 func validateOrder(r *client.OrderRequest) error {
-	if r.Quantity < 1 || r.Quantity > 1000 {
-		return fmt.Errorf("--qty must be 1..1000, got %d", r.Quantity)
+	if err := api.CheckQuantity(r.Quantity); err != nil {
+		return flagErr(err)
 	}
-	if r.Material == "" {
-		return fmt.Errorf("--material is required (%s)", strings.Join(api.Materials, ", "))
+	m, err := api.CheckMaterial(r.Material)
+	if err != nil {
+		return flagErr(err)
 	}
-	r.Material = strings.ToUpper(r.Material)
-	if !slices.Contains(api.Materials, r.Material) {
-		return fmt.Errorf("--material %s is not one of %s", r.Material, strings.Join(api.Materials, ", "))
-	}
+	r.Material = m
+	checks := []error{api.CheckColour(r.Colour), api.CheckPickupNote(r.PickupNote)}
 	if r.Deadline != "" {
-		_, e1 := time.Parse("2006-01-02", r.Deadline)
-		_, e2 := time.Parse(time.RFC3339, r.Deadline)
-		if e1 != nil && e2 != nil {
-			return fmt.Errorf("--deadline %q is neither YYYY-MM-DD nor RFC 3339", r.Deadline)
+		_, err := api.ParseDeadline(r.Deadline)
+		checks = append(checks, err)
+	}
+	if r.LayerHeight != 0 {
+		checks = append(checks, api.CheckLayerHeight(r.LayerHeight))
+	}
+	if r.Infill != 0 {
+		checks = append(checks, api.CheckInfill(r.Infill))
+	}
+	if r.RequestID != "" {
+		checks = append(checks, api.CheckRequestID(r.RequestID))
+	}
+	for _, err := range checks {
+		if err != nil {
+			return flagErr(err)
 		}
 	}
-	if r.LayerHeight < 0 || r.LayerHeight > 1 {
-		return fmt.Errorf("--layer-height must be in mm, 0 < h ≤ 1, got %v", r.LayerHeight)
-	}
-	if r.Infill < 0 || r.Infill > 100 {
-		return fmt.Errorf("--infill must be a percentage 0..100, got %v", r.Infill)
-	}
 	return nil
+}
+
+// orderFlags names each order field by its flag.
+var orderFlags = map[string]string{
+	api.FieldQuantity: "--qty", api.FieldMaterial: "--material", api.FieldColour: "--colour",
+	api.FieldLayerHeight: "--layer-height", api.FieldInfill: "--infill", api.FieldDeadline: "--deadline",
+	api.FieldPickupNote: "--pickup-note", api.FieldRequestID: "--request-id",
+}
+
+// flagErr words an order rule's refusal with the flag that set the field:
+// "--layer-height must be between 0.05 and 1 mm, got 0.01".
+func flagErr(err error) error {
+	var oe *api.OrderError
+	if errors.As(err, &oe) {
+		if f, ok := orderFlags[oe.Field]; ok {
+			return &api.OrderError{Field: f, Problem: oe.Problem}
+		}
+	}
+	return err
 }
 
 func runOrderSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fabgrid/fabgrid/coordinator/client"
 	"github.com/fabgrid/fabgrid/gossip"
+	"github.com/fabgrid/fabgrid/hours"
 	"github.com/fabgrid/fabgrid/printerdrv"
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/worker"
@@ -62,7 +63,8 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	material := fs.String("material", "", "loaded filament: "+strings.Join(profile.MaterialIDs(), ", ")+" (required)")
 	colour := fs.String("colour", "", "loaded filament colour, e.g. black (jobs asking for another colour are refused)")
 	name := fs.String("name", "", "this printer's name, shown to the communities (required)")
-	hours := fs.String("hours", "", "print only inside this daily window, local time, e.g. 08:00-22:00 (default: any time)")
+	hoursFlag := fs.String("hours", "", "print only inside this daily window, in --timezone, e.g. 08:00-22:00 (default: any time)")
+	timezone := fs.String("timezone", "", "IANA time zone of --hours, e.g. Europe/Madrid (default: this machine's zone)")
 	maxHours := fs.Float64("max-job-hours", 0, "refuse jobs estimated longer than this many hours (0: no limit)")
 	stateDir := fs.String("state-dir", "", "where the worker keeps its id and in-flight job (default ~/.fabgrid/worker-NAME)")
 	autoClear := fs.Bool("auto-clear", false, "do not wait for 'fabgrid worker clear' after a print (printers that eject parts, virtual printers)")
@@ -95,9 +97,20 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return &exitError{2, err}
 	}
-	win, err := worker.ParseHours(*hours)
+	zone := time.Local
+	if *timezone != "" {
+		if zone, err = hours.LoadZone(*timezone); err != nil {
+			return &exitError{2, fmt.Errorf("--timezone: %w", err)}
+		}
+	}
+	win, err := hours.Parse(*hoursFlag, zone)
 	if err != nil {
-		return &exitError{2, err}
+		return &exitError{2, fmt.Errorf("--hours: %w", err)}
+	}
+	if !win.Always() {
+		if win.Zone, err = worker.ZoneOf(win.Zone); err != nil {
+			return &exitError{2, err}
+		}
 	}
 	var key []byte
 	if *gossipKey != "" {

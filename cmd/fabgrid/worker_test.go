@@ -29,6 +29,7 @@ func TestWorkerFlagErrors(t *testing.T) {
 		{"profile", append(append([]string{}, base...), "--profile", "nope"), `unknown profile: printer "nope"`},
 		{"material", append(append([]string{}, base...), "--material", "wood"), `material "wood"`},
 		{"hours", append(append([]string{}, base...), "--hours", "8-22"), "want HH:MM-HH:MM"},
+		{"timezone", append(append([]string{}, base...), "--hours", "08:00-22:00", "--timezone", "Mars/Olympus"), `--timezone: hours: unknown time zone: "Mars/Olympus": give an IANA name`},
 		{"gossip key", append(append([]string{}, base...), "--gossip-key", "c2hvcnQ="), "5 bytes, want 16, 24 or 32"},
 		{"control not loopback", append(append([]string{}, base...), "--control", "0.0.0.0:8750"), "is not loopback"},
 		{"extra args", append(append([]string{}, base...), "extra"), "unexpected arguments"},

@@ -2,8 +2,10 @@
 // docs/api.md): request and response bodies with their JSON names, the
 // error body, token prefixes and the job, order and printer state names.
 // The coordinator serves them; the CLI client and the worker send them.
-// The package has no behaviour beyond small helpers, so both sides can
-// import it without pulling in Raft.
+// It also holds the rules of an order (order.go: limits and checks), so
+// that the CLI refuses before uploading what the coordinator would refuse.
+// The package has no behaviour beyond these small helpers, so both sides
+// can import it without pulling in Raft.
 package api
 
 import "time"
@@ -286,18 +288,21 @@ type Workers struct {
 
 // RegisterRequest is POST /v1/workers/register.
 type RegisterRequest struct {
-	ID            string     `json:"id"`
-	Name          string     `json:"name"`
-	Profile       string     `json:"profile"`
-	BuildMM       [3]float64 `json:"build_mm"`
-	NozzleMM      float64    `json:"nozzle_mm"`
-	Material      string     `json:"material"`
-	Colour        string     `json:"colour,omitempty"`
-	Hours         string     `json:"hours,omitempty"`
-	MaxJobHours   float64    `json:"max_job_hours,omitempty"`
-	GossipAddr    string     `json:"gossip_addr,omitempty"`
-	Neighbourhood string     `json:"neighbourhood,omitempty"`
-	State         string     `json:"state,omitempty"`
+	ID       string     `json:"id"`
+	Name     string     `json:"name"`
+	Profile  string     `json:"profile"`
+	BuildMM  [3]float64 `json:"build_mm"`
+	NozzleMM float64    `json:"nozzle_mm"`
+	Material string     `json:"material"`
+	Colour   string     `json:"colour,omitempty"`
+	Hours    string     `json:"hours,omitempty"`
+	// Timezone is the IANA zone Hours is read in ("Europe/Madrid"); ""
+	// means UTC, as for workers that predate it.
+	Timezone      string  `json:"timezone,omitempty"`
+	MaxJobHours   float64 `json:"max_job_hours,omitempty"`
+	GossipAddr    string  `json:"gossip_addr,omitempty"`
+	Neighbourhood string  `json:"neighbourhood,omitempty"`
+	State         string  `json:"state,omitempty"`
 }
 
 // RegisterResponse is the answer of POST /v1/workers/register.

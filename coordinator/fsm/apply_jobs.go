@@ -3,26 +3,32 @@ package fsm
 import (
 	"fmt"
 	"slices"
-	"strings"
+	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/scheduler"
 )
 
 // DefaultMaxAttempts is how many printers may fail a copy before the copy
 // fails for good.
 const DefaultMaxAttempts = 3
 
-// placeable re-checks a proposed placement against the current state.
-func (s *State) placeable(it PlaceItem) (*Job, *Worker, bool) {
+// placeable re-checks a proposed placement against the current state at
+// the command's time now (unix ns), with the scheduler's own feasibility
+// rules (size, material, colour, nozzle, exclusions, the owner's maximum
+// length and hours, an idle printer): a plan made on an older snapshot
+// commits only what still holds.
+func (s *State) placeable(it PlaceItem, now int64) (*Job, *Worker, bool) {
 	j, w := s.Jobs[it.JobID], s.Workers[it.WorkerID]
-	if j == nil || w == nil || j.State != api.JobPending {
-		return nil, nil, false
-	}
-	if w.State != api.WorkerIdle || w.Job != "" || slices.Contains(j.Excluded, w.ID) {
+	if j == nil || w == nil || j.State != api.JobPending || w.Job != "" {
 		return nil, nil, false
 	}
 	o := s.Orders[j.OrderID]
-	if o == nil || !strings.EqualFold(o.Material, w.Material) {
+	if o == nil {
+		return nil, nil, false
+	}
+	sj, sp := SchedJob(s, o, j), SchedPrinter(w)
+	if scheduler.Feasible(&sj, &sp, now/int64(time.Second)) != "" {
 		return nil, nil, false
 	}
 	return j, w, true
@@ -33,7 +39,7 @@ func (s *State) placeable(it PlaceItem) (*Job, *Worker, bool) {
 func (s *State) applyPlace(now int64, p *PlaceCmd) []Placed {
 	var placed []Placed
 	for _, it := range p.Placements {
-		j, w, ok := s.placeable(it)
+		j, w, ok := s.placeable(it, now)
 		if !ok {
 			continue
 		}

@@ -131,6 +131,7 @@ type Worker struct {
 	Material      string     `json:"material"`
 	Colour        string     `json:"colour,omitempty"`
 	Hours         string     `json:"hours,omitempty"`
+	Timezone      string     `json:"timezone,omitempty"` // IANA zone of Hours; "" = UTC
 	MaxJobHours   float64    `json:"max_job_hours,omitempty"`
 	GossipAddr    string     `json:"gossip_addr,omitempty"`
 	Neighbourhood string     `json:"neighbourhood,omitempty"`
