@@ -39,6 +39,7 @@ type detectResult struct {
 func runDetect(ctx context.Context, port string, baud int, profileFile string, asJSON bool, stdout io.Writer) error {
 	var printers []profile.Printer
 	source := map[string]string{}
+	own := 0
 	if profileFile != "" {
 		f, err := profile.ReadPrinterFile(profileFile)
 		if err != nil {
@@ -47,6 +48,7 @@ func runDetect(ctx context.Context, port string, baud int, profileFile string, a
 		for _, p := range f.Printers {
 			printers, source[p.ID] = append(printers, p), profileFile
 		}
+		own = len(f.Printers)
 	}
 	for _, p := range profile.Printers() {
 		if _, own := source[p.ID]; !own {
@@ -89,7 +91,7 @@ func runDetect(ctx context.Context, port string, baud int, profileFile string, a
 		flag := "--profile " + p.ID
 		if src := source[p.ID]; src != "bundled" {
 			flag = "--profile-file " + src
-			if len(printers) > 1 {
+			if own > 1 {
 				flag += " --profile " + p.ID
 			}
 		}
