@@ -172,10 +172,13 @@ func (f templateFixer) fill(s string) (string, bool) {
 	return s, ok && onlyFabgridPlaceholders(s)
 }
 
-var fabgridPlaceholderRE = regexp.MustCompile(`\{(hotend_temp|bed_temp|bed_x|bed_y|bed_z|nozzle|material)\}`)
-
+// onlyFabgridPlaceholders reports whether every brace in s belongs to one
+// of FillGCode's placeholders.
 func onlyFabgridPlaceholders(s string) bool {
-	return !strings.ContainsAny(fabgridPlaceholderRE.ReplaceAllString(s, ""), "{}")
+	for _, ph := range Placeholders() {
+		s = strings.ReplaceAll(s, ph, "")
+	}
+	return !strings.ContainsAny(s, "{}")
 }
 
 // gcodeHas reports whether some line of g starts with one of the commands.

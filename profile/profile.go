@@ -2,8 +2,11 @@
 // fabgrid reads: the slicer (bed, nozzle, start/end G-code, motion limits),
 // printerdrv (baud, RX buffer, temperature limits), the scheduler (build
 // volume, nozzle) and the worker. The profiles are data, embedded from
-// printers.json and materials.json in this directory; a profile file on disk
-// can be loaded with the same format through LoadPrinters/LoadMaterials.
+// printers.json and materials.json in this directory. Profiles of one's own
+// come in profile files of the same format (file.go, validated field by
+// field in validate.go), made by hand or imported from a PrusaSlicer config
+// (import_prusa.go) or a Cura machine definition (import_cura.go); an M115
+// answer is matched to a profile in detect.go.
 package profile
 
 import (
