@@ -201,6 +201,29 @@ func gcodeHas(g string, cmds ...string) bool {
 	return false
 }
 
+// liftsZ reports whether the G-code moves Z (G0/G1 with a Z word), or
+// calls a macro that may.
+func liftsZ(g string) bool {
+	if callsMacro(g) {
+		return true
+	}
+	for _, l := range strings.Split(g, "\n") {
+		if i := strings.IndexByte(l, ';'); i >= 0 {
+			l = l[:i]
+		}
+		f := strings.Fields(strings.ToUpper(l))
+		if len(f) == 0 || f[0] != "G0" && f[0] != "G1" {
+			continue
+		}
+		for _, w := range f[1:] {
+			if strings.HasPrefix(w, "Z") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // callsMacro reports whether the G-code calls a Klipper macro (a command
 // word like PRINT_START that is no G, M or T code).
 var macroRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+(\s|$)`)
@@ -241,6 +264,15 @@ func finishPrinter(im *Imported, p Printer) error {
 		}
 	}
 	p.StartGCode = strings.Join(keep, "\n")
+	if !liftsZ(p.EndGCode) {
+		if p.Firmware == FirmwareKlipper {
+			im.warn("end_gcode: it does not lift the nozzle off the part; add a lift within your printer's Z range")
+		} else {
+			// Marlin and its kin clamp a move past the top to the Z limit.
+			im.warn("end_gcode: it does not lift the nozzle off the part; fabgrid adds a 10 mm lift at its start")
+			p.EndGCode = strings.TrimSpace("G91 ; relative\nG1 Z10 F600 ; lift the nozzle off the part\nG90\n" + p.EndGCode)
+		}
+	}
 	if !gcodeHas(p.EndGCode, "M104", "M109") {
 		im.warn("end_gcode: it does not turn the hotend off; fabgrid adds M104 S0, M140 S0 and M84")
 		p.EndGCode = strings.TrimSpace(p.EndGCode + "\nM104 S0 ; hotend off\nM140 S0 ; bed off\nM84 ; motors off")

@@ -67,6 +67,10 @@ func TestImportPrusaVendorBundle(t *testing.T) {
 	if strings.Contains(p.EndGCode, "{if") || !strings.Contains(p.EndGCode, "M104 S0") || !hasWarning(im, "end_gcode: 4 line(s)") {
 		t.Errorf("end G-code %q, warnings %q", p.EndGCode, im.Warnings)
 	}
+	// Its lifts were among them: the nozzle is lifted off the part anyway.
+	if !strings.HasPrefix(p.EndGCode, "G91 ; relative\nG1 Z10 F600") || !hasWarning(im, "does not lift the nozzle") {
+		t.Errorf("end G-code without a lift: %q", p.EndGCode)
+	}
 	// The printer's default_filament_profile is Generic PLA @CREALITY.
 	if m.ID != "PLA" || m.Name != "Generic PLA @CREALITY" || m.HotendC != 205 || m.FirstLayerHotendC != 210 ||
 		m.DensityGCm3 != 1.24 || m.MaxVolumetricMM3s != 15 || m.RetractMM != 5 || m.FanPercent != 100 {
