@@ -2,8 +2,11 @@
 // fabgrid reads: the slicer (bed, nozzle, start/end G-code, motion limits),
 // printerdrv (baud, RX buffer, temperature limits), the scheduler (build
 // volume, nozzle) and the worker. The profiles are data, embedded from
-// printers.json and materials.json in this directory; a profile file on disk
-// can be loaded with the same format through LoadPrinters/LoadMaterials.
+// printers.json and materials.json in this directory. Profiles of one's own
+// come in profile files of the same format (file.go, validated field by
+// field in validate.go), made by hand or imported from a PrusaSlicer config
+// (import_prusa.go) or a Cura machine definition (import_cura.go); an M115
+// answer is matched to a profile in detect.go.
 package profile
 
 import (
@@ -64,6 +67,17 @@ type Printer struct {
 	RelativeE     bool    `json:"relative_e"`
 	StartGCode    string  `json:"start_gcode"`
 	EndGCode      string  `json:"end_gcode"`
+	// Cornering, as the firmware is configured: classic jerk per axis
+	// (Marlin without junction deviation, Prusa-Firmware, RepRapFirmware's
+	// M566), Marlin's junction deviation, or Klipper's square corner
+	// velocity. Zero: not given.
+	MaxJerk              Axes    `json:"max_jerk_mm_s,omitzero"`
+	JunctionDeviationMM  float64 `json:"junction_deviation_mm,omitempty"`
+	SquareCornerVelocity float64 `json:"square_corner_velocity_mm_s,omitempty"`
+	// MachineTypes are the MACHINE_TYPE values (or, for firmware that
+	// reports none, FIRMWARE_NAME fragments) of an M115 answer that
+	// identify this model; `fabgrid worker --detect` matches them.
+	MachineTypes []string `json:"m115_machine_types,omitempty"`
 }
 
 // Material describes one filament material.
@@ -133,44 +147,6 @@ func LoadMaterials(r io.Reader) ([]Material, error) {
 		}
 	}
 	return ms, nil
-}
-
-// Validate reports the first inconsistency in a printer profile.
-func (p Printer) Validate() error {
-	switch {
-	case p.ID == "":
-		return errors.New("profile: printer without id")
-	case p.BuildVolume.X <= 0 || p.BuildVolume.Y <= 0 || p.BuildVolume.Z <= 0:
-		return fmt.Errorf("profile: printer %s: build volume must be positive", p.ID)
-	case p.NozzleMM <= 0 || p.FilamentMM <= 0:
-		return fmt.Errorf("profile: printer %s: nozzle and filament diameters must be positive", p.ID)
-	case p.MaxHotendC <= 0 || p.MaxBedC <= 0:
-		return fmt.Errorf("profile: printer %s: temperature limits must be positive", p.ID)
-	case p.Baud <= 0 || p.RXBufferBytes <= 0:
-		return fmt.Errorf("profile: printer %s: baud and rx buffer must be positive", p.ID)
-	case p.FlowControl != FlowBuffered && p.FlowControl != FlowPingPong:
-		return fmt.Errorf("profile: printer %s: flow_control must be %q or %q", p.ID, FlowBuffered, FlowPingPong)
-	case p.PrintAccel <= 0 || p.TravelAccel <= 0:
-		return fmt.Errorf("profile: printer %s: accelerations must be positive", p.ID)
-	case p.MaxFeedrate.X <= 0 || p.MaxFeedrate.Y <= 0 || p.MaxFeedrate.Z <= 0 || p.MaxFeedrate.E <= 0:
-		return fmt.Errorf("profile: printer %s: max feedrates must be positive", p.ID)
-	}
-	return nil
-}
-
-// Validate reports the first inconsistency in a material profile.
-func (m Material) Validate() error {
-	switch {
-	case m.ID == "":
-		return errors.New("profile: material without id")
-	case m.HotendC <= 0 || m.FirstLayerHotendC <= 0:
-		return fmt.Errorf("profile: material %s: hotend temperatures must be positive", m.ID)
-	case m.DensityGCm3 <= 0:
-		return fmt.Errorf("profile: material %s: density must be positive", m.ID)
-	case m.PricePerKg < 0:
-		return fmt.Errorf("profile: material %s: price must not be negative", m.ID)
-	}
-	return nil
 }
 
 func norm(s string) string {

@@ -13,7 +13,7 @@ import (
 
 func TestSlicerBuildCommands(t *testing.T) {
 	got := slices.Sorted(maps.Keys(commands))
-	if want := []string{"gcode", "print", "slice", "version", "vprinter"}; !slices.Equal(got, want) {
+	if want := []string{"gcode", "print", "profile", "slice", "version", "vprinter"}; !slices.Equal(got, want) {
 		t.Fatalf("slicer build registers %v, want %v", got, want)
 	}
 	for _, name := range gridCommands {

@@ -4,8 +4,8 @@ package main
 //
 //   - the grid build (the default): every command;
 //   - the slicer build (go build -tags slicer): only the commands that work
-//     on one machine without a grid — slice, gcode, print, vprinter and
-//     version. It leaves out Raft, bolt, memberlist, HTTP and TLS, so it
+//     on one machine without a grid — slice, gcode, print, profile,
+//     vprinter and version. It leaves out Raft, bolt, memberlist, HTTP and TLS, so it
 //     starts in about a third of the memory: for machines that only
 //     prepare and print files.
 //

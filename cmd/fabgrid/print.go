@@ -17,7 +17,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/fabgrid/fabgrid/printerdrv"
-	"github.com/fabgrid/fabgrid/profile"
 )
 
 func init() {
@@ -34,10 +33,10 @@ motors off). Exit status: 0 done, 1 failed, 2 bad command line, 3 refused,
 130 cancelled.`
 
 func runPrint(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fl := newFlags("print", "print --port PATH [--baud N] [--profile NAME] [--json] FILE.gcode", printHelp, stderr)
+	fl := newFlags("print", "print --port PATH [--baud N] [--profile NAME | --profile-file FILE] [--json] FILE.gcode", printHelp, stderr)
 	port := fl.String("port", "", "serial port or virtual printer link, e.g. /dev/ttyUSB0 or /tmp/ttyFAB0")
 	baud := fl.Int("baud", 0, "baud rate (default: the profile's)")
-	prof := fl.String("profile", "ender3", "printer profile ("+joinIDs()+")")
+	prof := addPrinterFlags(fl, "ender3", "printer profile ("+joinIDs()+")")
 	asJSON := fl.Bool("json", false, "print the final summary as JSON on stdout (progress goes to stderr)")
 	ackTimeout := fl.Duration("ack-timeout", 3*time.Second, "silence before polling the printer with M105")
 	wait := fl.Duration("wait-port", 15*time.Second, "how long to wait for the port to appear")
@@ -49,9 +48,9 @@ func runPrint(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fl.Usage()
 		return &exitError{2, errors.New("need --port and one G-code file")}
 	}
-	p, err := profile.LookupPrinter(*prof)
+	p, err := prof.resolve()
 	if err != nil {
-		return &exitError{2, err}
+		return err
 	}
 	if *baud <= 0 {
 		*baud = p.Baud

@@ -26,8 +26,8 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("slice", "slice MODEL.stl [-o OUT.gcode] [flags]",
 		"Slices an STL (binary or ASCII) for a printer profile and a material:\nthe model is centred on the bed and dropped to z=0; the G-code has the\nprinter's start and end G-code, ;LAYER: and ;TYPE: comments and a header\nwith the time, filament, weight and cost estimates.", stderr)
 	out := fs.String("o", "", "output G-code file (default: MODEL with .gcode; - for stdout)")
-	prof := fs.String("profile", "ender3", "printer profile ("+strings.Join(profile.PrinterIDs(), ", ")+")")
-	mat := fs.String("material", "PLA", "material ("+strings.Join(profile.MaterialIDs(), ", ")+")")
+	prof := addPrinterFlags(fs, "ender3", "printer profile ("+strings.Join(profile.PrinterIDs(), ", ")+")")
+	mat := addMaterialFlags(fs, "PLA", "material ("+strings.Join(profile.MaterialIDs(), ", ")+")")
 	lh := fs.Float64("layer-height", slicer.DefaultLayerHeight, "layer height, mm")
 	flh := fs.Float64("first-layer-height", 0, "first layer height, mm (default: the layer height)")
 	infill := fs.Int("infill", slicer.DefaultInfillPercent, "sparse infill density, percent")
@@ -49,13 +49,13 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &exitError{2, fmt.Errorf("want exactly one model file, got %d", len(pos))}
 	}
 	model := pos[0]
-	p, err := profile.LookupPrinter(*prof)
+	p, err := prof.resolve()
 	if err != nil {
-		return &exitError{2, err}
+		return err
 	}
-	m, err := profile.LookupMaterial(*mat)
+	m, err := mat.resolve()
 	if err != nil {
-		return &exitError{2, err}
+		return err
 	}
 	s := slicer.DefaultSettings(p, m)
 	s.LayerHeight, s.FirstLayerHeight = *lh, *flh

@@ -45,6 +45,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	fs := newFlags("worker", "worker --coordinator URL[,URL…] --port /dev/ttyUSB0 --profile ender3 --material PLA --name NAME --token T [flags]\n"+
+		"       fabgrid worker --detect --port /dev/ttyUSB0 [--baud N] [--profile-file FILE] [--json]\n"+
 		"       fabgrid worker status|pause|resume|clear|abort [--control ADDR] [--json]",
 		"Runs the worker of one printer: it registers with the coordinators, takes jobs that fit the\n"+
 			"printer and the owner's rules, slices each model locally, prints it over the serial port and\n"+
@@ -59,8 +60,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	gossipKey := fs.String("gossip-key", os.Getenv("FABGRID_GOSSIP_KEY"), "shared gossip key, base64 of 16/24/32 bytes (default $FABGRID_GOSSIP_KEY)")
 	port := fs.String("port", "", "the printer's serial port, e.g. /dev/ttyUSB0 (required)")
 	baud := fs.Int("baud", 0, "serial speed (default: the profile's)")
-	prof := fs.String("profile", "", "printer profile: "+strings.Join(profile.PrinterIDs(), ", ")+" (required)")
-	material := fs.String("material", "", "loaded filament: "+strings.Join(profile.MaterialIDs(), ", ")+" (required)")
+	prof := addPrinterFlags(fs, "", "printer profile: "+strings.Join(profile.PrinterIDs(), ", ")+" (required, or --profile-file)")
+	material := addMaterialFlags(fs, "", "loaded filament: "+strings.Join(profile.MaterialIDs(), ", ")+" (required, or --material-file)")
+	detect := fs.Bool("detect", false, "probe --port: read the firmware's M115 answer, suggest the matching profile, and exit")
 	colour := fs.String("colour", "", "loaded filament colour, e.g. black (jobs asking for another colour are refused)")
 	name := fs.String("name", "", "this printer's name, shown to the communities (required)")
 	hoursFlag := fs.String("hours", "", "print only inside this daily window, in --timezone, e.g. 08:00-22:00 (default: any time)")
@@ -71,7 +73,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	control := fs.String("control", defaultControl, "loopback address of the owner controls (status, pause, resume, clear); empty: none")
 	neighbourhood := fs.String("neighbourhood", "", "where the printer is, for placing jobs near their community (optional)")
 	progressEvery := fs.Duration("progress-every", 3*time.Second, "how often progress is reported")
-	jsonLogs := fs.Bool("json", false, "JSON logs")
+	jsonLogs := fs.Bool("json", false, "JSON logs (with --detect: the result as JSON)")
 	verbose := fs.Bool("v", false, "debug logs")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -79,9 +81,15 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return &exitError{2, fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
+	if *detect {
+		if *port == "" {
+			return &exitError{2, errors.New("--detect needs --port")}
+		}
+		return runDetect(ctx, *port, *baud, *prof.file, *jsonLogs, stdout)
+	}
 	var missing []string
-	for flag, v := range map[string]string{"--port": *port, "--profile": *prof, "--material": *material, "--name": *name, "--token": *token} {
-		if v == "" {
+	for flag, v := range map[string]bool{"--port": *port != "", "--profile": prof.given(), "--material": material.given(), "--name": *name != "", "--token": *token != ""} {
+		if !v {
 			missing = append(missing, flag)
 		}
 	}
@@ -89,12 +97,15 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		sort.Strings(missing)
 		return &exitError{2, fmt.Errorf("missing %s (see fabgrid worker --help)", strings.Join(missing, ", "))}
 	}
-	printer, err := profile.LookupPrinter(*prof)
+	printer, err := prof.resolve()
 	if err != nil {
-		return &exitError{2, err}
+		return err
 	}
-	mat, err := profile.LookupMaterial(*material)
+	mat, err := material.resolve()
 	if err != nil {
+		return err
+	}
+	if err := profile.Compatible(printer, mat); err != nil {
 		return &exitError{2, err}
 	}
 	zone := time.Local
