@@ -251,3 +251,15 @@ func FuzzParseWords(f *testing.F) {
 		}
 	})
 }
+
+func TestParseNumberIsParseFloat(t *testing.T) {
+	for _, s := range []string{"0.1", "-0", "+5", "5.", ".5", "1e3", "0.30000000000000004", "123456789012345", "1234567890123456",
+		"999999999999999.9", "-12.345", "0x1p-2", ".", "-", "", "1.2.3", "1_0", "NaN", "inf", "1e400"} {
+		got, ok := parseNumber(s)
+		want, err := strconv.ParseFloat(s, 64)
+		wantOK := err == nil && !math.IsNaN(want) && !math.IsInf(want, 0)
+		if ok != wantOK || ok && (got != want || math.Signbit(got) != math.Signbit(want)) {
+			t.Errorf("parseNumber(%q) = %v,%v; ParseFloat %v,%v", s, got, ok, want, err)
+		}
+	}
+}

@@ -150,9 +150,8 @@ func ParseWords(args string) (Words, error) {
 		k := upper(a[0])
 		v := 0.0
 		if len(a) > 1 {
-			var err error
-			v, err = strconv.ParseFloat(a[1:], 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			var ok bool
+			if v, ok = parseNumber(a[1:]); !ok {
 				return Words{}, fmt.Errorf("%w: %q", ErrBadNumber, a)
 			}
 		}
@@ -176,4 +175,52 @@ func NextWord(s string) (word, rest string) {
 		j++
 	}
 	return s[i:j], s[j:]
+}
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseNumber parses a finite number as strconv.ParseFloat does. Plain
+// decimals ("-12.345") take the exact fast path (an integer mantissa below
+// 2^53 divided by an exact power of ten is correctly rounded, the same
+// value ParseFloat returns); anything else goes to ParseFloat.
+func parseNumber(s string) (float64, bool) {
+	i, neg := 0, false
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
+		i++
+	}
+	var mant uint64
+	digits, frac, seenDot := 0, 0, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c):
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if seenDot {
+				frac++
+			}
+		case c == '.' && !seenDot:
+			seenDot = true
+		default:
+			digits = 100 // not a plain decimal
+		}
+		if digits > 15 {
+			break
+		}
+	}
+	if digits > 0 && digits <= 15 && i == len(s) {
+		v := float64(mant) / pow10[frac]
+		if neg {
+			v = -v
+		}
+		return v, true
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
 }

@@ -70,3 +70,12 @@ func (c Command) CheckTemps(lim Limits) error {
 	}
 	return nil
 }
+
+// Target returns the temperature a heater command sets, from its words: R
+// when given (M109 R waits for the target from either side), else S.
+func Target(w *Words) (float64, bool) {
+	if r, ok := w.Get('R'); ok {
+		return r, true
+	}
+	return w.Get('S')
+}
