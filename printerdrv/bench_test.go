@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/fabgrid/fabgrid/gcode"
 )
 
 // benchLines returns n slicer-like commands (no comments), deterministic.
@@ -83,7 +85,7 @@ func BenchmarkLinkUtilisation115200(b *testing.B) {
 	lines := benchLines(3000)
 	wire := 0
 	for i, l := range lines {
-		wire += len(FormatLine(i+3, l)) // M110, M115, M155 take lines 0-2
+		wire += len(gcode.FormatLine(i+3, l)) // M110, M115, M155 take lines 0-2
 	}
 	var total time.Duration
 	for b.Loop() {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fabgrid/fabgrid/gcode"
 )
 
 func testFirmware() *firmware {
@@ -26,7 +28,7 @@ func TestFirmwareCheck(t *testing.T) {
 		{"checksum without number", "G28*18", 0, -1, "", "No Line Number with checksum"},
 		{"unnumbered", "M105", 5, -1, "M105", ""},
 		{"M110 resets", "N0 M110 N0*125", 57, 0, "M110 N0", ""},
-		{"printcore's M110", FormatLine(-1, "M110")[:len(FormatLine(-1, "M110"))-1], 57, -1, "M110", ""},
+		{"printcore's M110", gcode.FormatLine(-1, "M110")[:len(gcode.FormatLine(-1, "M110"))-1], 57, -1, "M110", ""},
 		{"comment", "N1 G28*18 ; home", 0, 1, "G28", ""},
 	}
 	for _, tc := range tests {
@@ -74,7 +76,7 @@ func FuzzFirmwareLine(f *testing.F) {
 			return
 		}
 		fw = testFirmware()
-		n, got, errMsg := fw.check(strings.TrimSuffix(FormatLine(1, cmd), "\n"))
+		n, got, errMsg := fw.check(strings.TrimSuffix(gcode.FormatLine(1, cmd), "\n"))
 		if errMsg != "" || n != 1 || got != cmd {
 			t.Fatalf("valid line for %q: n=%d cmd=%q err=%q", cmd, n, got, errMsg)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fabgrid/fabgrid/gcode"
 	"github.com/fabgrid/fabgrid/motion"
 	"github.com/fabgrid/fabgrid/profile"
 )
@@ -79,8 +80,8 @@ func dial(t testing.TB, path string, opts Options) *Conn {
 func jobPart(cmds []string) []string {
 	var out []string
 	for _, c := range cmds {
-		switch code(c) {
-		case "M110", "M115", "M155", "M105":
+		switch gcode.Lex(c).Code {
+		case gcode.M(110), gcode.M(115), gcode.M(155), gcode.M(105):
 			continue
 		}
 		out = append(out, c)
