@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/worker"
 )
@@ -30,7 +31,7 @@ var (
 
 // VirtualPrinter is the real thing at small scale: every print streams
 // its G-code with line numbers and checksums through printerdrv's host to
-// a printerdrv.Virtual Marlin emulator over an in-memory link, at Speed
+// a vprinter.Virtual Marlin emulator over an in-memory link, at Speed
 // times real time. Faults are the emulator's own: a thermal runaway or a
 // disconnect at a third of the next print's lines, a noisy line
 // (1 % of lines corrupted, so resent) from now on.
@@ -61,7 +62,7 @@ func (p *VirtualPrinter) Print(ctx context.Context, job string, gcode []string, 
 		p.overlaps = append(p.overlaps, fmt.Sprintf("%s: %s started while %s was printing", p.name, job, p.active))
 	}
 	p.active, p.killed = job, false
-	faults := printerdrv.Faults{Corrupt: p.corrupt}
+	faults := vprinter.Faults{Corrupt: p.corrupt}
 	for _, f := range p.pending {
 		switch f {
 		case FaultThermalRunaway:
@@ -76,8 +77,8 @@ func (p *VirtualPrinter) Print(ctx context.Context, job string, gcode []string, 
 	h := fnv.New64a()
 	h.Write([]byte(job))
 	rec := PrintRecord{Printer: p.name, Job: job, Start: time.Now()}
-	v := printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: p.profile, Speed: p.speed, Faults: faults, Seed: int64(h.Sum64() >> 1)})
-	host, dev := printerdrv.Pipe()
+	v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: p.profile, Speed: p.speed, Faults: faults, Seed: int64(h.Sum64() >> 1)})
+	host, dev := vprinter.Pipe()
 	sctx, stop := context.WithCancel(context.Background())
 	served := make(chan struct{})
 	go func() { defer close(served); _ = v.Serve(sctx, dev) }()
