@@ -101,7 +101,9 @@ func TestAnalyzeReadsAsTheFirmware(t *testing.T) {
 			func(a Analysis) bool { return a.ExtrudeMM == 10 && a.Min.X == 0 }},
 		// M109 R sets the target like S (waiting from either side).
 		{"M109 R counts", "M109 R300\n",
-			func(a Analysis) bool { return a.MaxHotendC == 300 && len(a.Flags) == 1 && strings.Contains(a.Flags[0], "above the printer") }},
+			func(a Analysis) bool {
+				return a.MaxHotendC == 300 && len(a.Flags) == 1 && strings.Contains(a.Flags[0], "above the printer")
+			}},
 		// Marlin needs no space between the code and its first parameter.
 		{"G1X10 is a move", "M109 S200\nG1X10 Y0 E1\n",
 			func(a Analysis) bool { return a.ExtrudeMM == 10 && a.FilamentMM == 1 }},
