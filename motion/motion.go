@@ -24,9 +24,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
+	"github.com/fabgrid/fabgrid/gcode"
 	"github.com/fabgrid/fabgrid/profile"
 )
 
@@ -102,59 +101,53 @@ func (m *Machine) Modes() (relXYZ, relE bool, feedMMs float64) { return m.relXYZ
 // Exec applies one command — without line number, checksum or comment — and
 // returns the seconds it takes. Heating, fan and unknown commands take no
 // motion time; a malformed number is an error and leaves the state unchanged.
-// Words are separated by ASCII white space; Exec allocates nothing.
+// The command is read by package gcode; Exec allocates nothing.
 func (m *Machine) Exec(cmd string) (float64, error) {
-	code, rest := nextWord(cmd)
-	if code == "" {
-		return 0, nil
-	}
-	switch {
-	case isCode(code, "G0"), isCode(code, "G1"), isCode(code, "G00"), isCode(code, "G01"):
-		return m.move(rest)
-	case isCode(code, "G4"), isCode(code, "G04"):
-		return dwell(rest)
-	case isCode(code, "G28"):
-		return m.home(rest), nil
-	case isCode(code, "G90"):
+	c := gcode.Lex(cmd)
+	switch c.Code {
+	case gcode.G(0), gcode.G(1):
+		return m.move(c.Args)
+	case gcode.G(4):
+		return dwell(c.Args)
+	case gcode.G(28):
+		return m.home(c.Args), nil
+	case gcode.G(90):
 		m.relXYZ, m.relE = false, false
-	case isCode(code, "G91"):
+	case gcode.G(91):
 		m.relXYZ, m.relE = true, true
-	case isCode(code, "M82"):
+	case gcode.M(82):
 		m.relE = false
-	case isCode(code, "M83"):
+	case gcode.M(83):
 		m.relE = true
-	case isCode(code, "G92"):
-		w, err := parseWords(rest)
+	case gcode.G(92):
+		w, err := parseWords(c.Args)
 		if err != nil {
 			return 0, err
 		}
-		if w.n == 0 {
+		if w.Len() == 0 {
 			m.x, m.y, m.z, m.e = 0, 0, 0, 0
 		}
-		m.x = w.or('X', m.x)
-		m.y = w.or('Y', m.y)
-		m.z = w.or('Z', m.z)
-		m.e = w.or('E', m.e)
+		m.x = w.Or('X', m.x)
+		m.y = w.Or('Y', m.y)
+		m.z = w.Or('Z', m.z)
+		m.e = w.Or('E', m.e)
 	}
 	return 0, nil
 }
-
-// isCode reports whether the command word is code, ignoring letter case.
-func isCode(word, code string) bool { return strings.EqualFold(word, code) }
 
 func (m *Machine) move(args string) (float64, error) {
 	w, err := parseWords(args)
 	if err != nil {
 		return 0, err
 	}
-	if f, ok := w.get('F'); ok {
+	if f, ok := w.Get('F'); ok {
 		if f <= 0 {
 			return 0, fmt.Errorf("%w: feedrate F%g", ErrBadCommand, f)
 		}
 		m.feed = f / 60
 	}
 	target := func(cur float64, key byte, rel bool) float64 {
-		v, ok := w.get(key)
+		v, ok := w.Get(key)
 		switch {
 		case !ok:
 			return cur
@@ -194,7 +187,7 @@ func (m *Machine) move(args string) (float64, error) {
 
 func (m *Machine) home(args string) float64 {
 	var x, y, z bool
-	for a, rest := nextWord(args); a != ""; a, rest = nextWord(rest) {
+	for a, rest := gcode.NextWord(args); a != ""; a, rest = gcode.NextWord(rest) {
 		switch a[0] {
 		case 'X', 'x':
 			x = true
@@ -228,8 +221,8 @@ func dwell(args string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	s, _ := w.get('S')
-	p, _ := w.get('P')
+	s, _ := w.Get('S')
+	p, _ := w.Get('P')
 	secs := s + p/1000
 	if secs < 0 {
 		return 0, fmt.Errorf("%w: negative dwell", ErrBadCommand)
@@ -237,67 +230,11 @@ func dwell(args string) (float64, error) {
 	return secs, nil
 }
 
-// words are the parameters of one command, "X10.5 Y-3 F1200": a value per
-// letter and which letters were given. A letter without a number is 0.
-type words struct {
-	v   [26]float64
-	has uint32 // bit i: letter 'A'+i was given
-	n   int    // words given, letters or not
-}
-
-func (w *words) get(k byte) (float64, bool) {
-	i := k - 'A'
-	return w.v[i], w.has&(1<<i) != 0
-}
-
-// or returns the value of letter k, or def when it was not given.
-func (w *words) or(k byte, def float64) float64 {
-	if v, ok := w.get(k); ok {
-		return v
-	}
-	return def
-}
-
-// parseWords parses a command's parameters. Every word's number must be
-// finite; words that do not start with a letter are checked and ignored.
-func parseWords(args string) (words, error) {
-	var w words
-	for a, rest := nextWord(args); a != ""; a, rest = nextWord(rest) {
-		w.n++
-		k := a[0]
-		if k >= 'a' && k <= 'z' {
-			k -= 'a' - 'A'
-		}
-		v := 0.0
-		if len(a) > 1 {
-			var err error
-			v, err = strconv.ParseFloat(a[1:], 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				return words{}, fmt.Errorf("%w: %q", ErrBadCommand, a)
-			}
-		}
-		if k >= 'A' && k <= 'Z' {
-			w.v[k-'A'] = v
-			w.has |= 1 << (k - 'A')
-		}
+// parseWords is gcode.ParseWords with motion's error.
+func parseWords(args string) (gcode.Words, error) {
+	w, err := gcode.ParseWords(args)
+	if err != nil {
+		return w, fmt.Errorf("%w: %w", ErrBadCommand, err)
 	}
 	return w, nil
-}
-
-// nextWord splits off the first word of s, skipping ASCII white space.
-// It returns "" when s holds no more words.
-func nextWord(s string) (word, rest string) {
-	i := 0
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	j := i
-	for j < len(s) && !isSpace(s[j]) {
-		j++
-	}
-	return s[i:j], s[j:]
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }

@@ -3,8 +3,6 @@ package motion
 import (
 	"errors"
 	"math"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/fabgrid/fabgrid/profile"
@@ -87,46 +85,21 @@ func FuzzExec(f *testing.F) {
 	})
 }
 
-// FuzzParseWords checks the parser against a plain model of it: split on
-// white space, a value per upper-cased first byte, the last word wins.
-func FuzzParseWords(f *testing.F) {
-	for _, s := range []string{"X10 Y-3.5 F1200", "x1 e-0.8", "X Y", " \tZ.2  E1e3 ", "*12 X1", "Xabc", "XNaN", "E1 E2"} {
-		f.Add(s)
+// TestExecReadsCodesAsMarlin: a command word needs no space before its
+// first parameter and may carry leading zeros. Before motion read commands
+// through package gcode, "G1X100" took no time and left the head where it was.
+func TestExecReadsCodesAsMarlin(t *testing.T) {
+	p, _ := profile.LookupPrinter("ender3")
+	for _, cmd := range []string{"G1X100 F6000", "G01 X100 F6000", "g001 x100 f6000"} {
+		m := NewMachine(LimitsFor(p))
+		got, err := m.Exec(cmd)
+		if want := Trapezoid(100, 100, p.TravelAccel, DefaultJerkXY); err != nil || !near(got, want) {
+			t.Errorf("%q: %v, %v; want %v", cmd, got, err, want)
+		}
+		if x, _, _, _ := m.Pos(); x != 100 {
+			t.Errorf("%q: x = %v", cmd, x)
+		}
 	}
-	f.Fuzz(func(t *testing.T, args string) {
-		want := map[byte]float64{}
-		wantErr := false
-		for _, a := range strings.FieldsFunc(args, func(r rune) bool { return r < 0x80 && isSpace(byte(r)) }) {
-			k := a[0]
-			if k >= 'a' && k <= 'z' {
-				k -= 'a' - 'A'
-			}
-			v := 0.0
-			if len(a) > 1 {
-				var err error
-				if v, err = strconv.ParseFloat(a[1:], 64); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-					wantErr = true
-					break
-				}
-			}
-			if k >= 'A' && k <= 'Z' {
-				want[k] = v
-			}
-		}
-		w, err := parseWords(args)
-		if (err != nil) != wantErr {
-			t.Fatalf("%q: err %v, want error %v", args, err, wantErr)
-		}
-		if err != nil {
-			return
-		}
-		for k := byte('A'); k <= 'Z'; k++ {
-			got, ok := w.get(k)
-			if wv, wok := want[k]; ok != wok || got != wv {
-				t.Fatalf("%q: %c = %v,%v; want %v,%v", args, k, got, ok, wv, wok)
-			}
-		}
-	})
 }
 
 func TestExecAllocatesNothing(t *testing.T) {

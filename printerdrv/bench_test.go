@@ -1,4 +1,4 @@
-package printerdrv
+package printerdrv_test
 
 import (
 	"context"
@@ -7,6 +7,10 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/fabgrid/fabgrid/gcode"
+	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 )
 
 // benchLines returns n slicer-like commands (no comments), deterministic.
@@ -30,27 +34,27 @@ func benchLines(n int) []string {
 	return lines
 }
 
-func streamOnce(b *testing.B, cfg VirtualConfig, lines []string) (Summary, Record) {
+func streamOnce(b *testing.B, cfg vprinter.VirtualConfig, lines []string) (printerdrv.Summary, vprinter.Record) {
 	b.Helper()
 	p := printer(b, "ender3")
 	cfg.Printer = p
-	v := NewVirtual(cfg)
+	v := vprinter.NewVirtual(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	path, err := v.ServePTY(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer func() { cancel(); v.Wait() }()
-	port, err := Open(ctx, path, 115200)
+	port, err := printerdrv.Open(ctx, path, 115200)
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := Connect(ctx, port, Options{Printer: p, StartWait: time.Second})
+	c, err := printerdrv.Connect(ctx, port, printerdrv.Options{Printer: p, StartWait: time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	sum, err := c.Print(ctx, Job{Name: "bench", Lines: lines, Printer: p}, nil)
+	sum, err := c.Print(ctx, printerdrv.Job{Name: "bench", Lines: lines, Printer: p}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -70,7 +74,7 @@ func BenchmarkStream100kPTY(b *testing.B) {
 	lines := benchLines(100_000)
 	var total time.Duration
 	for b.Loop() {
-		sum, _ := streamOnce(b, VirtualConfig{}, lines)
+		sum, _ := streamOnce(b, vprinter.VirtualConfig{}, lines)
 		total += sum.Duration
 	}
 	b.ReportMetric(float64(len(lines)*b.N)/total.Seconds(), "cmds/s")
@@ -83,11 +87,11 @@ func BenchmarkLinkUtilisation115200(b *testing.B) {
 	lines := benchLines(3000)
 	wire := 0
 	for i, l := range lines {
-		wire += len(FormatLine(i+3, l)) // M110, M115, M155 take lines 0-2
+		wire += len(gcode.FormatLine(i+3, l)) // M110, M115, M155 take lines 0-2
 	}
 	var total time.Duration
 	for b.Loop() {
-		sum, _ := streamOnce(b, VirtualConfig{Baud: 115200, AckLatency: 2 * time.Millisecond}, lines)
+		sum, _ := streamOnce(b, vprinter.VirtualConfig{Baud: 115200, AckLatency: 2 * time.Millisecond}, lines)
 		total += sum.Duration
 	}
 	bps := float64(wire*b.N) / total.Seconds()

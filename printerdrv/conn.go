@@ -26,14 +26,10 @@ type Options struct {
 	StartWait time.Duration
 	// HandshakeTimeout bounds M110/M115/M155. Default 10 s.
 	HandshakeTimeout time.Duration
-	// Protocol timeouts and limits, see HostConfig.
-	AckTimeout   time.Duration
-	LongTimeout  time.Duration
-	MaxPokes     int
-	MaxResends   int
-	ResendSettle time.Duration
-	// PollInterval is the M105 poll interval without auto-report (default 2 s).
-	PollInterval time.Duration
+	// HostConfig holds the protocol's timeouts and limits. RXBuffer and
+	// PingPong, when zero, come from Printer; PollInterval is used only
+	// when the firmware lacks AUTOREPORT_TEMP (default 2 s).
+	HostConfig
 	// ReportSeconds is the M155 auto-report interval when supported (default 2).
 	ReportSeconds int
 	// ProgressEvery is the minimum interval between progress callbacks
@@ -161,13 +157,16 @@ func Connect(ctx context.Context, rw io.ReadWriteCloser, opts Options) (*Conn, e
 	return c, nil
 }
 
+// hostConfig is the host's configuration before the handshake: no M105
+// polling until the firmware turns out to lack auto-report.
 func (c *Conn) hostConfig() HostConfig {
-	p := c.opts.Printer
-	return HostConfig{
-		RXBuffer: p.RXBufferBytes, PingPong: p.FlowControl == profile.FlowPingPong,
-		AckTimeout: c.opts.AckTimeout, LongTimeout: c.opts.LongTimeout, MaxPokes: c.opts.MaxPokes,
-		MaxResends: c.opts.MaxResends, ResendSettle: c.opts.ResendSettle,
+	cfg, p := c.opts.HostConfig, c.opts.Printer
+	if cfg.RXBuffer <= 0 {
+		cfg.RXBuffer = p.RXBufferBytes
 	}
+	cfg.PingPong = cfg.PingPong || p.FlowControl == profile.FlowPingPong
+	cfg.PollInterval = 0
+	return cfg
 }
 
 func (c *Conn) handshake(ctx context.Context) error {

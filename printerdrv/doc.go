@@ -1,22 +1,24 @@
-// Package printerdrv is the host side of the Marlin serial protocol and a
-// Marlin-compatible firmware emulator (the virtual printer) to prove it.
+// Package printerdrv is the host side of the Marlin serial protocol: it
+// owns turning a G-code file into numbered, checksummed lines, the flow
+// control, resends and timeouts, temperature reports, pause (with parking),
+// cancel and emergency stop. What a line of G-code means is package gcode's;
+// the firmware emulator that proves this package is printerdrv/vprinter,
+// which printerdrv does not import.
 //
-// The pipeline, host side:
+// The pipeline:
 //
-//	G-code file ──PrepareJob──▶ Job commands (comments stripped, limits checked)
+//	G-code file ──ReadJob──▶ Job ──Prepare──▶ Prepared commands (comments
+//	     stripped, layers found, temperatures checked against the profile)
 //	     │
 //	     ▼
 //	Host (pure state machine: numbering, checksums, flow control,
 //	      resends, timeouts, temperatures; no I/O, no clock)
 //	     │ Next(now) bytes            ▲ Received(line, now) / Tick(now)
 //	     ▼                            │
-//	Conn (thin driver: one reader goroutine, one loop) ◀──▶ serial port / pty / Pipe
+//	Conn (thin driver: one reader goroutine, one loop) ◀──▶ serial port / pty / pipe
 //
-// The virtual printer is the mirror image: Virtual.Serve reads bytes into an
-// emulated RX buffer of the profile's size, checks line numbers and
-// checksums, queues commands, models heaters and (through package motion)
-// motion time, injects seeded faults, and records every executed command so
-// a test can assert that each command of a file ran exactly once, in order.
+// Conn.Print runs Prepare and the Host for one job; Connect does the
+// handshake (M110, M115, M155) on an open link.
 //
 // Errors are sentinels (ErrHalted, ErrThermalRunaway, ErrReset,
 // ErrDisconnected, ErrCommStuck, ErrTimeout, ErrOverLimit, ErrCancelled)

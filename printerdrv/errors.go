@@ -1,6 +1,10 @@
 package printerdrv
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/fabgrid/fabgrid/gcode"
+)
 
 // Sentinel errors. Every error a job ends with wraps one of them.
 var (
@@ -19,9 +23,10 @@ var (
 	ErrCommStuck = errors.New("printerdrv: communication stuck")
 	// ErrTimeout: the printer stopped answering.
 	ErrTimeout = errors.New("printerdrv: printer not responding")
-	// ErrOverLimit: a job commands a temperature above the profile's limit;
-	// it is refused before a byte is sent.
-	ErrOverLimit = errors.New("printerdrv: temperature above the printer's limit")
+	// ErrOverLimit: a job commands a temperature above the profile's limit
+	// (or one the host cannot read); it is refused before a byte is sent.
+	// It is gcode.ErrOverLimit: the check is the lexer's.
+	ErrOverLimit = gcode.ErrOverLimit
 	// ErrCancelled: the job was cancelled (the safe sequence was sent).
 	ErrCancelled = errors.New("printerdrv: job cancelled")
 )

@@ -9,23 +9,6 @@ import (
 	"github.com/fabgrid/fabgrid/profile"
 )
 
-func TestStripComment(t *testing.T) {
-	tests := map[string]string{
-		"G1 X1 ; move":         "G1 X1",
-		"  ; only a comment":   "",
-		"":                     "",
-		"N12 G28*18":           "G28",
-		"M104 S200\t":          "M104 S200",
-		";LAYER:3":             "",
-		"G1 X5 Y5 E0.3 ;perim": "G1 X5 Y5 E0.3",
-	}
-	for in, want := range tests {
-		if got := StripComment(in); got != want {
-			t.Errorf("StripComment(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestPrepare(t *testing.T) {
 	ender, err := profile.LookupPrinter("ender3")
 	if err != nil {
@@ -45,6 +28,10 @@ func TestPrepare(t *testing.T) {
 		{name: "hotend over limit", src: "G28\nM104 S300\n", overErr: true},
 		{name: "bed over limit", src: "M190 S120\n", overErr: true},
 		{name: "M109 R over limit", src: "M109 R261\n", overErr: true},
+		// Marlin reads both as 300 °C; before the host read them through
+		// package gcode it let them pass unchecked.
+		{name: "no space after the code", src: "M104S300\n", overErr: true},
+		{name: "no space between words", src: "M104 S300T0\n", overErr: true},
 		{name: "at the limit", src: "M109 S260\nM190 S110\n", cmds: []string{"M109 S260", "M190 S110"}, layers: []int{0, 0}},
 	}
 	for _, tc := range tests {

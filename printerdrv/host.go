@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/fabgrid/fabgrid/gcode"
 )
 
 // HostConfig tunes the protocol state machine. Zero values take defaults.
@@ -159,8 +161,8 @@ func (h *Host) EnqueueHost(cmd string) {
 }
 
 func newEntry(cmd string, tag int) entry {
-	c := code(cmd)
-	return entry{cmd: cmd, tag: tag, long: isLong(cmd), m105: c == "M105"}
+	c := gcode.Lex(cmd).Code
+	return entry{cmd: cmd, tag: tag, long: isLong(c), m105: c == gcode.M(105)}
 }
 
 // Urgent sends cmd at the next Next, unnumbered and ahead of the flow
@@ -295,7 +297,7 @@ func (h *Host) Next(now time.Time) []byte {
 		}
 		if (*q)[0].wire == "" || (*q)[0].n != h.nextN { // format once, not on every blocked call
 			(*q)[0].n = h.nextN
-			(*q)[0].wire = FormatLine(h.nextN, (*q)[0].cmd)
+			(*q)[0].wire = gcode.FormatLine(h.nextN, (*q)[0].cmd)
 		}
 		e := (*q)[0]
 		if !h.canSend(len(e.wire), e.force) {

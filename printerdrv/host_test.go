@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fabgrid/fabgrid/gcode"
 )
 
 // transcript replays a golden protocol exchange from testdata/host/*.txt.
@@ -99,7 +101,7 @@ func runTranscript(t *testing.T, path string) {
 			got := pending[0]
 			pending = pending[1:]
 			body, cs, ok := strings.Cut(strings.TrimSuffix(got, "\n"), "*")
-			if !ok || cs != strconv.Itoa(int(Checksum(body))) {
+			if !ok || cs != strconv.Itoa(int(gcode.Checksum(body))) {
 				t.Fatalf("%s: bad checksum in %q", where, got)
 			}
 			if body != arg {
@@ -167,24 +169,6 @@ func TestHostTranscripts(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) { runTranscript(t, f) })
-	}
-}
-
-func TestFormatLine(t *testing.T) {
-	// Reference values computed by Marlin's own rule (XOR of the bytes before '*').
-	tests := []struct {
-		n    int
-		cmd  string
-		want string
-	}{
-		{0, "M110 N0", "N0 M110 N0*125\n"},
-		{1, "G28", "N1 G28*18\n"},
-		{12, "G1 X10.5 Y3 F1500", "N12 G1 X10.5 Y3 F1500*" + strconv.Itoa(int(Checksum("N12 G1 X10.5 Y3 F1500"))) + "\n"},
-	}
-	for _, tc := range tests {
-		if got := FormatLine(tc.n, tc.cmd); got != tc.want {
-			t.Errorf("FormatLine(%d, %q) = %q, want %q", tc.n, tc.cmd, got, tc.want)
-		}
 	}
 }
 

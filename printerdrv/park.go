@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/fabgrid/fabgrid/gcode"
 	"github.com/fabgrid/fabgrid/motion"
 	"github.com/fabgrid/fabgrid/profile"
 )
@@ -52,7 +53,7 @@ func newParker(p profile.Printer) *parker {
 func (k *parker) park(cmds []string, sent int) []string {
 	for ; k.done < sent && k.done < len(cmds); k.done++ {
 		c := cmds[k.done]
-		if code(c) == "G28" {
+		if gcode.Lex(c).Code == gcode.G(28) {
 			k.homed = true
 		}
 		// A command the model cannot parse changes nothing there, and the

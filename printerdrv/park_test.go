@@ -1,12 +1,10 @@
 package printerdrv
 
 import (
-	"context"
 	"math"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fabgrid/fabgrid/motion"
 )
@@ -88,85 +86,5 @@ func TestParkStaysBeforeHomingAndPrinting(t *testing.T) {
 	job := []string{"G28", "G1 Z" + mm(p.BuildVolume.Z-3) + " F600"}
 	if seq := k.park(job, len(job)); !slices.ContainsFunc(seq, func(c string) bool { return strings.HasPrefix(c, "G1 Z3 ") }) {
 		t.Fatalf("park near the top: %v", seq)
-	}
-}
-
-// On a real pty: a paused job parks the head once the commands already
-// sent are done, holds, and comes back to finish exactly as without the
-// pause.
-func TestPTYPauseParksAndResumes(t *testing.T) {
-	p := printer(t, "ender3")
-	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 100})
-	c := dial(t, path, Options{Printer: p, ProgressEvery: time.Millisecond})
-	job := calibration(t, p)
-	prep := mustPrepare(t, job)
-	parkMove := "G1 X" + mm(ParkInsetMM) + " Y" + mm(p.BuildVolume.Y-ParkInsetMM)
-	var paused, resumed bool
-	var atPark []string
-	deadline := time.Now().Add(20 * time.Second)
-	_, err := c.Print(context.Background(), job, func(pr Progress) {
-		if time.Now().After(deadline) && !resumed {
-			resumed = true
-			c.Resume()
-			return
-		}
-		switch {
-		case !paused && pr.Layer >= 2:
-			paused = true
-			c.Pause()
-		case pr.Paused && !resumed:
-			// The park's last move executed: the head waits at the park point.
-			cmds := v.Record().Commands
-			if len(cmds) == 0 || !strings.HasPrefix(cmds[len(cmds)-1], parkMove) {
-				return
-			}
-			atPark = jobPart(cmds)
-			resumed = true
-			c.Resume()
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if atPark == nil {
-		t.Fatal("the head never reached the park point while paused")
-	}
-	parked := replay(t, atPark)
-	if parked.x != ParkInsetMM || parked.y != p.BuildVolume.Y-ParkInsetMM || parked.z < ParkLiftMM {
-		t.Fatalf("while paused the head was at %+v", parked)
-	}
-	executed := jobPart(v.Record().Commands)
-	if got, want := replay(t, executed), replay(t, prep.Commands); !got.near(want) {
-		t.Fatalf("the paused job ended at %+v, the job alone at %+v", got, want)
-	}
-	if n := len(executed) - len(prep.Commands); n != 6+8 {
-		t.Fatalf("%d commands beyond the job's, want the 6 of the park and 8 of the return", n)
-	}
-}
-
-func TestPTYNoPark(t *testing.T) {
-	p := printer(t, "ender3")
-	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 100})
-	c := dial(t, path, Options{Printer: p, ProgressEvery: time.Millisecond, NoPark: true})
-	job := calibration(t, p)
-	var paused, resumed bool
-	held := 0
-	_, err := c.Print(context.Background(), job, func(pr Progress) {
-		switch {
-		case !paused && pr.Layer >= 2:
-			paused = true
-			c.Pause()
-		case pr.Paused && !resumed:
-			if held++; held > 50 {
-				resumed = true
-				c.Resume()
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(jobPart(v.Record().Commands)) - len(mustPrepare(t, job).Commands); !resumed || n != 0 {
-		t.Fatalf("resumed %v; %d commands beyond the job's with NoPark", resumed, n)
 	}
 }

@@ -1,4 +1,4 @@
-package printerdrv
+package printerdrv_test
 
 import (
 	"context"
@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fabgrid/fabgrid/gcode"
 	"github.com/fabgrid/fabgrid/motion"
+	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
 )
 
@@ -24,14 +27,14 @@ func printer(t testing.TB, id string) profile.Printer {
 	return p
 }
 
-func calibration(t testing.TB, p profile.Printer) Job {
+func calibration(t testing.TB, p profile.Printer) printerdrv.Job {
 	t.Helper()
 	f, err := os.Open("testdata/calibration.gcode")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	j, err := ReadJob("calibration.gcode", f, p)
+	j, err := printerdrv.ReadJob("calibration.gcode", f, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,9 +42,9 @@ func calibration(t testing.TB, p profile.Printer) Job {
 }
 
 // startPTY serves a virtual printer on a pty for the test's lifetime.
-func startPTY(t testing.TB, cfg VirtualConfig) (*Virtual, string) {
+func startPTY(t testing.TB, cfg vprinter.VirtualConfig) (*vprinter.Virtual, string) {
 	t.Helper()
-	v := NewVirtual(cfg)
+	v := vprinter.NewVirtual(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	path, err := v.ServePTY(ctx)
 	if err != nil {
@@ -56,18 +59,18 @@ func startPTY(t testing.TB, cfg VirtualConfig) (*Virtual, string) {
 }
 
 // dial opens the pty as a serial port and connects.
-func dial(t testing.TB, path string, opts Options) *Conn {
+func dial(t testing.TB, path string, opts printerdrv.Options) *printerdrv.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	port, err := Open(ctx, path, 115200)
+	port, err := printerdrv.Open(ctx, path, 115200)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if opts.StartWait == 0 {
 		opts.StartWait = 500 * time.Millisecond
 	}
-	c, err := Connect(ctx, port, opts)
+	c, err := printerdrv.Connect(ctx, port, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +82,8 @@ func dial(t testing.TB, path string, opts Options) *Conn {
 func jobPart(cmds []string) []string {
 	var out []string
 	for _, c := range cmds {
-		switch code(c) {
-		case "M110", "M115", "M155", "M105":
+		switch gcode.Lex(c).Code {
+		case gcode.M(110), gcode.M(115), gcode.M(155), gcode.M(105):
 			continue
 		}
 		out = append(out, c)
@@ -88,9 +91,9 @@ func jobPart(cmds []string) []string {
 	return out
 }
 
-func mustPrepare(t testing.TB, j Job) Prepared {
+func mustPrepare(t testing.TB, j printerdrv.Job) printerdrv.Prepared {
 	t.Helper()
-	p, err := Prepare(j)
+	p, err := printerdrv.Prepare(j)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,9 +115,9 @@ func TestPTYExactlyOnceInOrder(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := printer(t, tc.printer)
-			v, path := startPTY(t, VirtualConfig{Printer: p, Faults: Faults{Corrupt: tc.corrupt}, Seed: 7,
+			v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Faults: vprinter.Faults{Corrupt: tc.corrupt}, Seed: 7,
 				FlushOnError: strings.Contains(tc.name, "flushes")})
-			c := dial(t, path, Options{Printer: p})
+			c := dial(t, path, printerdrv.Options{Printer: p})
 			job := calibration(t, p)
 			sum, err := c.Print(context.Background(), job, nil)
 			if err != nil {
@@ -149,8 +152,8 @@ func firstDiff(a, b []string) int {
 
 func TestPTYDroppedOKRecovered(t *testing.T) {
 	p := printer(t, "ender3")
-	v, path := startPTY(t, VirtualConfig{Printer: p, Faults: Faults{DropOK: 0.01}, Seed: 3})
-	c := dial(t, path, Options{Printer: p, AckTimeout: 200 * time.Millisecond})
+	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Faults: vprinter.Faults{DropOK: 0.01}, Seed: 3})
+	c := dial(t, path, printerdrv.Options{Printer: p, HostConfig: printerdrv.HostConfig{AckTimeout: 200 * time.Millisecond}})
 	job := calibration(t, p)
 	sum, err := c.Print(context.Background(), job, nil)
 	if err != nil {
@@ -171,18 +174,18 @@ func TestPTYDroppedOKRecovered(t *testing.T) {
 func TestPTYFaultsEndJob(t *testing.T) {
 	tests := []struct {
 		name   string
-		faults Faults
+		faults vprinter.Faults
 		want   error
 	}{
-		{"reset", Faults{ResetAt: 200}, ErrReset},
-		{"disconnect", Faults{DisconnectAt: 200}, ErrDisconnected},
-		{"thermal runaway", Faults{ThermalRunawayAt: 200}, ErrThermalRunaway},
+		{"reset", vprinter.Faults{ResetAt: 200}, printerdrv.ErrReset},
+		{"disconnect", vprinter.Faults{DisconnectAt: 200}, printerdrv.ErrDisconnected},
+		{"thermal runaway", vprinter.Faults{ThermalRunawayAt: 200}, printerdrv.ErrThermalRunaway},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := printer(t, "ender3")
-			v, path := startPTY(t, VirtualConfig{Printer: p, Faults: tc.faults})
-			c := dial(t, path, Options{Printer: p})
+			v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Faults: tc.faults})
+			c := dial(t, path, printerdrv.Options{Printer: p})
 			start := time.Now()
 			sum, err := c.Print(context.Background(), calibration(t, p), nil)
 			if !errors.Is(err, tc.want) {
@@ -207,16 +210,16 @@ func TestPTYFaultsEndJob(t *testing.T) {
 
 func TestPTYOverLimitRefusedBeforeAnyByte(t *testing.T) {
 	p := printer(t, "ender3")
-	v, path := startPTY(t, VirtualConfig{Printer: p})
-	c := dial(t, path, Options{Printer: p})
+	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p})
+	c := dial(t, path, printerdrv.Options{Printer: p})
 	before := v.Record()
-	job := Job{Name: "hot", Printer: p, Lines: []string{"G28", "G1 X10", "M104 S280 ; too hot for an Ender-3"}}
+	job := printerdrv.Job{Name: "hot", Printer: p, Lines: []string{"G28", "G1 X10", "M104 S280 ; too hot for an Ender-3"}}
 	_, err := c.Print(context.Background(), job, nil)
-	if !errors.Is(err, ErrOverLimit) {
-		t.Fatalf("err %v, want ErrOverLimit", err)
+	if !errors.Is(err, printerdrv.ErrOverLimit) {
+		t.Fatalf("err %v, want printerdrv.ErrOverLimit", err)
 	}
 	// A later, valid job still works, and proves the refused one sent nothing.
-	if _, err := c.Print(context.Background(), Job{Name: "ok", Printer: p, Lines: []string{"G1 X1"}}, nil); err != nil {
+	if _, err := c.Print(context.Background(), printerdrv.Job{Name: "ok", Printer: p, Lines: []string{"G1 X1"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	after := v.Record()
@@ -230,39 +233,39 @@ func TestPTYOverLimitRefusedBeforeAnyByte(t *testing.T) {
 
 func TestPTYCancelSendsSafeSequence(t *testing.T) {
 	p := printer(t, "ender3")
-	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 200})
-	c := dial(t, path, Options{Printer: p})
+	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Speed: 200})
+	c := dial(t, path, printerdrv.Options{Printer: p})
 	var cancelled atomic.Bool
-	sum, err := c.Print(context.Background(), calibration(t, p), func(pr Progress) {
+	sum, err := c.Print(context.Background(), calibration(t, p), func(pr printerdrv.Progress) {
 		if pr.Acked > 60 && !cancelled.Swap(true) {
 			c.Cancel()
 		}
 	})
-	if !errors.Is(err, ErrCancelled) || sum.Outcome != "cancelled" {
+	if !errors.Is(err, printerdrv.ErrCancelled) || sum.Outcome != "cancelled" {
 		t.Fatalf("err %v summary %+v", err, sum)
 	}
 	rec := v.Record().Commands
-	tail := rec[len(rec)-len(CancelSequence):]
-	if !slices.Equal(tail, CancelSequence) {
-		t.Fatalf("last commands %q, want the safe sequence %q", tail, CancelSequence)
+	tail := rec[len(rec)-len(printerdrv.CancelSequence):]
+	if !slices.Equal(tail, printerdrv.CancelSequence) {
+		t.Fatalf("last commands %q, want the safe sequence %q", tail, printerdrv.CancelSequence)
 	}
-	if n := len(jobPart(rec)) - len(CancelSequence); n >= sum.Commands || n < 60 {
+	if n := len(jobPart(rec)) - len(printerdrv.CancelSequence); n >= sum.Commands || n < 60 {
 		t.Fatalf("%d job commands ran before the cancel", n)
 	}
 }
 
 func TestPTYEmergencyStop(t *testing.T) {
 	p := printer(t, "ender3")
-	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 100})
-	c := dial(t, path, Options{Printer: p})
+	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Speed: 100})
+	c := dial(t, path, printerdrv.Options{Printer: p})
 	var once atomic.Bool
-	_, err := c.Print(context.Background(), calibration(t, p), func(pr Progress) {
+	_, err := c.Print(context.Background(), calibration(t, p), func(pr printerdrv.Progress) {
 		if pr.Acked > 20 && !once.Swap(true) {
 			c.EmergencyStop()
 		}
 	})
-	if !errors.Is(err, ErrHalted) {
-		t.Fatalf("err %v, want ErrHalted", err)
+	if !errors.Is(err, printerdrv.ErrHalted) {
+		t.Fatalf("err %v, want printerdrv.ErrHalted", err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for !v.Record().Halted {
@@ -275,16 +278,16 @@ func TestPTYEmergencyStop(t *testing.T) {
 
 func TestPTYPauseResume(t *testing.T) {
 	p := printer(t, "ender3")
-	v, path := startPTY(t, VirtualConfig{Printer: p})
-	c := dial(t, path, Options{Printer: p, ProgressEvery: time.Millisecond})
-	job := Job{Name: "short", Printer: p}
+	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p})
+	c := dial(t, path, printerdrv.Options{Printer: p, ProgressEvery: time.Millisecond})
+	job := printerdrv.Job{Name: "short", Printer: p}
 	for i := range 400 {
 		job.Lines = append(job.Lines, "G1 X"+strings.Repeat("1", 1+i%3))
 	}
 	// The callback runs on Print's goroutine: plain variables will do.
 	var paused, resumed bool
 	lastAcked, stable, heldAcked, executedAtHold := -1, 0, 0, 0
-	sum, err := c.Print(context.Background(), job, func(pr Progress) {
+	sum, err := c.Print(context.Background(), job, func(pr printerdrv.Progress) {
 		switch {
 		case !paused && pr.Acked > 50:
 			paused = true
@@ -320,13 +323,13 @@ func TestPTYPauseResume(t *testing.T) {
 
 func TestPipeHeatingAndMotionModel(t *testing.T) {
 	p := printer(t, "ender3")
-	v := NewVirtual(VirtualConfig{Printer: p})
-	hostEnd, printerEnd := Pipe()
+	v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: p})
+	hostEnd, printerEnd := vprinter.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- v.Serve(ctx, printerEnd) }()
 	defer func() { cancel(); <-done }()
-	c, err := Connect(ctx, hostEnd, Options{Printer: p, StartWait: time.Second})
+	c, err := printerdrv.Connect(ctx, hostEnd, printerdrv.Options{Printer: p, StartWait: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,8 +338,8 @@ func TestPipeHeatingAndMotionModel(t *testing.T) {
 		t.Fatalf("firmware %+v", c.Firmware())
 	}
 	job := calibration(t, p)
-	var last Progress
-	if _, err := c.Print(ctx, job, func(pr Progress) { last = pr }); err != nil {
+	var last printerdrv.Progress
+	if _, err := c.Print(ctx, job, func(pr printerdrv.Progress) { last = pr }); err != nil {
 		t.Fatal(err)
 	}
 	if last.Percent != 100 || last.Layer != 9 || last.Layers != 9 {
@@ -364,20 +367,20 @@ func TestPipeHeatingAndMotionModel(t *testing.T) {
 // TestPTYContextCancelIsSafe: ending the context (Ctrl-C) cancels like Cancel.
 func TestPTYContextCancelIsSafe(t *testing.T) {
 	p := printer(t, "ender3")
-	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 200})
-	c := dial(t, path, Options{Printer: p})
+	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Speed: 200})
+	c := dial(t, path, printerdrv.Options{Printer: p})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, err := c.Print(ctx, calibration(t, p), func(pr Progress) {
+	_, err := c.Print(ctx, calibration(t, p), func(pr printerdrv.Progress) {
 		if pr.Acked > 30 {
 			cancel()
 		}
 	})
-	if !errors.Is(err, ErrCancelled) {
+	if !errors.Is(err, printerdrv.ErrCancelled) {
 		t.Fatalf("err %v", err)
 	}
 	rec := v.Record().Commands
-	if tail := rec[len(rec)-len(CancelSequence):]; !slices.Equal(tail, CancelSequence) {
+	if tail := rec[len(rec)-len(printerdrv.CancelSequence):]; !slices.Equal(tail, printerdrv.CancelSequence) {
 		t.Fatalf("last commands %q", tail)
 	}
 }
@@ -386,13 +389,13 @@ func TestPTYContextCancelIsSafe(t *testing.T) {
 // between commands and reports the temperatures.
 func TestPTYPollsWithoutAutoReport(t *testing.T) {
 	p := printer(t, "ender3")
-	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 200, NoAutoReport: true})
-	c := dial(t, path, Options{Printer: p, PollInterval: 50 * time.Millisecond})
+	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Speed: 200, NoAutoReport: true})
+	c := dial(t, path, printerdrv.Options{Printer: p, HostConfig: printerdrv.HostConfig{PollInterval: 50 * time.Millisecond}})
 	if c.Firmware().Caps["AUTOREPORT_TEMP"] {
 		t.Fatal("capability advertised")
 	}
 	var sawHeating atomic.Bool
-	_, err := c.Print(context.Background(), calibration(t, p), func(pr Progress) {
+	_, err := c.Print(context.Background(), calibration(t, p), func(pr printerdrv.Progress) {
 		if pr.Temps.HotendTarget == 200 && pr.Temps.Hotend > 22 && pr.Temps.Hotend < 199 {
 			sawHeating.Store(true)
 		}
@@ -415,26 +418,26 @@ func TestPTYPollsWithoutAutoReport(t *testing.T) {
 }
 
 // TestPTYHaltedPrinterHandshakeTimesOut: a printer that halted answers
-// nothing; connecting again fails with ErrTimeout, not a hang.
+// nothing; connecting again fails with printerdrv.ErrTimeout, not a hang.
 func TestPTYHaltedPrinterHandshakeTimesOut(t *testing.T) {
 	p := printer(t, "ender3")
-	_, path := startPTY(t, VirtualConfig{Printer: p, Faults: Faults{ThermalRunawayAt: 5}})
-	c := dial(t, path, Options{Printer: p})
-	if _, err := c.Print(context.Background(), calibration(t, p), nil); !errors.Is(err, ErrThermalRunaway) {
+	_, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Faults: vprinter.Faults{ThermalRunawayAt: 5}})
+	c := dial(t, path, printerdrv.Options{Printer: p})
+	if _, err := c.Print(context.Background(), calibration(t, p), nil); !errors.Is(err, printerdrv.ErrThermalRunaway) {
 		t.Fatalf("err %v", err)
 	}
-	if _, err := c.Print(context.Background(), calibration(t, p), nil); !errors.Is(err, ErrThermalRunaway) {
+	if _, err := c.Print(context.Background(), calibration(t, p), nil); !errors.Is(err, printerdrv.ErrThermalRunaway) {
 		t.Fatalf("second job on a failed connection: %v", err)
 	}
 	c.Close()
 	ctx := context.Background()
-	port, err := Open(ctx, path, 115200)
+	port, err := printerdrv.Open(ctx, path, 115200)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Connect(ctx, port, Options{Printer: p, StartWait: -1, HandshakeTimeout: 300 * time.Millisecond})
-	if !errors.Is(err, ErrTimeout) {
-		t.Fatalf("err %v, want ErrTimeout", err)
+	_, err = printerdrv.Connect(ctx, port, printerdrv.Options{Printer: p, StartWait: -1, HandshakeTimeout: 300 * time.Millisecond})
+	if !errors.Is(err, printerdrv.ErrTimeout) {
+		t.Fatalf("err %v, want printerdrv.ErrTimeout", err)
 	}
 }
 
@@ -443,9 +446,9 @@ func TestPTYHaltedPrinterHandshakeTimesOut(t *testing.T) {
 // reports keep them alive without a single poke.
 func TestPTYLongCommandsKeptAliveByBusy(t *testing.T) {
 	p := printer(t, "ender3")
-	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 100})
-	c := dial(t, path, Options{Printer: p, AckTimeout: 100 * time.Millisecond, LongTimeout: 150 * time.Millisecond, MaxPokes: 1})
-	job := Job{Name: "long", Printer: p, Lines: []string{"M190 S60", "M109 S200", "G28", "G4 S30", "G1 X10 F600", "M400"}}
+	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Speed: 100})
+	c := dial(t, path, printerdrv.Options{Printer: p, HostConfig: printerdrv.HostConfig{AckTimeout: 100 * time.Millisecond, LongTimeout: 150 * time.Millisecond, MaxPokes: 1}})
+	job := printerdrv.Job{Name: "long", Printer: p, Lines: []string{"M190 S60", "M109 S200", "G28", "G4 S30", "G1 X10 F600", "M400"}}
 	start := time.Now()
 	sum, err := c.Print(context.Background(), job, nil)
 	if err != nil {
@@ -466,17 +469,17 @@ func TestPTYLongCommandsKeptAliveByBusy(t *testing.T) {
 // heating on to the target before the heaters-off command runs.
 func TestPTYCancelDuringHeating(t *testing.T) {
 	p := printer(t, "ender3")
-	v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 4})
-	c := dial(t, path, Options{Printer: p, ProgressEvery: time.Millisecond})
-	job := Job{Name: "heat", Printer: p, Lines: []string{"M104 S200", "M109 S200", "G28", "G1 X10"}}
+	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Speed: 4})
+	c := dial(t, path, printerdrv.Options{Printer: p, ProgressEvery: time.Millisecond})
+	job := printerdrv.Job{Name: "heat", Printer: p, Lines: []string{"M104 S200", "M109 S200", "G28", "G1 X10"}}
 	var once atomic.Bool
 	start := time.Now()
-	_, err := c.Print(context.Background(), job, func(pr Progress) {
+	_, err := c.Print(context.Background(), job, func(pr printerdrv.Progress) {
 		if pr.Acked >= 1 && pr.Temps.Hotend > 25 && !once.Swap(true) {
 			c.Cancel()
 		}
 	})
-	if !errors.Is(err, ErrCancelled) {
+	if !errors.Is(err, printerdrv.ErrCancelled) {
 		t.Fatalf("err %v", err)
 	}
 	// Heating 22→200 °C takes about a minute of model time, 14 s at 4×;
@@ -485,40 +488,8 @@ func TestPTYCancelDuringHeating(t *testing.T) {
 		t.Fatalf("cancel took %s: the heating wait was not broken", took)
 	}
 	rec := v.Record().Commands
-	if tail := rec[len(rec)-len(CancelSequence):]; !slices.Equal(tail, CancelSequence) {
+	if tail := rec[len(rec)-len(printerdrv.CancelSequence):]; !slices.Equal(tail, printerdrv.CancelSequence) {
 		t.Fatalf("last commands %q", tail)
-	}
-}
-
-// TestConnDropsOverlongLines: noise without line ends does not grow the
-// reader without bound, and the lines after it still count.
-func TestConnDropsOverlongLines(t *testing.T) {
-	hostEnd, fwEnd := Pipe()
-	ctx := context.Background()
-	go func() {
-		buf := make([]byte, 256)
-		fwEnd.Write([]byte(strings.Repeat("x", 3*maxLine) + "\nstart\n"))
-		for {
-			n, err := fwEnd.Read(buf)
-			if err != nil {
-				return
-			}
-			for _, l := range strings.Split(strings.TrimSpace(string(buf[:n])), "\n") {
-				if strings.Contains(l, "M115") {
-					fwEnd.Write([]byte("FIRMWARE_NAME:Test\nok\n"))
-				} else if l != "" {
-					fwEnd.Write([]byte("ok\n"))
-				}
-			}
-		}
-	}()
-	c, err := Connect(ctx, hostEnd, Options{StartWait: 2 * time.Second, HandshakeTimeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if c.Firmware().Name != "FIRMWARE_NAME:Test" {
-		t.Fatalf("firmware %q", c.Firmware().Name)
 	}
 }
 
@@ -527,21 +498,21 @@ func TestConnDropsOverlongLines(t *testing.T) {
 // parser nothing is sent out of band and the planned moves run out.
 func TestPTYCancelQuickstopsPlannedMoves(t *testing.T) {
 	p := printer(t, "ender3")
-	job := Job{Name: "long moves", Printer: p, Lines: []string{"G28", "G1 Z1 F600"}}
+	job := printerdrv.Job{Name: "long moves", Printer: p, Lines: []string{"G28", "G1 Z1 F600"}}
 	for i := range 200 {
 		job.Lines = append(job.Lines, "G1 X"+strconv.Itoa(10+180*(i%2))+" F6000")
 	}
 	for _, noEP := range []bool{false, true} {
-		v, path := startPTY(t, VirtualConfig{Printer: p, Speed: 20, NoEmergencyParser: noEP})
-		c := dial(t, path, Options{Printer: p, ProgressEvery: time.Millisecond})
+		v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Speed: 20, NoEmergencyParser: noEP})
+		c := dial(t, path, printerdrv.Options{Printer: p, ProgressEvery: time.Millisecond})
 		var once bool
-		_, err := c.Print(context.Background(), job, func(pr Progress) {
+		_, err := c.Print(context.Background(), job, func(pr printerdrv.Progress) {
 			if pr.Acked > 10 && !once {
 				once = true
 				c.Cancel()
 			}
 		})
-		if !errors.Is(err, ErrCancelled) {
+		if !errors.Is(err, printerdrv.ErrCancelled) {
 			t.Fatalf("emergency parser %v: err %v", !noEP, err)
 		}
 		r := v.Record()

@@ -4,7 +4,8 @@
 // (package worker: the daemon's job loop, session and state file). A
 // printer is either a SimPrinter (printing takes the job's estimate divided
 // by the speed-up; the slicer is EstimateSlicer behind a cache, so hundreds
-// of printers cost little) or a VirtualPrinter (printerdrv's Marlin
+// of printers cost little) or a VirtualPrinter (the worker's own printer
+// adapter, worker.MarlinPrinter, driving printerdrv/vprinter's Marlin
 // emulator over an in-memory serial link, fed G-code from the real slicer,
 // sliced once per model and printer kind).
 //

@@ -26,7 +26,7 @@ type PrinterSpec struct {
 	Material  string
 	Colour    string
 	AutoClear bool
-	// Virtual: a printerdrv.Virtual Marlin emulator over an in-memory
+	// Virtual: a vprinter.Virtual Marlin emulator over an in-memory
 	// link, fed G-code from the real slicer, instead of a SimPrinter.
 	Virtual bool
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/worker"
 )
@@ -29,8 +30,9 @@ var (
 )
 
 // VirtualPrinter is the real thing at small scale: every print streams
-// its G-code with line numbers and checksums through printerdrv's host to
-// a printerdrv.Virtual Marlin emulator over an in-memory link, at Speed
+// its G-code with line numbers and checksums through the worker's own
+// printer adapter (worker.MarlinPrinter) and printerdrv's host to
+// a vprinter.Virtual Marlin emulator over an in-memory link, at Speed
 // times real time. Faults are the emulator's own: a thermal runaway or a
 // disconnect at a third of the next print's lines, a noisy line
 // (1 % of lines corrupted, so resent) from now on.
@@ -41,7 +43,7 @@ type VirtualPrinter struct {
 
 	mu       sync.Mutex
 	active   string
-	conn     *printerdrv.Conn
+	link     *worker.MarlinPrinter // the running print's, connected
 	killed   bool
 	pending  []PrinterFault
 	corrupt  float64
@@ -61,7 +63,7 @@ func (p *VirtualPrinter) Print(ctx context.Context, job string, gcode []string, 
 		p.overlaps = append(p.overlaps, fmt.Sprintf("%s: %s started while %s was printing", p.name, job, p.active))
 	}
 	p.active, p.killed = job, false
-	faults := printerdrv.Faults{Corrupt: p.corrupt}
+	faults := vprinter.Faults{Corrupt: p.corrupt}
 	for _, f := range p.pending {
 		switch f {
 		case FaultThermalRunaway:
@@ -76,29 +78,26 @@ func (p *VirtualPrinter) Print(ctx context.Context, job string, gcode []string, 
 	h := fnv.New64a()
 	h.Write([]byte(job))
 	rec := PrintRecord{Printer: p.name, Job: job, Start: time.Now()}
-	v := printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: p.profile, Speed: p.speed, Faults: faults, Seed: int64(h.Sum64() >> 1)})
-	host, dev := printerdrv.Pipe()
+	v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: p.profile, Speed: p.speed, Faults: faults, Seed: int64(h.Sum64() >> 1)})
+	host, dev := vprinter.Pipe()
 	sctx, stop := context.WithCancel(context.Background())
 	served := make(chan struct{})
 	go func() { defer close(served); _ = v.Serve(sctx, dev) }()
 	defer func() { stop(); dev.Close(); <-served }()
 
-	c, err := printerdrv.Connect(ctx, host, printerdrv.Options{Printer: p.profile, StartWait: -1, ProgressEvery: 100 * time.Millisecond})
-	if err != nil {
+	link := &worker.MarlinPrinter{Profile: p.profile, Dial: func(ctx context.Context) (*printerdrv.Conn, error) {
+		return printerdrv.Connect(ctx, host, printerdrv.Options{Printer: p.profile, StartWait: -1, ProgressEvery: 100 * time.Millisecond})
+	}}
+	if err := link.Connect(ctx); err != nil {
 		host.Close()
 		p.finish(rec, fmt.Errorf("sim: connect virtual printer: %w", err), 0, 0)
 		return err
 	}
 	p.mu.Lock()
-	p.conn = c
+	p.link = link
 	p.mu.Unlock()
-	sum, err := c.Print(ctx, printerdrv.Job{Name: job, Lines: gcode, Printer: p.profile}, func(pp printerdrv.Progress) {
-		if progress != nil {
-			progress(worker.PrintProgress{Percent: pp.Percent, Layer: pp.Layer, Layers: pp.Layers,
-				HotendC: pp.Temps.Hotend, BedC: pp.Temps.Bed, ETAS: pp.ETA.Seconds()})
-		}
-	})
-	c.Close()
+	sum, err := link.PrintJob(ctx, job, gcode, progress)
+	link.Close()
 	vr := v.Record()
 	if err == nil && sum.Acked != sum.Commands {
 		err = fmt.Errorf("sim: %s acknowledged %d of %d commands", job, sum.Acked, sum.Commands)
@@ -122,35 +121,35 @@ func (p *VirtualPrinter) finish(rec PrintRecord, err error, simSeconds float64, 
 		rec.Outcome, rec.Reason = "failed", err.Error()
 	}
 	p.records = append(p.records, rec)
-	p.active, p.conn = "", nil
+	p.active, p.link = "", nil
 }
 
-func (p *VirtualPrinter) current() *printerdrv.Conn {
+func (p *VirtualPrinter) current() *worker.MarlinPrinter {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.conn
+	return p.link
 }
 
 // Pause holds the stream.
 func (p *VirtualPrinter) Pause() error {
-	if c := p.current(); c != nil {
-		c.Pause()
+	if l := p.current(); l != nil {
+		return l.Pause()
 	}
 	return nil
 }
 
 // Resume releases it.
 func (p *VirtualPrinter) Resume() error {
-	if c := p.current(); c != nil {
-		c.Resume()
+	if l := p.current(); l != nil {
+		return l.Resume()
 	}
 	return nil
 }
 
 // Cancel runs the safe cancel sequence.
 func (p *VirtualPrinter) Cancel() error {
-	if c := p.current(); c != nil {
-		c.Cancel()
+	if l := p.current(); l != nil {
+		return l.Cancel()
 	}
 	return nil
 }
@@ -172,13 +171,13 @@ func (p *VirtualPrinter) Inject(f PrinterFault) bool {
 // kill drops the link as a host crash would.
 func (p *VirtualPrinter) kill() {
 	p.mu.Lock()
-	c := p.conn
-	if c != nil {
+	l := p.link
+	if l != nil {
 		p.killed = true
 	}
 	p.mu.Unlock()
-	if c != nil {
-		c.Close()
+	if l != nil {
+		l.Close()
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestVirtualPrinters runs the neighbourhood on printerdrv's Marlin
+// TestVirtualPrinters runs the neighbourhood on printerdrv/vprinter's Marlin
 // emulators fed by the real slicer over in-memory serial links, with a
 // noisy line on one and a thermal runaway queued on another.
 func TestVirtualPrinters(t *testing.T) {

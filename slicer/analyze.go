@@ -2,13 +2,13 @@ package slicer
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"strconv"
+	"strings"
 
+	"github.com/fabgrid/fabgrid/gcode"
 	"github.com/fabgrid/fabgrid/motion"
 	"github.com/fabgrid/fabgrid/profile"
 )
@@ -61,8 +61,7 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 	inf := math.Inf(1)
 	a.Min, a.Max = Vec3{inf, inf, inf}, Vec3{-inf, -inf, -inf}
 	m := motion.NewMachine(motion.LimitsFor(p))
-	var x, y, z, e float64
-	relXYZ, relE := false, false
+	lim := gcode.Limits{Printer: p.ID, HotendC: p.MaxHotendC, BedC: p.MaxBedC}
 	hotend := 0.0
 	inModel := false
 	outside := "" // first out-of-bed extrusion before any layer marker
@@ -81,116 +80,66 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 	filArea := math.Pi * p.FilamentMM * p.FilamentMM / 4
 	for sc.Scan() {
 		a.Lines++
-		ln := sc.Bytes()
-		if j := bytes.IndexByte(ln, ';'); j >= 0 {
-			c := ln[j+1:]
-			if bytes.HasPrefix(c, []byte("LAYER:")) || bytes.HasPrefix(c, []byte("LAYER_CHANGE")) {
-				a.LayerComments++
-				if !inModel {
-					inModel = true
-					clear(heights)
-				}
+		line := sc.Text()
+		if _, _, ok := gcode.LayerMarker(line); ok {
+			a.LayerComments++
+			if !inModel {
+				inModel = true
+				clear(heights)
 			}
-			ln = ln[:j]
 		}
-		ln = bytes.TrimSpace(ln)
-		if len(ln) == 0 {
+		if !hasCommand(line) {
 			continue
 		}
 		a.Commands++
-		// Line numbers and checksums (N12 G1 X1*34) are not part of the command.
-		if ln[0] == 'N' || ln[0] == 'n' {
-			if k := bytes.IndexByte(ln, ' '); k > 0 {
-				ln = bytes.TrimSpace(ln[k+1:])
-			}
+		cmd := gcode.Strip(line)
+		if cmd == "" {
+			continue // a bare line number or checksum
 		}
-		if k := bytes.IndexByte(ln, '*'); k >= 0 {
-			ln = bytes.TrimSpace(ln[:k])
-		}
-		if len(ln) == 0 || ln[0] == 'N' || ln[0] == 'n' {
-			continue // a bare line number
-		}
-		cmd := string(ln)
+		x, y, z, e := m.Pos()
 		secs, err := m.Exec(cmd)
 		if err != nil {
 			flag("bad command at line %d: %v", a.Lines, err)
 			continue
 		}
 		a.Seconds += secs
-		fields := bytes.Fields(ln)
-		code := string(bytes.ToUpper(fields[0]))
-		switch code {
-		case "G0", "G1", "G00", "G01", "G92", "M104", "M109", "M140", "M190":
+		c := gcode.Lex(cmd)
+		switch c.Code {
+		case gcode.G(0), gcode.G(1), gcode.M(104), gcode.M(109), gcode.M(140), gcode.M(190),
+			gcode.G(90), gcode.G(91), gcode.M(82), gcode.M(83):
 		default:
-			if code == "G90" || code == "G91" || code == "M82" || code == "M83" {
-				break
-			}
 			continue
 		}
-		w, bad := gwords(fields[1:])
-		if bad {
+		w, err := gcode.ParseWords(c.Args)
+		if err != nil {
 			flag("NaN or bad number at line %d", a.Lines)
 			continue
 		}
-		switch code {
-		case "G90":
-			relXYZ, relE = false, false
-		case "G91":
-			relXYZ, relE = true, true
-		case "M82":
-			relE = false
-		case "M83":
-			relE = true
-		case "G92":
-			if len(w) == 0 {
-				x, y, z, e = 0, 0, 0, 0
-			}
-			for k, v := range w {
-				switch k {
-				case 'X':
-					x = v
-				case 'Y':
-					y = v
-				case 'Z':
-					z = v
-				case 'E':
-					e = v
+		switch c.Code {
+		case gcode.M(104), gcode.M(109):
+			if t, ok := gcode.Target(&w); ok {
+				hotend = t
+				a.MaxHotendC = max(a.MaxHotendC, t)
+				if c.CheckTemps(lim) != nil {
+					flag("hotend temperature %g °C above the printer's %g °C", t, p.MaxHotendC)
 				}
 			}
-		case "M104", "M109":
-			if s, ok := w['S']; ok {
-				hotend = s
-				a.MaxHotendC = max(a.MaxHotendC, s)
-				if p.MaxHotendC > 0 && s > p.MaxHotendC {
-					flag("hotend temperature %g °C above the printer's %g °C", s, p.MaxHotendC)
+		case gcode.M(140), gcode.M(190):
+			if t, ok := gcode.Target(&w); ok {
+				a.MaxBedC = max(a.MaxBedC, t)
+				if c.CheckTemps(lim) != nil {
+					flag("bed temperature %g °C above the printer's %g °C", t, p.MaxBedC)
 				}
 			}
-		case "M140", "M190":
-			if s, ok := w['S']; ok {
-				a.MaxBedC = max(a.MaxBedC, s)
-				if p.MaxBedC > 0 && s > p.MaxBedC {
-					flag("bed temperature %g °C above the printer's %g °C", s, p.MaxBedC)
-				}
-			}
-		case "G0", "G1", "G00", "G01":
-			nx, ny, nz, ne := x, y, z, e
-			if v, ok := w['X']; ok {
-				nx = v + pick(relXYZ, x)
-			}
-			if v, ok := w['Y']; ok {
-				ny = v + pick(relXYZ, y)
-			}
-			if v, ok := w['Z']; ok {
-				nz = v + pick(relXYZ, z)
-			}
-			if v, ok := w['E']; ok {
-				ne = v + pick(relE, e)
-			}
+		case gcode.G(0), gcode.G(1):
+			// The position before and after, from the motion model, which
+			// knows the modes (G90/G91, M82/M83), G92 and homing.
+			nx, ny, nz, ne := m.Pos()
 			de := ne - e
 			dxy := math.Hypot(nx-x, ny-y)
 			switch {
 			case de > 0 && dxy > 0:
-				if code == "G0" || code == "G00" {
+				if c.Code == gcode.G(0) {
 					flag("extrusion on a G0 travel move at line %d", a.Lines)
 				}
 				if hotend < coldExtrudeC {
@@ -222,7 +171,6 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 			case dxy > 0:
 				a.TravelMM += dxy
 			}
-			x, y, z, e = nx, ny, nz, ne
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -240,31 +188,11 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 	return a, nil
 }
 
-func pick(rel bool, cur float64) float64 {
-	if rel {
-		return cur
+// hasCommand reports whether a line holds anything besides a comment and
+// white space.
+func hasCommand(line string) bool {
+	if i := strings.IndexByte(line, ';'); i >= 0 {
+		line = line[:i]
 	}
-	return 0
-}
-
-// gwords parses "X1 Y2.5 E.3" into letter → value; bad reports a word whose
-// number does not parse or is not finite.
-func gwords(fs [][]byte) (map[byte]float64, bool) {
-	w := make(map[byte]float64, len(fs))
-	for _, f := range fs {
-		k := f[0]
-		if k >= 'a' && k <= 'z' {
-			k -= 'a' - 'A'
-		}
-		if len(f) == 1 {
-			w[k] = 0
-			continue
-		}
-		v, err := strconv.ParseFloat(string(f[1:]), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, true
-		}
-		w[k] = v
-	}
-	return w, false
+	return strings.TrimSpace(line) != ""
 }

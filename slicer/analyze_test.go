@@ -86,3 +86,37 @@ func FuzzAnalyze(f *testing.F) {
 		}
 	})
 }
+
+// TestAnalyzeReadsAsTheFirmware covers what the analyser read differently
+// from the firmware before it read G-code through package gcode and took
+// the position from the motion model.
+func TestAnalyzeReadsAsTheFirmware(t *testing.T) {
+	tests := []struct {
+		name, gcode string
+		check       func(Analysis) bool
+	}{
+		// G28 puts the head at the origin: the next extrusion starts
+		// there, not where the head was before homing.
+		{"homing resets the position", "M109 S200\nG1 X100 Y0 F3000\nG28\nG1 X10 Y0 E1\n",
+			func(a Analysis) bool { return a.ExtrudeMM == 10 && a.Min.X == 0 }},
+		// M109 R sets the target like S (waiting from either side).
+		{"M109 R counts", "M109 R300\n",
+			func(a Analysis) bool {
+				return a.MaxHotendC == 300 && len(a.Flags) == 1 && strings.Contains(a.Flags[0], "above the printer")
+			}},
+		// Marlin needs no space between the code and its first parameter.
+		{"G1X10 is a move", "M109 S200\nG1X10 Y0 E1\n",
+			func(a Analysis) bool { return a.ExtrudeMM == 10 && a.FilamentMM == 1 }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := Analyze(strings.NewReader(tc.gcode), ender3(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(a) {
+				t.Fatalf("analysis %+v", a)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
 )
 
@@ -36,8 +37,8 @@ func TestVirtualPrinter(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				v := printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: p})
-				hostEnd, printerEnd := printerdrv.Pipe()
+				v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: p})
+				hostEnd, printerEnd := vprinter.Pipe()
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 				done := make(chan error, 1)
 				go func() { done <- v.Serve(ctx, printerEnd) }()

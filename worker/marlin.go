@@ -11,10 +11,12 @@ import (
 	"github.com/fabgrid/fabgrid/profile"
 )
 
-// MarlinPrinter drives a Marlin printer through printerdrv. It connects on
-// the first Print (and again after the link was lost, the board reset or
-// the firmware halted), so a printer switched on after the worker started,
-// or unplugged between jobs, is picked up again.
+// MarlinPrinter drives a Marlin printer through printerdrv: the one adapter
+// from printerdrv to Printer, used by the worker and by the simulation's
+// virtual printers. It connects on the first Print (and again after the
+// link was lost, the board reset or the firmware halted), so a printer
+// switched on after the worker started, or unplugged between jobs, is
+// picked up again.
 type MarlinPrinter struct {
 	// Dial opens and handshakes the link (printerdrv.Open + Connect).
 	Dial    func(ctx context.Context) (*printerdrv.Conn, error)
@@ -82,11 +84,18 @@ func (p *MarlinPrinter) current() *printerdrv.Conn {
 // Print streams gcode; errors wrap printerdrv's sentinels (ErrThermalRunaway,
 // ErrDisconnected, ErrReset, ErrCancelled…).
 func (p *MarlinPrinter) Print(ctx context.Context, name string, gcode []string, progress func(PrintProgress)) error {
+	_, err := p.PrintJob(ctx, name, gcode, progress)
+	return err
+}
+
+// PrintJob is Print that also returns printerdrv's summary of the job
+// (commands acknowledged, resends).
+func (p *MarlinPrinter) PrintJob(ctx context.Context, name string, gcode []string, progress func(PrintProgress)) (printerdrv.Summary, error) {
 	c, err := p.get(ctx)
 	if err != nil {
-		return err
+		return printerdrv.Summary{}, err
 	}
-	_, err = c.Print(ctx, printerdrv.Job{Name: name, Lines: gcode, Printer: p.Profile}, func(pp printerdrv.Progress) {
+	sum, err := c.Print(ctx, printerdrv.Job{Name: name, Lines: gcode, Printer: p.Profile}, func(pp printerdrv.Progress) {
 		if progress != nil {
 			progress(PrintProgress{Percent: pp.Percent, Layer: pp.Layer, Layers: pp.Layers,
 				HotendC: pp.Temps.Hotend, BedC: pp.Temps.Bed, ETAS: pp.ETA.Seconds()})
@@ -97,7 +106,7 @@ func (p *MarlinPrinter) Print(ctx context.Context, name string, gcode []string, 
 		errors.Is(err, printerdrv.ErrTimeout) || errors.Is(err, printerdrv.ErrCommStuck) {
 		p.drop(c)
 	}
-	return err
+	return sum, err
 }
 
 func (p *MarlinPrinter) drop(c *printerdrv.Conn) {

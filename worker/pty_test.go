@@ -2,10 +2,12 @@ package worker
 
 import (
 	"context"
-	"github.com/fabgrid/fabgrid/profile"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
+	"github.com/fabgrid/fabgrid/profile"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/printerdrv"
@@ -19,7 +21,7 @@ import (
 func TestWorkerPrintsOnVirtualPrinterOverPTY(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	cfg.AutoClear = true
-	v := printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: cfg.Printer, Speed: 0})
+	v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: cfg.Printer, Speed: 0})
 	ctx, cancel := context.WithCancel(context.Background())
 	path, err := v.ServePTY(ctx)
 	if err != nil {
@@ -72,11 +74,11 @@ func (s recordingSlicer) Slice(ctx context.Context, model []byte, p profile.Prin
 }
 
 // ptyWorker starts a virtual printer with faults on a pty and a worker on it.
-func ptyWorker(t *testing.T, faults printerdrv.Faults, speed float64) (*printerdrv.Virtual, *fakeCoord) {
+func ptyWorker(t *testing.T, faults vprinter.Faults, speed float64) (*vprinter.Virtual, *fakeCoord) {
 	t.Helper()
 	cfg := testConfig(t, t.TempDir())
 	cfg.AutoClear = true
-	v := printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: cfg.Printer, Speed: speed, Faults: faults, Seed: 1})
+	v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: cfg.Printer, Speed: speed, Faults: faults, Seed: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	path, err := v.ServePTY(ctx)
 	if err != nil {
@@ -98,12 +100,12 @@ func ptyWorker(t *testing.T, faults printerdrv.Faults, speed float64) (*printerd
 func TestWorkerReportsPrinterFaults(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		faults printerdrv.Faults
+		faults vprinter.Faults
 		want   error
 	}{
-		{"thermal runaway", printerdrv.Faults{ThermalRunawayAt: 150}, printerdrv.ErrThermalRunaway},
-		{"firmware reset", printerdrv.Faults{ResetAt: 150}, printerdrv.ErrReset},
-		{"disconnect", printerdrv.Faults{DisconnectAt: 150}, printerdrv.ErrDisconnected},
+		{"thermal runaway", vprinter.Faults{ThermalRunawayAt: 150}, printerdrv.ErrThermalRunaway},
+		{"firmware reset", vprinter.Faults{ResetAt: 150}, printerdrv.ErrReset},
+		{"disconnect", vprinter.Faults{DisconnectAt: 150}, printerdrv.ErrDisconnected},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, fc := ptyWorker(t, tc.faults, 0)
@@ -116,7 +118,7 @@ func TestWorkerReportsPrinterFaults(t *testing.T) {
 }
 
 func TestWorkerSafeCancelReachesThePrinter(t *testing.T) {
-	v, fc := ptyWorker(t, printerdrv.Faults{}, 20) // slow enough to cancel mid-print
+	v, fc := ptyWorker(t, vprinter.Faults{}, 20) // slow enough to cancel mid-print
 	fc.waitFor("printing", func() bool {
 		for _, p := range fc.prog {
 			if p.State == api.JobPrinting && p.Percent > 0 {

@@ -23,6 +23,7 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator/client"
 	"github.com/fabgrid/fabgrid/gossip"
 	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/worker"
 )
@@ -159,7 +160,7 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 
 	// The printers and their workers.
 	gossipAddr := gossipCoord.Node.Addr()
-	var virtuals []*printerdrv.Virtual
+	var virtuals []*vprinter.Virtual
 	var names []string
 	printerNames := map[string]string{}
 	workerErrs := make(chan error, len(devPrinters))
@@ -169,7 +170,7 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 			return err
 		}
 		mat, _ := profile.LookupMaterial("PLA")
-		v := printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: prof, Speed: o.speed, Seed: int64(i + 1), Logger: log.With("component", "vprinter", "printer", dp.name)})
+		v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: prof, Speed: o.speed, Seed: int64(i + 1), Logger: log.With("component", "vprinter", "printer", dp.name)})
 		path, err := v.ServePTY(ctx)
 		if err != nil {
 			return fmt.Errorf("virtual printer %s: %w", dp.name, err)

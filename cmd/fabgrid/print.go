@@ -78,7 +78,7 @@ func runPrint(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *verbose {
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	conn, err := printerdrv.Connect(ctx, rw, printerdrv.Options{Printer: p, AckTimeout: *ackTimeout, Logger: logger})
+	conn, err := printerdrv.Connect(ctx, rw, printerdrv.Options{Printer: p, HostConfig: printerdrv.HostConfig{AckTimeout: *ackTimeout}, Logger: logger})
 	if err != nil {
 		rw.Close()
 		return err

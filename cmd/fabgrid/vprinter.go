@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
 )
 
@@ -63,7 +63,7 @@ func runVPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return &exitError{2, err}
 	}
-	f, err := printerdrv.ParseFaults(*faults)
+	f, err := vprinter.ParseFaults(*faults)
 	if err != nil {
 		return &exitError{2, err}
 	}
@@ -73,7 +73,7 @@ func runVPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		os.Remove(*link)
 	}
-	v := printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: p, Speed: sp, Baud: *baud, AckLatency: *latency,
+	v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: p, Speed: sp, Baud: *baud, AckLatency: *latency,
 		Faults: f, Seed: *seed, NoAutoReport: *noAuto, FlushOnError: *flush})
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -13,7 +13,7 @@ import (
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
-	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/worker"
 )
@@ -63,7 +63,7 @@ func TestWorkerCommandPrintsAnOrder(t *testing.T) {
 	cl := coordinatortest.Start(t, 1, coordinatortest.Options{})
 	leader := cl.WaitLeader(10 * time.Second)
 	pr, _ := profile.LookupPrinter("ender3")
-	v := printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: pr})
+	v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: pr})
 	vctx, vcancel := context.WithCancel(context.Background())
 	path, err := v.ServePTY(vctx)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
 	"github.com/fabgrid/fabgrid/gossip"
 	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/worker"
 )
@@ -103,7 +104,7 @@ type gridWorker struct {
 	prof     profile.Printer
 	mat      profile.Material
 	token    string
-	v        *printerdrv.Virtual
+	v        *vprinter.Virtual
 	vstop    context.CancelFunc
 	path     string
 	stateDir string
@@ -137,7 +138,7 @@ func (g *grid) addWorker(name, prof, material string) *gridWorker {
 	}
 	gw := &gridWorker{g: g, name: name, prof: p, mat: m, token: g.cl.WorkerToken, stateDir: g.t.TempDir(),
 		start: make(chan string, 16)}
-	gw.v = printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: p, Speed: speed})
+	gw.v = vprinter.NewVirtual(vprinter.VirtualConfig{Printer: p, Speed: speed})
 	ctx, cancel := context.WithCancel(context.Background())
 	gw.path, err = gw.v.ServePTY(ctx)
 	if err != nil {

@@ -1,4 +1,4 @@
-package printerdrv
+package vprinter
 
 import (
 	"context"
@@ -233,7 +233,7 @@ func (v *Virtual) Serve(ctx context.Context, rw io.ReadWriteCloser) error {
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
-			return fmt.Errorf("printerdrv: virtual printer link: %w", err)
+			return fmt.Errorf("vprinter: virtual printer link: %w", err)
 		case <-tc:
 		case <-ctx.Done():
 			return nil
@@ -247,13 +247,13 @@ func (v *Virtual) Serve(ctx context.Context, rw io.ReadWriteCloser) error {
 func (v *Virtual) ServePTY(ctx context.Context) (string, error) {
 	master, tty, err := pty.Open()
 	if err != nil {
-		return "", fmt.Errorf("printerdrv: open pty: %w", err)
+		return "", fmt.Errorf("vprinter: open pty: %w", err)
 	}
 	// Raw mode: no echo, no line editing, no CR/LF translation.
 	if _, err := term.MakeRaw(int(tty.Fd())); err != nil {
 		master.Close()
 		tty.Close()
-		return "", fmt.Errorf("printerdrv: pty raw mode: %w", err)
+		return "", fmt.Errorf("vprinter: pty raw mode: %w", err)
 	}
 	// A pty master opened by pty.Open blocks in read(2) and a Close does not
 	// wake it; a non-blocking duplicate goes through Go's poller instead.
@@ -264,7 +264,7 @@ func (v *Virtual) ServePTY(ctx context.Context) (string, error) {
 	}
 	if err != nil {
 		tty.Close()
-		return "", fmt.Errorf("printerdrv: pty: %w", err)
+		return "", fmt.Errorf("vprinter: pty: %w", err)
 	}
 	master = os.NewFile(uintptr(fd), "/dev/ptmx")
 	path := tty.Name()

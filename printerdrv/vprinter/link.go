@@ -1,4 +1,4 @@
-package printerdrv
+package vprinter
 
 import (
 	"bytes"

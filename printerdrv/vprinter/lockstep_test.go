@@ -1,4 +1,4 @@
-package printerdrv
+package vprinter
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fabgrid/fabgrid/printerdrv"
 )
 
 // TestHostFirmwareLockstep drives the host state machine against the
@@ -32,7 +34,7 @@ func TestHostFirmwareLockstep(t *testing.T) {
 				v := NewVirtual(VirtualConfig{Faults: tc.faults, Seed: seed, FlushOnError: strings.HasPrefix(tc.name, "flush")})
 				now := time.Unix(1000, 0)
 				fw := newFirmware(v.cfg, &v.rec, now)
-				h := NewHost(HostConfig{RXBuffer: v.cfg.Printer.RXBufferBytes, PingPong: tc.ping, AckTimeout: time.Second}, 0)
+				h := printerdrv.NewHost(printerdrv.HostConfig{RXBuffer: v.cfg.Printer.RXBufferBytes, PingPong: tc.ping, AckTimeout: time.Second}, 0)
 				h.EnqueueHost("M110 N0")
 				for i, c := range cmds {
 					h.Enqueue(c, i)

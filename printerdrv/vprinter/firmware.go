@@ -1,4 +1,4 @@
-package printerdrv
+package vprinter
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fabgrid/fabgrid/gcode"
 	"github.com/fabgrid/fabgrid/motion"
 )
 
@@ -116,7 +117,7 @@ func (f *firmware) feed(b []byte, wall time.Time) {
 	if !f.cfg.NoEmergencyParser {
 		for _, c := range b {
 			if c == '\n' || c == '\r' {
-				switch strings.ToUpper(StripComment(string(f.ep))) {
+				switch strings.ToUpper(gcode.Strip(string(f.ep))) {
 				case "M112":
 					f.kill(wall, "Printer halted. kill() called!")
 					return
@@ -315,10 +316,13 @@ func (f *firmware) check(line string) (n int, cmd, errMsg string) {
 		body = line[:star]
 	}
 	cmd = strings.TrimSpace(body[j:])
-	isM110 := strings.HasPrefix(strings.ToUpper(cmd), "M110")
-	if isM110 {
-		if v, ok := param(cmd, 'N'); ok {
-			num = int(v)
+	isM110 := false
+	if c := gcode.Lex(cmd); c.Code == gcode.M(110) {
+		isM110 = true
+		if w, err := gcode.ParseWords(c.Args); err == nil {
+			if v, ok := w.Get('N'); ok {
+				num = int(v)
+			}
 		}
 	}
 	if num != f.lastN+1 && !isM110 {
@@ -328,7 +332,7 @@ func (f *firmware) check(line string) (n int, cmd, errMsg string) {
 		return n, "", "No Checksum with line number"
 	}
 	want, err := strconv.Atoi(strings.TrimSpace(line[star+1:]))
-	if err != nil || want != int(Checksum(body)) {
+	if err != nil || want != int(gcode.Checksum(body)) {
 		return n, "", "checksum mismatch"
 	}
 	f.lastN = num
@@ -353,10 +357,9 @@ func (f *firmware) tempLine(wall time.Time, prefix string) string {
 
 // exec runs one command; false means it cannot start yet (planner full).
 func (f *firmware) exec(c fwCmd, wall time.Time) bool {
-	cmd := c.cmd
-	cd := code(cmd)
-	switch cd {
-	case "G0", "G1", "G2", "G3":
+	cmd := gcode.Lex(c.cmd)
+	switch cd := cmd.Code; cd {
+	case gcode.G(0), gcode.G(1), gcode.G(2), gcode.G(3):
 		if !f.instant && len(f.planner) >= f.cfg.PlannerBlocks {
 			return false
 		}
@@ -372,7 +375,7 @@ func (f *firmware) exec(c fwCmd, wall time.Time) bool {
 		}
 		f.ok(wall, c)
 		return true
-	case "G28", "G29", "G4", "M400":
+	case gcode.G(28), gcode.G(29), gcode.G(4), gcode.M(400):
 		d := f.motion(c)
 		if f.instant {
 			f.simClock += d
@@ -385,26 +388,22 @@ func (f *firmware) exec(c fwCmd, wall time.Time) bool {
 		}
 		f.blocked = b
 		return true
-	case "M104", "M140", "M109", "M190":
-		f.record(c, 0, 0)
+	case gcode.M(104), gcode.M(140), gcode.M(109), gcode.M(190):
+		f.rec.add(c, 0)
 		h := &f.hot
-		if cd == "M140" || cd == "M190" {
+		if cmd.Heater() == gcode.Bed {
 			h = &f.bed
 		}
 		t := f.sim(wall)
-		target, hasS := param(cmd, 'S')
-		r, hasR := param(cmd, 'R')
-		if hasR {
-			target = r
-		}
-		if hasS || hasR {
+		w, _ := gcode.ParseWords(cmd.Args) // unreadable words set nothing
+		if target, ok := gcode.Target(&w); ok {
 			h.set(t, target)
 		}
-		if cd == "M104" || cd == "M140" {
+		if cd == gcode.M(104) || cd == gcode.M(140) {
 			f.ok(wall, c)
 			return true
 		}
-		wait := h.timeTo(t, hasR)
+		wait := h.timeTo(t, w.Has('R'))
 		f.rec.count(func(r *Record) { r.HeatingSeconds += wait })
 		if f.instant {
 			f.simClock += wait
@@ -414,18 +413,19 @@ func (f *firmware) exec(c fwCmd, wall time.Time) bool {
 		f.blocked = &blocking{cmd: c, until: wall.Add(f.wallFor(wait)), heat: true,
 			nextBusy: wall.Add(f.wallFor(f.cfg.BusyInterval.Seconds()))}
 		return true
-	case "M105":
-		f.record(c, 0, 0)
+	case gcode.M(105):
+		f.rec.add(c, 0)
 		f.emit(wall, "ok "+f.tempLine(wall, "")+"\n")
 		return true
-	case "M115":
-		f.record(c, 0, 0)
+	case gcode.M(115):
+		f.rec.add(c, 0)
 		f.emit(wall, f.caps())
 		f.ok(wall, c)
 		return true
-	case "M155":
-		f.record(c, 0, 0)
-		if s, ok := param(cmd, 'S'); ok && !f.cfg.NoAutoReport {
+	case gcode.M(155):
+		f.rec.add(c, 0)
+		w, _ := gcode.ParseWords(cmd.Args)
+		if s, ok := w.Get('S'); ok && !f.cfg.NoAutoReport {
 			f.report = 0
 			if s > 0 {
 				f.report = time.Duration(s * float64(time.Second))
@@ -437,19 +437,22 @@ func (f *firmware) exec(c fwCmd, wall time.Time) bool {
 		}
 		f.ok(wall, c)
 		return true
-	case "M112":
-		f.record(c, 0, 0)
+	case gcode.M(112):
+		f.rec.add(c, 0)
 		f.kill(wall, "Printer halted. kill() called!")
 		return true
-	case "M108", "M410", "M110", "G90", "G91", "G92", "M82", "M83", "M84", "M18", "M106", "M107", "M117", "M73",
-		"M201", "M203", "M204", "M205", "M220", "M221", "M211", "M500", "M501", "M502", "M503",
-		"M17", "M114", "M862.3", "G21", "M900", "M907", "G80", "M999", "M300", "M75", "M76", "M77":
+	case gcode.M(108), gcode.M(410), gcode.M(110), gcode.G(90), gcode.G(91), gcode.G(92), gcode.M(82), gcode.M(83),
+		gcode.M(84), gcode.M(18), gcode.M(106), gcode.M(107), gcode.M(117), gcode.M(73),
+		gcode.M(201), gcode.M(203), gcode.M(204), gcode.M(205), gcode.M(220), gcode.M(221), gcode.M(211),
+		gcode.M(500), gcode.M(501), gcode.M(502), gcode.M(503), gcode.M(17), gcode.M(114),
+		gcode.Code{Letter: 'M', Number: 862, Sub: 3}, gcode.G(21), gcode.M(900), gcode.M(907), gcode.G(80),
+		gcode.M(999), gcode.M(300), gcode.M(75), gcode.M(76), gcode.M(77):
 		f.motion(c)
 		f.ok(wall, c)
 		return true
 	}
-	f.record(c, 0, 0)
-	f.emit(wall, fmt.Sprintf("echo:Unknown command: %q\n", cmd))
+	f.rec.add(c, 0)
+	f.emit(wall, fmt.Sprintf("echo:Unknown command: %q\n", c.cmd))
 	f.ok(wall, c)
 	return true
 }
@@ -460,12 +463,8 @@ func (f *firmware) motion(c fwCmd) float64 {
 	if err != nil {
 		d = 0
 	}
-	f.record(c, d, 0)
+	f.rec.add(c, d)
 	return d
-}
-
-func (f *firmware) record(c fwCmd, motionSec, _ float64) {
-	f.rec.add(c, motionSec)
 }
 
 func (f *firmware) caps() string {

@@ -1,9 +1,11 @@
-package printerdrv
+package vprinter
 
 import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fabgrid/fabgrid/gcode"
 )
 
 func testFirmware() *firmware {
@@ -26,8 +28,12 @@ func TestFirmwareCheck(t *testing.T) {
 		{"checksum without number", "G28*18", 0, -1, "", "No Line Number with checksum"},
 		{"unnumbered", "M105", 5, -1, "M105", ""},
 		{"M110 resets", "N0 M110 N0*125", 57, 0, "M110 N0", ""},
-		{"printcore's M110", FormatLine(-1, "M110")[:len(FormatLine(-1, "M110"))-1], 57, -1, "M110", ""},
+		{"printcore's M110", gcode.FormatLine(-1, "M110")[:len(gcode.FormatLine(-1, "M110"))-1], 57, -1, "M110", ""},
 		{"comment", "N1 G28*18 ; home", 0, 1, "G28", ""},
+		// M1100 is not M110: before the firmware read codes through
+		// package gcode, any command starting with M110 reset the numbering.
+		{"M1100 is not M110", strings.TrimSuffix(gcode.FormatLine(9, "M1100"), "\n"), 0, -1, "", "Line Number is not Last Line Number+1"},
+		{"M110 without a space", strings.TrimSuffix(gcode.FormatLine(0, "M110N5"), "\n"), 57, 5, "M110N5", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,6 +44,25 @@ func TestFirmwareCheck(t *testing.T) {
 				t.Fatalf("check(%q) = %d %q %q", tc.line, n, cmd, errMsg)
 			}
 		})
+	}
+}
+
+// TestFirmwareReadsCodesAsMarlin: Marlin needs no space between a code and
+// its first parameter, and reads G01 as G1. Before the firmware read
+// commands through package gcode, M104S200 was an unknown command and the
+// hotend stayed cold.
+func TestFirmwareReadsCodesAsMarlin(t *testing.T) {
+	for _, cmd := range []string{"M104S200", "M0104 S200", "m104 s200"} {
+		f := testFirmware()
+		f.exec(fwCmd{n: 1, cmd: cmd}, time.Unix(0, 0))
+		if f.hot.target != 200 {
+			t.Errorf("%q: hotend target %v, want 200", cmd, f.hot.target)
+		}
+		for _, o := range f.out {
+			if strings.Contains(string(o.data), "Unknown command") {
+				t.Errorf("%q: %s", cmd, o.data)
+			}
+		}
 	}
 }
 
@@ -74,7 +99,7 @@ func FuzzFirmwareLine(f *testing.F) {
 			return
 		}
 		fw = testFirmware()
-		n, got, errMsg := fw.check(strings.TrimSuffix(FormatLine(1, cmd), "\n"))
+		n, got, errMsg := fw.check(strings.TrimSuffix(gcode.FormatLine(1, cmd), "\n"))
 		if errMsg != "" || n != 1 || got != cmd {
 			t.Fatalf("valid line for %q: n=%d cmd=%q err=%q", cmd, n, got, errMsg)
 		}

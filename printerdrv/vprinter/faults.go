@@ -1,4 +1,4 @@
-package printerdrv
+package vprinter
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ func ParseFaults(s string) (Faults, error) {
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		if !ok {
-			return f, fmt.Errorf("printerdrv: fault %q: want name=value", kv)
+			return f, fmt.Errorf("vprinter: fault %q: want name=value", kv)
 		}
 		var err error
 		switch k {
@@ -39,10 +39,10 @@ func ParseFaults(s string) (Faults, error) {
 		case "runaway-at", "thermal-runaway-at":
 			f.ThermalRunawayAt, err = lineNumber(v)
 		default:
-			return f, fmt.Errorf("printerdrv: unknown fault %q (known: corrupt, drop-ok, reset-at, disconnect-at, runaway-at)", k)
+			return f, fmt.Errorf("vprinter: unknown fault %q (known: corrupt, drop-ok, reset-at, disconnect-at, runaway-at)", k)
 		}
 		if err != nil {
-			return f, fmt.Errorf("printerdrv: fault %s: %w", k, err)
+			return f, fmt.Errorf("vprinter: fault %s: %w", k, err)
 		}
 	}
 	return f, nil
