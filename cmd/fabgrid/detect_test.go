@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
 )
 
@@ -21,7 +21,7 @@ import (
 // one place these tests make a virtual printer themselves.)
 func virtualPTY(t *testing.T, p profile.Printer) string {
 	t.Helper()
-	v := printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: p})
+	v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: p})
 	ctx, cancel := context.WithCancel(context.Background())
 	path, err := v.ServePTY(ctx)
 	if err != nil {
