@@ -10,6 +10,8 @@
 // Pipeline (each stage in its own file):
 //
 //	STL bytes ──LoadSTL──▶ Mesh (welded, degenerate triangles dropped, MeshReport)   stl.go, mesh.go
+//	3MF zip ──Load3MF──▶ the same (build items placed with their transforms)  threemf.go
+//	   (LoadModel picks between the two by content and name)
 //	   │ Placed: centred on the bed, dropped to z=0, ErrNotFit if too big
 //	   ▼
 //	layer planes (first layer height, then layer height; cut at mid-layer)        layers.go

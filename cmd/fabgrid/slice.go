@@ -19,12 +19,12 @@ import (
 )
 
 func init() {
-	register(command{name: "slice", summary: "slice an STL model into G-code for a printer and material", run: runSlice})
+	register(command{name: "slice", summary: "slice an STL or 3MF model into G-code for a printer and material", run: runSlice})
 }
 
 func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("slice", "slice MODEL.stl [-o OUT.gcode] [flags]",
-		"Slices an STL (binary or ASCII) for a printer profile and a material:\nthe model is centred on the bed and dropped to z=0; the G-code has the\nprinter's start and end G-code, ;LAYER: and ;TYPE: comments and a header\nwith the time, filament, weight and cost estimates.", stderr)
+	fs := newFlags("slice", "slice MODEL.stl|MODEL.3mf [-o OUT.gcode] [flags]",
+		"Slices an STL (binary or ASCII) or a 3MF (every build item, with its\ntransform) for a printer profile and a material:\nthe model is centred on the bed and dropped to z=0; the G-code has the\nprinter's start and end G-code, ;LAYER: and ;TYPE: comments and a header\nwith the time, filament, weight and cost estimates.", stderr)
 	out := fs.String("o", "", "output G-code file (default: MODEL with .gcode; - for stdout)")
 	prof := fs.String("profile", "ender3", "printer profile ("+strings.Join(profile.PrinterIDs(), ", ")+")")
 	mat := fs.String("material", "PLA", "material ("+strings.Join(profile.MaterialIDs(), ", ")+")")
@@ -83,7 +83,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// machines) for a little more CPU.
 	debug.SetGCPercent(50)
 	t0 := time.Now()
-	mesh, rep, err := slicer.LoadSTL(f, st.Size(), slicer.DefaultLimits)
+	mesh, rep, err := slicer.LoadModel(f, st.Size(), model, slicer.DefaultLimits)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fabgrid/fabgrid/slicer/testmesh"
 )
 
 func TestSliceAndGCodeInfo(t *testing.T) {
@@ -148,5 +150,28 @@ func TestSliceProcs(t *testing.T) {
 				t.Fatalf("sliceProcs(%d, %d, %d) = %d, want %d", tc.tris, tc.layers, tc.max, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSlice3MF: fabgrid slice takes a 3MF and writes what it writes for
+// the same model as STL.
+func TestSlice3MF(t *testing.T) {
+	dir := t.TempDir()
+	ts := testmesh.Cube(20)
+	files := map[string][]byte{"cube.stl": testmesh.WriteSTL("cube", ts), "cube.3mf": testmesh.Write3MF(ts)}
+	out := map[string][]byte{}
+	for name, data := range files {
+		in := filepath.Join(dir, name)
+		if err := os.WriteFile(in, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var o, e bytes.Buffer
+		if code := run([]string{"slice", in, "-o", "-", "--quiet"}, &o, &e); code != 0 {
+			t.Fatalf("slice %s: exit %d: %s", name, code, e.String())
+		}
+		out[name] = o.Bytes()
+	}
+	if len(out["cube.3mf"]) == 0 || !bytes.Equal(out["cube.3mf"], out["cube.stl"]) {
+		t.Fatalf("3MF gave %d bytes of G-code, STL %d, and they differ", len(out["cube.3mf"]), len(out["cube.stl"]))
 	}
 }
