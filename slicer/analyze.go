@@ -39,8 +39,11 @@ type Analysis struct {
 	TravelMM         float64 `json:"travel_path_mm"`
 	Retractions      int     `json:"retractions"`
 	Seconds          float64 `json:"seconds"`
-	MaxHotendC       float64 `json:"max_hotend_c"`
-	MaxBedC          float64 `json:"max_bed_c"`
+	// TypeFilamentMM is the filament of the model's extruding moves by
+	// their ;TYPE: comment (SUPPORT, WALL-OUTER, …; "" before any).
+	TypeFilamentMM map[string]float64 `json:"type_filament_mm,omitempty"`
+	MaxHotendC     float64            `json:"max_hotend_c"`
+	MaxBedC        float64            `json:"max_bed_c"`
 	// Flags are sanity problems: extrusion outside the bed, extrusion
 	// before the hotend is hot, extrusion on G0, bad numbers, temperatures
 	// above the printer's limits.
@@ -66,6 +69,7 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 	hotend := 0.0
 	inModel := false
 	outside := "" // first out-of-bed extrusion before any layer marker
+	typ := ""
 	heights := map[float64]bool{}
 	flagged := map[string]bool{}
 	flag := func(format string, args ...any) {
@@ -84,6 +88,9 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 		ln := sc.Bytes()
 		if j := bytes.IndexByte(ln, ';'); j >= 0 {
 			c := ln[j+1:]
+			if t, ok := bytes.CutPrefix(c, []byte("TYPE:")); ok {
+				typ = string(bytes.TrimSpace(t))
+			}
 			if bytes.HasPrefix(c, []byte("LAYER:")) || bytes.HasPrefix(c, []byte("LAYER_CHANGE")) {
 				a.LayerComments++
 				if !inModel {
@@ -200,6 +207,10 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 				a.ExtrudeMM += dxy
 				if inModel {
 					a.ModelFilamentMM += de
+					if a.TypeFilamentMM == nil {
+						a.TypeFilamentMM = map[string]float64{}
+					}
+					a.TypeFilamentMM[typ] += de
 				}
 				for _, q := range []Vec3{{x, y, z}, {nx, ny, nz}} {
 					a.Min = Vec3{min(a.Min.X, q.X), min(a.Min.Y, q.Y), min(a.Min.Z, q.Z)}

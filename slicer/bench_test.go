@@ -13,10 +13,13 @@ import (
 // repository root).
 const benchyPath = "../../shared/bench/3DBenchy.stl"
 
-func benchSlice(b *testing.B, data []byte) {
+func benchSlice(b *testing.B, data []byte, edit ...func(s *Settings)) {
 	p, _ := profile.LookupPrinter("ender3")
 	mat, _ := profile.LookupMaterial("PLA")
 	s := DefaultSettings(p, mat)
+	for _, e := range edit {
+		e(&s)
+	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	var layers int
@@ -52,6 +55,29 @@ func BenchmarkSliceBenchy(b *testing.B) {
 		b.Skipf("benchmark model not available: %v", err)
 	}
 	benchSlice(b, data)
+}
+
+// BenchmarkSliceSupport slices the support and bridge test models and
+// Benchy with support on (DefaultSupport).
+func BenchmarkSliceSupport(b *testing.B) {
+	models := []struct {
+		name string
+		data []byte
+	}{
+		{"tshape", testmesh.WriteSTL("t", testmesh.TShape())},
+		{"bridge", testmesh.WriteSTL("b", testmesh.Bridge())},
+		{"ramp60", testmesh.WriteSTL("r", testmesh.Ramp(60))},
+		{"ramp75", testmesh.WriteSTL("r", testmesh.Ramp(75))},
+	}
+	if data, err := os.ReadFile(benchyPath); err == nil {
+		models = append(models, struct {
+			name string
+			data []byte
+		}{"benchy", data})
+	}
+	for _, m := range models {
+		b.Run(m.name, func(b *testing.B) { benchSlice(b, m.data, withSupport) })
+	}
 }
 
 // BenchmarkSliceMillion slices a 40 mm sphere of 1,000,000 triangles,

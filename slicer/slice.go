@@ -22,6 +22,9 @@ type Speeds struct {
 	Skin           float64 `json:"skin"`
 	FirstLayer     float64 `json:"first_layer"`
 	Travel         float64 `json:"travel"`
+	// Support and Bridge: 0 means the infill speed and DefaultBridgeSpeed.
+	Support float64 `json:"support,omitempty"`
+	Bridge  float64 `json:"bridge,omitempty"`
 }
 
 // Settings configure one slicing run. Lengths are in millimetres.
@@ -45,6 +48,11 @@ type Settings struct {
 	RetractMinTravel float64 // shorter travels never retract
 	CloseGap         float64 // largest mesh gap closed when chaining a layer
 	Resolution       float64 // largest deviation when simplifying outlines
+	Support          SupportSettings
+	// NoBridges prints every unsupported span as bottom skin instead of
+	// detecting bridges (lines across the span, at Speeds.Bridge, fan
+	// full).
+	NoBridges bool
 	// Workers bounds the layers processed at once; 0 means GOMAXPROCS.
 	Workers int
 }
@@ -68,6 +76,7 @@ const (
 	DefaultCloseGap      = 1.0
 	DefaultResolution    = 0.025
 	DefaultRetractMin    = 1.0
+	DefaultBridgeSpeed   = 25.0 // mm/s
 )
 
 // DefaultSettings returns the settings fabgrid slices with unless told
@@ -115,6 +124,15 @@ func (s *Settings) normalise() error {
 	if s.Resolution == 0 {
 		s.Resolution = def.Resolution
 	}
+	if s.Speeds.Support == 0 {
+		s.Speeds.Support = s.Speeds.Infill
+	}
+	if s.Speeds.Bridge == 0 {
+		s.Speeds.Bridge = DefaultBridgeSpeed
+	}
+	if err := s.Support.normalise(); err != nil {
+		return err
+	}
 	noz := s.Printer.NozzleMM
 	switch {
 	case s.LayerHeight < 0.01 || s.LayerHeight > noz, s.FirstLayerHeight < 0.01 || s.FirstLayerHeight > noz:
@@ -127,7 +145,7 @@ func (s *Settings) normalise() error {
 		return fmt.Errorf("%w: infill pattern %q (want %q or %q)", ErrBadSettings, s.InfillPattern, PatternLines, PatternGrid)
 	case s.Perimeters < 0 || s.Perimeters > 50 || s.TopLayers < 0 || s.BottomLayers < 0 || s.TopLayers > 100 || s.BottomLayers > 100:
 		return fmt.Errorf("%w: perimeters, top and bottom layers must be 0–50/100", ErrBadSettings)
-	case s.Speeds.OuterPerimeter <= 0 || s.Speeds.Perimeter <= 0 || s.Speeds.Infill <= 0 || s.Speeds.Skin <= 0 || s.Speeds.FirstLayer <= 0 || s.Speeds.Travel <= 0:
+	case s.Speeds.OuterPerimeter <= 0 || s.Speeds.Perimeter <= 0 || s.Speeds.Infill <= 0 || s.Speeds.Skin <= 0 || s.Speeds.FirstLayer <= 0 || s.Speeds.Travel <= 0 || s.Speeds.Support < 0 || s.Speeds.Bridge < 0:
 		return fmt.Errorf("%w: speeds must be positive", ErrBadSettings)
 	case s.SkirtLoops < 0 || s.SkirtDistance < 0 || s.ZHop < 0 || s.RetractMinTravel < 0 || s.CloseGap < 0 || s.Resolution < 0:
 		return fmt.Errorf("%w: negative skirt, z-hop, retraction or tolerance setting", ErrBadSettings)
@@ -242,12 +260,24 @@ func slice(ctx context.Context, w io.Writer, m *Mesh, s Settings, progress func(
 		return nil, err
 	}
 
+	st := &stack{h: plan, outlines: outlines, surf: surf, bridges: make([][]bridge, n)}
+	if !s.NoBridges {
+		if err := parallel(ctx, n, s.Workers, func(_, i int) { st.bridges[i] = findBridges(outlines, surf, i, s.LineWidth*1000) }); err != nil {
+			return nil, err
+		}
+	}
+	if s.Support.Enable {
+		if st.support, err = planSupport(ctx, &s, plan, outlines, st.bridges); err != nil {
+			return nil, err
+		}
+	}
+
 	// 3. Plan every layer (regions, toolpaths, ordering) and write its G-code.
 	g := newGcodeParams(&s)
 	chunks := make([]chunk, n)
 	scratch := make([][]byte, s.Workers) // each worker's G-code buffer, reused layer to layer
 	err = parallel(ctx, n, s.Workers, func(w, i int) {
-		lp := planLayer(&s, plan, outlines, surf, i)
+		lp := planLayer(&s, st, i)
 		chunks[i], scratch[w] = writeLayer(g, lp, scratch[w])
 		step()
 	})

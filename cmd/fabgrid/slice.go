@@ -38,6 +38,16 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	width := fs.Float64("line-width", 0, "line width, mm (default: the nozzle diameter)")
 	skirt := fs.Int("skirt", 1, "skirt loops around the first layer (0 for none)")
 	zhop := fs.Float64("z-hop", 0, "lift the nozzle by this much on retraction, mm")
+	def := slicer.DefaultSupport
+	support := fs.Bool("support", false, "generate support under overhangs")
+	supAngle := fs.Float64("support-angle", def.AngleDeg, "support overhangs more than this many degrees from vertical")
+	supEverywhere := fs.Bool("support-everywhere", false, "let support stand on the part (default: from the build plate only)")
+	supPattern := fs.String("support-pattern", def.Pattern, "support pattern: lines (easiest to remove) or grid")
+	supDensity := fs.Int("support-density", def.DensityPercent, "support density, percent")
+	supXY := fs.Float64("support-xy-gap", def.XYGap, "gap between support and the part's sides, mm")
+	supZ := fs.Int("support-z-gap", def.ZGapLayers, "layers of air between support and the part")
+	supIface := fs.Int("support-interface", def.InterfaceLayers, "dense interface layers at the top of the support")
+	noBridges := fs.Bool("no-bridges", false, "print spans between two supported sides as skin, not as bridges")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	pos, err := parseInterspersed(fs, args)
@@ -68,6 +78,12 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		s.LineWidth, s.FirstLayerWidth = *width, *width
 	}
 	s.SkirtLoops, s.ZHop = *skirt, *zhop
+	if *support {
+		s.Support = def
+		s.Support.AngleDeg, s.Support.Everywhere, s.Support.Pattern, s.Support.DensityPercent = *supAngle, *supEverywhere, *supPattern, *supDensity
+		s.Support.XYGap, s.Support.ZGapLayers, s.Support.InterfaceLayers = *supXY, *supZ, *supIface
+	}
+	s.NoBridges = *noBridges
 
 	f, err := os.Open(model)
 	if err != nil {

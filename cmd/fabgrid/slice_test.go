@@ -175,3 +175,45 @@ func TestSlice3MF(t *testing.T) {
 		t.Fatalf("3MF gave %d bytes of G-code, STL %d, and they differ", len(out["cube.3mf"]), len(out["cube.stl"]))
 	}
 }
+
+// TestSliceSupportFlags: --support puts support under the T's wings, and
+// gcode info counts it.
+func TestSliceSupportFlags(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "t.stl")
+	if err := os.WriteFile(in, testmesh.WriteSTL("t", testmesh.TShape()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args    []string
+		support bool
+	}{
+		{nil, false},
+		{[]string{"--support"}, true},
+		{[]string{"--support", "--support-angle", "30", "--support-pattern", "grid"}, true},
+		{[]string{"--support", "--support-angle", "89"}, false},
+	} {
+		out := filepath.Join(dir, "t.gcode")
+		var o, e bytes.Buffer
+		if code := run(append([]string{"slice", in, "-o", out, "--quiet"}, tc.args...), &o, &e); code != 0 {
+			t.Fatalf("slice %v: exit %d: %s", tc.args, code, e.String())
+		}
+		o.Reset()
+		if code := run([]string{"gcode", "info", out, "--json"}, &o, &e); code != 0 {
+			t.Fatalf("gcode info: exit %d: %s", code, e.String())
+		}
+		var a struct {
+			Types map[string]float64 `json:"type_filament_mm"`
+		}
+		if err := json.Unmarshal(o.Bytes(), &a); err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Types["SUPPORT"] > 0; got != tc.support {
+			t.Fatalf("slice %v: support filament %.1f mm", tc.args, a.Types["SUPPORT"])
+		}
+	}
+	var o, e bytes.Buffer
+	if code := run([]string{"slice", in, "-o", "-", "--support", "--support-angle", "95"}, &o, &e); code != 1 || !strings.Contains(e.String(), "support angle") {
+		t.Fatalf("bad support angle: exit %d, %s", code, e.String())
+	}
+}
