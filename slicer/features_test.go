@@ -310,3 +310,8 @@ func TestThinFeaturesPrint(t *testing.T) {
 		_ = s
 	}
 }
+
+func mustPLA() profile.Material {
+	m, _ := profile.LookupMaterial("PLA")
+	return m
+}

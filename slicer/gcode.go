@@ -255,7 +255,12 @@ func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 	}
 	pos := poly.Point{}
 	loop := func(p poly.Path, region poly.Paths, f feature) {
-		k := nearestVertex(p, pos)
+		var k int
+		if f == featSkirt {
+			k = nearestVertex(p, pos)
+		} else {
+			p, k = seamVertex(p, s.Seam, pos)
+		}
 		w.travel(p[k], region)
 		setType(f)
 		pts := make([]poly.Point, 0, len(p))

@@ -48,7 +48,10 @@ type Settings struct {
 	RetractMinTravel float64 // shorter travels never retract
 	CloseGap         float64 // largest mesh gap closed when chaining a layer
 	Resolution       float64 // largest deviation when simplifying outlines
-	Support          SupportSettings
+	// Seam is where each wall loop starts: SeamNearest (default),
+	// SeamRear or SeamSharpest.
+	Seam    string
+	Support SupportSettings
 	// NoBridges prints every unsupported span as bottom skin instead of
 	// detecting bridges (lines across the span, at Speeds.Bridge, fan
 	// full).
@@ -115,6 +118,9 @@ func (s *Settings) normalise() error {
 	if s.InfillPattern == "" {
 		s.InfillPattern = PatternLines
 	}
+	if s.Seam == "" {
+		s.Seam = SeamNearest
+	}
 	if s.Speeds == (Speeds{}) {
 		s.Speeds = def.Speeds
 	}
@@ -141,6 +147,8 @@ func (s *Settings) normalise() error {
 		return fmt.Errorf("%w: line width %.3g mm must be within half and twice the nozzle diameter", ErrBadSettings, s.LineWidth)
 	case s.InfillPercent < 0 || s.InfillPercent > 100:
 		return fmt.Errorf("%w: infill %d%% must be 0–100", ErrBadSettings, s.InfillPercent)
+	case s.Seam != SeamNearest && s.Seam != SeamRear && s.Seam != SeamSharpest:
+		return fmt.Errorf("%w: seam %q (want %q, %q or %q)", ErrBadSettings, s.Seam, SeamNearest, SeamRear, SeamSharpest)
 	case s.InfillPattern != PatternLines && s.InfillPattern != PatternGrid:
 		return fmt.Errorf("%w: infill pattern %q (want %q or %q)", ErrBadSettings, s.InfillPattern, PatternLines, PatternGrid)
 	case s.Perimeters < 0 || s.Perimeters > 50 || s.TopLayers < 0 || s.BottomLayers < 0 || s.TopLayers > 100 || s.BottomLayers > 100:

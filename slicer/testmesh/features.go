@@ -70,3 +70,26 @@ func outward(ts []stl.Triangle, c V) []stl.Triangle {
 	}
 	return ts
 }
+
+// PrismZ extrudes a convex polygon in the xy plane (points in order) from
+// z = 0 to h.
+func PrismZ(xy [][2]float64, h float64) []stl.Triangle {
+	n := len(xy)
+	var cx, cy float64
+	for _, p := range xy {
+		cx, cy = cx+p[0]/float64(n), cy+p[1]/float64(n)
+	}
+	at := func(i int, z float64) V { p := xy[i%n]; return V{p[0], p[1], z} }
+	var ts []stl.Triangle
+	for i := 0; i < n; i++ {
+		ts = append(ts, quad(at(i, 0), at(i+1, 0), at(i+1, h), at(i, h))...)
+		if i > 0 && i < n-1 {
+			ts = append(ts, tri(at(0, 0), at(i, 0), at(i+1, 0)), tri(at(0, h), at(i+1, h), at(i, h)))
+		}
+	}
+	return outward(ts, V{cx, cy, h / 2})
+}
+
+// Wedge is a 10 mm tall prism on a right triangle with legs of 30 and
+// 10 mm: corners of 18.4°, 71.6° and 90°.
+func Wedge() []stl.Triangle { return PrismZ([][2]float64{{0, 0}, {30, 0}, {0, 10}}, 10) }
