@@ -254,7 +254,7 @@ func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 		}
 	}
 	pos := poly.Point{}
-	loop := func(p poly.Path, region poly.Paths, f feature) {
+	loop := func(p poly.Path, region poly.Paths, f feature, flow float64) {
 		var k int
 		if f == featSkirt {
 			k = nearestVertex(p, pos)
@@ -266,11 +266,11 @@ func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 		pts := make([]poly.Point, 0, len(p))
 		pts = append(pts, p[k+1:]...)
 		pts = append(pts, p[:k+1]...)
-		w.extrude(pts, wd, h, speed(f))
+		w.extrude(pts, wd*flow, h, speed(f))
 		pos = w.pos
 	}
 	for _, p := range lp.skirt {
-		loop(p, nil, featSkirt)
+		loop(p, nil, featSkirt, 1)
 	}
 	// Support first, so the part's layer ends where the next one starts.
 	if len(lp.supportLines)+len(lp.ifaceLines) > 0 {
@@ -319,7 +319,11 @@ func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 					}
 				}
 				done[bi] = true
-				loop(loops[bi], isl.region, f)
+				flow := 1.0
+				if isl.flow != nil {
+					flow = isl.flow[k][bi]
+				}
+				loop(loops[bi], isl.region, f, flow)
 			}
 		}
 		if len(isl.bridge) > 0 {

@@ -30,6 +30,10 @@ var featName = [...]string{"SKIRT", "WALL-OUTER", "WALL-INNER", "SKIN", "FILL", 
 type islandPaths struct {
 	region poly.Paths   // the sliced outline: outer and holes
 	walls  []poly.Paths // walls[k]: loops of perimeter k, 0 outermost
+	// flow[k][j] scales the line width of walls[k][j] (nil: all 1): the
+	// walls of a feature too thin for the walls inside them widen or
+	// narrow to fill it (thinwall.go).
+	flow   [][]float64
 	skin   []poly.Line
 	fill   []poly.Line
 	bridge []poly.Line // bridge lines, printed at the bridge speed, fan full
@@ -131,9 +135,14 @@ func planLayer(s *Settings, st *stack, i int) layerPaths {
 	}
 	for _, region := range groupIslands(out) {
 		isl := islandPaths{region: region}
+		single := false
 		for k := 0; k < s.Perimeters; k++ {
 			loops := poly.Offset(region, -(wu/2 + float64(k)*wu), poly.OffsetOptions{Join: poly.JoinMiter})
 			if len(loops) == 0 {
+				if k == 0 {
+					isl.walls, isl.flow = singleLineWall(region, wu)
+					single = len(isl.walls) > 0
+				}
 				break
 			}
 			isl.walls = append(isl.walls, loops)
@@ -142,6 +151,9 @@ func planLayer(s *Settings, st *stack, i int) layerPaths {
 		if s.Perimeters > 0 {
 			// Infill and skin overlap the innermost wall by 10 % of a line.
 			inner = poly.Offset(region, -(float64(s.Perimeters)-0.1)*wu, poly.OffsetOptions{Join: poly.JoinMiter})
+		}
+		if !single {
+			thinWallFlow(&isl, s.Perimeters, inner, wu)
 		}
 		if len(inner) > 0 {
 			var solid, sparse poly.Paths
