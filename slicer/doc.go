@@ -12,6 +12,7 @@
 //	STL bytes ──LoadSTL──▶ Mesh (welded, degenerate triangles dropped, MeshReport)   stl.go, mesh.go
 //	3MF zip ──Load3MF──▶ the same (build items placed with their transforms)  threemf.go
 //	   (LoadModel picks between the two by content and name)
+//	   │ Settings.Copies: Arrange lays the copies out in a grid    arrange.go
 //	   │ Placed: centred on the bed, dropped to z=0, ErrNotFit if too big
 //	   ▼
 //	layer planes (first layer height, then layer height; cut at mid-layer)        layers.go

@@ -48,6 +48,12 @@ type Settings struct {
 	RetractMinTravel float64 // shorter travels never retract
 	CloseGap         float64 // largest mesh gap closed when chaining a layer
 	Resolution       float64 // largest deviation when simplifying outlines
+	// Copies on one bed (0 or 1: one), laid out by Arrange CopySpacing
+	// apart (0: DefaultCopySpacing), turned 90° when CopyTurn allows and
+	// that fits more tightly.
+	Copies      int
+	CopySpacing float64
+	CopyTurn    bool
 	// Seam is where each wall loop starts: SeamNearest (default),
 	// SeamRear or SeamSharpest.
 	Seam    string
@@ -118,6 +124,9 @@ func (s *Settings) normalise() error {
 	if s.InfillPattern == "" {
 		s.InfillPattern = PatternLines
 	}
+	if s.CopySpacing == 0 {
+		s.CopySpacing = DefaultCopySpacing
+	}
 	if s.Seam == "" {
 		s.Seam = SeamNearest
 	}
@@ -147,6 +156,8 @@ func (s *Settings) normalise() error {
 		return fmt.Errorf("%w: line width %.3g mm must be within half and twice the nozzle diameter", ErrBadSettings, s.LineWidth)
 	case s.InfillPercent < 0 || s.InfillPercent > 100:
 		return fmt.Errorf("%w: infill %d%% must be 0–100", ErrBadSettings, s.InfillPercent)
+	case s.Copies < 0 || s.Copies > maxCopies || s.CopySpacing < 0 || s.CopySpacing > 100:
+		return fmt.Errorf("%w: %d copies %.3g mm apart (want 1–%d copies, 0–100 mm)", ErrBadSettings, s.Copies, s.CopySpacing, maxCopies)
 	case s.Seam != SeamNearest && s.Seam != SeamRear && s.Seam != SeamSharpest:
 		return fmt.Errorf("%w: seam %q (want %q, %q or %q)", ErrBadSettings, s.Seam, SeamNearest, SeamRear, SeamSharpest)
 	case s.InfillPattern != PatternLines && s.InfillPattern != PatternGrid:
@@ -187,8 +198,12 @@ type Result struct {
 	Estimate Estimate    `json:"estimate"`
 	Mesh     MeshReport  `json:"mesh"`
 	Slicing  SliceReport `json:"slicing"`
-	// Placed is the model's box on the bed after centring, in mm.
+	// Placed is the model's box on the bed after centring, in mm (of all
+	// the copies together).
 	Placed Box `json:"placed_mm"`
+	// Copies on the bed, and each one's box when more than one.
+	Copies    int   `json:"copies,omitempty"`
+	CopyBoxes []Box `json:"copy_boxes_mm,omitempty"`
 }
 
 // Slice turns a mesh into G-code for s.Printer and s.Material. progress,
@@ -222,11 +237,25 @@ func slice(ctx context.Context, w io.Writer, m *Mesh, s Settings, progress func(
 		return nil, ErrEmptyMesh
 	}
 	bv := s.Printer.BuildVolume
-	pm, err := Placed(m, bv.X, bv.Y, bv.Z)
+	src, copies := m, []Box(nil)
+	if s.Copies > 1 {
+		var err error
+		if src, copies, err = Arrange(m, s.Copies, bv.X, bv.Y, s.CopySpacing, s.CopyTurn); err != nil {
+			return nil, err
+		}
+	}
+	pm, err := Placed(src, bv.X, bv.Y, bv.Z)
 	if err != nil {
 		return nil, err
 	}
 	box := Bounds(pm)
+	if copies != nil {
+		from := Bounds(src).Min
+		d := Vec3{box.Min.X - from.X, box.Min.Y - from.Y, box.Min.Z - from.Z}
+		for i, c := range copies {
+			copies[i] = Box{Vec3{c.Min.X + d.X, c.Min.Y + d.Y, c.Min.Z + d.Z}, Vec3{c.Max.X + d.X, c.Max.Y + d.Y, c.Max.Z + d.Z}}
+		}
+	}
 	plan := planLayers(box.Max.Z, s.FirstLayerHeight, s.LayerHeight)
 	n := len(plan.top)
 	idx := buildTriIndex(pm, plan.plane)
@@ -297,7 +326,7 @@ func slice(ctx context.Context, w io.Writer, m *Mesh, s Settings, progress func(
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Estimate: est, Placed: box, Mesh: m.Report}
+	r := &Result{Estimate: est, Placed: box, Mesh: m.Report, Copies: max(1, s.Copies), CopyBoxes: copies}
 	for i := range stats {
 		r.Slicing.ClosedGaps += stats[i].closedGaps
 		r.Slicing.DroppedFragments += stats[i].droppedFragments

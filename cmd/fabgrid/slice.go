@@ -48,6 +48,9 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	supXY := fs.Float64("support-xy-gap", def.XYGap, "gap between support and the part's sides, mm")
 	supZ := fs.Int("support-z-gap", def.ZGapLayers, "layers of air between support and the part")
 	supIface := fs.Int("support-interface", def.InterfaceLayers, "dense interface layers at the top of the support")
+	copies := fs.Int("copies", 1, "copies of the model on the bed, laid out in a grid and sliced as one file")
+	copySpacing := fs.Float64("copy-spacing", slicer.DefaultCopySpacing, "gap between copies, mm")
+	copyTurn := fs.Bool("copy-turn", false, "turn the copies 90° when that fits them more tightly")
 	noBridges := fs.Bool("no-bridges", false, "print spans between two supported sides as skin, not as bridges")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
@@ -85,6 +88,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		s.Support.XYGap, s.Support.ZGapLayers, s.Support.InterfaceLayers = *supXY, *supZ, *supIface
 	}
 	s.NoBridges = *noBridges
+	s.Copies, s.CopySpacing, s.CopyTurn = *copies, *copySpacing, *copyTurn
 
 	f, err := os.Open(model)
 	if err != nil {
@@ -108,7 +112,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// cache holds a span of every size class in use, and the collector
 	// runs a mark worker per P) while a job of a few tens of milliseconds
 	// gains nothing from more cores.
-	if procs := sliceProcs(rep.Triangles, int(math.Ceil(rep.Size.Z/s.LayerHeight)), runtime.GOMAXPROCS(0)); procs < runtime.GOMAXPROCS(0) {
+	if procs := sliceProcs(rep.Triangles*max(1, s.Copies), int(math.Ceil(rep.Size.Z/s.LayerHeight)), runtime.GOMAXPROCS(0)); procs < runtime.GOMAXPROCS(0) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	}
 	var progress func(done, total int)
@@ -172,6 +176,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Printer     string             `json:"printer"`
 			Material    string             `json:"material"`
 			Layers      int                `json:"layers"`
+			Copies      int                `json:"copies"`
 			Seconds     float64            `json:"seconds"`
 			FilamentMM  float64            `json:"filament_mm"`
 			FilamentMM3 float64            `json:"filament_mm3"`
@@ -180,7 +185,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Mesh        slicer.MeshReport  `json:"mesh"`
 			Slicing     slicer.SliceReport `json:"slicing"`
 			SliceTimeS  float64            `json:"slice_time_s"`
-		}{dst, p.ID, m.ID, res.Layers, res.Estimate.Seconds, res.Estimate.FilamentMM, res.Estimate.FilamentMM3,
+		}{dst, p.ID, m.ID, res.Layers, res.Copies, res.Estimate.Seconds, res.Estimate.FilamentMM, res.Estimate.FilamentMM3,
 			res.Estimate.Grams, res.Estimate.Cost, rep, res.Slicing, elapsed.Seconds()})
 	}
 	w := stdout
@@ -188,6 +193,9 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		w = stderr
 	}
 	fmt.Fprintf(w, "%s → %s (%s, %s)\n", model, dst, p.ID, m.ID)
+	if res.Copies > 1 {
+		fmt.Fprintf(w, "  %d copies, %.0f × %.0f mm on the bed\n", res.Copies, res.Placed.Size().X, res.Placed.Size().Y)
+	}
 	fmt.Fprintf(w, "  %d layers, print time %s, filament %.2f m (%.1f g, %.2f), sliced in %s\n",
 		res.Layers, time.Duration(res.Estimate.Seconds*float64(time.Second)).Round(time.Second),
 		res.Estimate.FilamentMM/1000, res.Estimate.Grams, res.Estimate.Cost, elapsed.Round(time.Millisecond))

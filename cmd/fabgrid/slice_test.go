@@ -217,3 +217,24 @@ func TestSliceSupportFlags(t *testing.T) {
 		t.Fatalf("bad support angle: exit %d, %s", code, e.String())
 	}
 }
+
+// TestSliceCopiesFlag: --copies 4 slices four cubes into one file.
+func TestSliceCopiesFlag(t *testing.T) {
+	model := filepath.Join("..", "..", "testdata", "models", "cube20.stl")
+	out := filepath.Join(t.TempDir(), "four.gcode")
+	var o, e bytes.Buffer
+	if code := run([]string{"slice", model, "-o", out, "--copies", "4", "--json"}, &o, &e); code != 0 {
+		t.Fatalf("slice: exit %d: %s", code, e.String())
+	}
+	var res struct {
+		Copies     int     `json:"copies"`
+		FilamentMM float64 `json:"filament_mm"`
+	}
+	if err := json.Unmarshal(o.Bytes(), &res); err != nil || res.Copies != 4 {
+		t.Fatalf("%v: %s", err, o.String())
+	}
+	o.Reset()
+	if code := run([]string{"slice", model, "-o", out, "--copies", "200"}, &o, &e); code != 1 || !strings.Contains(e.String(), "holds 64") {
+		t.Fatalf("200 copies: exit %d: %s", code, e.String())
+	}
+}
