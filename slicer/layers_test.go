@@ -49,7 +49,7 @@ func TestPlanLayers(t *testing.T) {
 
 // TestTallPartTopLayer slices the 5.66 mm part: 28 layers, the last at 5.6.
 func TestTallPartTopLayer(t *testing.T) {
-	m, _, err := ParseSTL(testmesh.WriteSTL("t", testmesh.Box(0, 0, 0, 10, 10, 5.66)), DefaultLimits)
+	m, _, err := ParseSTL(testmesh.WriteSTL("t", testmesh.Block566()), DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,8 +72,9 @@ type bridge struct {
 // findBridges finds layer i's bridges among its bottom surfaces (the
 // parts of its outline not on the layer below): an island of the bottom
 // surface whose edge rests on the layer below in two or more separate
-// places is a bridge, its lines running between the two largest of
-// them. minArea (µm²) skips specks.
+// places is a bridge, its lines running between the centres of the two
+// largest of them. Islands under four square lines (wu µm a line) and
+// anchors under one square line are specks, not bridges or anchors.
 func findBridges(outlines []poly.Paths, surf *surfaces, i int, wu float64) []bridge {
 	if i == 0 || len(surf.bottom[i]) == 0 || len(outlines[i-1]) == 0 {
 		return nil
@@ -182,7 +183,9 @@ func planSupport(ctx context.Context, s *Settings, h heights, outlines []poly.Pa
 	if err != nil {
 		return supportPlan{}, err
 	}
-	// Top down: the columns under the overhangs, cut where they meet the part.
+	// Top down: the columns under the overhangs, cut where they meet the
+	// part. A layer that changes nothing keeps the same slice, which the
+	// bottom-up pass below relies on to skip it.
 	column := make([]poly.Paths, n)
 	var carry poly.Paths
 	for j := n - 1; j >= 0; j-- {
@@ -190,20 +193,31 @@ func planSupport(ctx context.Context, s *Settings, h heights, outlines []poly.Pa
 			return supportPlan{}, fmt.Errorf("slicer: %w", err)
 		}
 		if k := j + 1 + sp.ZGapLayers; k < n && len(overhang[k]) > 0 {
-			carry = poly.UnionOf(carry, overhang[k])
+			// Simplified as the outlines are: each layer's overhang adds
+			// its own jagged edge, and the carry would gather them all.
+			carry = poly.Simplify(poly.UnionOf(carry, overhang[k]), simplifySupport)
 		}
-		if len(carry) > 0 && len(outlines[j]) > 0 {
-			carry = poly.Difference(carry, outlines[j])
+		if len(carry) > 0 && len(outlines[j]) > 0 && poly.Bounds(carry...).Overlaps(poly.Bounds(outlines[j]...)) {
+			if cut := poly.Difference(carry, near(outlines[j], carry, 1000)); !sameArea(cut, carry) {
+				carry = cut
+			}
 		}
 		column[j] = carry
 	}
 	if !sp.Everywhere {
 		// Bottom up: a column exists only where it does on every layer
 		// below, down to the plate.
+		prev := column[0]
 		for j := 1; j < n; j++ {
-			if len(column[j]) > 0 {
-				column[j] = dropSlivers(poly.Intersection(column[j], column[j-1]), wu/2)
+			orig := column[j]
+			switch {
+			case len(orig) == 0:
+			case len(prev) > 0 && &orig[0] == &prev[0]:
+				column[j] = column[j-1] // the same columns as the layer below
+			default:
+				column[j] = dropSlivers(poly.Intersection(orig, near(column[j-1], orig, 1000)), wu/2)
 			}
+			prev = orig
 		}
 	}
 	plan := supportPlan{sparse: make([]poly.Paths, n), iface: make([]poly.Paths, n)}
@@ -217,7 +231,7 @@ func planSupport(ctx context.Context, s *Settings, h heights, outlines []poly.Pa
 		// standing on it, the ZGapLayers of air above it.
 		var keepOff poly.Paths
 		if len(outlines[j]) > 0 {
-			keepOff = poly.Offset(outlines[j], xy, poly.OffsetOptions{Join: poly.JoinMiter})
+			keepOff = poly.Offset(near(outlines[j], c, int64(xy)+1000), xy, poly.OffsetOptions{Join: poly.JoinMiter})
 		}
 		if sp.Everywhere {
 			for g := 1; g <= sp.ZGapLayers && j-g >= 0; g++ {
@@ -237,7 +251,7 @@ func planSupport(ctx context.Context, s *Settings, h heights, outlines []poly.Pa
 			above = append(above, outlines[k]...)
 		}
 		if len(above) > 0 {
-			iface := poly.Intersection(c, above)
+			iface := poly.Intersection(c, near(above, c, 1000))
 			if len(iface) > 0 {
 				plan.iface[j] = iface
 				c = poly.Difference(c, iface)
@@ -246,6 +260,29 @@ func planSupport(ctx context.Context, s *Settings, h heights, outlines []poly.Pa
 		plan.sparse[j] = c
 	})
 	return plan, err
+}
+
+// simplifySupport is the largest deviation, µm, of the simplified support
+// area from the exact one: a fourteenth of the XY gap.
+const simplifySupport = 50
+
+// sameArea reports whether two regions have the same area to 1 mm² in a
+// million: a cut that took nothing away.
+func sameArea(a, b poly.Paths) bool {
+	x, y := poly.TotalArea(a), poly.TotalArea(b)
+	return len(a) == len(b) && math.Abs(x-y) <= 1e-6*max(x, y)+1
+}
+
+// near is ps cut down to the box around region grown by margin µm: the
+// same as ps for a boolean with region (see poly.ClipRect), and much
+// smaller when region is a little support beside a big outline.
+func near(ps, region poly.Paths, margin int64) poly.Paths {
+	b := poly.Bounds(region...)
+	if b.Empty() {
+		return nil
+	}
+	b.Min.X, b.Min.Y, b.Max.X, b.Max.Y = b.Min.X-margin, b.Min.Y-margin, b.Max.X+margin, b.Max.Y+margin
+	return poly.ClipRect(ps, b)
 }
 
 // supportLines hatches layer i's support: sparse lines at the density
