@@ -319,3 +319,33 @@ func mustPLA() profile.Material {
 	m, _ := profile.LookupMaterial("PLA")
 	return m
 }
+
+// TestGapFill: a 1 mm fin on a block: the block's second perimeter does
+// not reach into the fin, and the gap it leaves in the fin's middle is
+// filled, so the fin adds its own volume to the block's within 10 %.
+func TestGapFill(t *testing.T) {
+	vol := func(ts []stl.Triangle) (float64, *Result) {
+		r, _ := sliceTris(t, ts, nil)
+		var v float64
+		walkGCode(t, r.GCode, func(mv move) {
+			if !mv.travel && mv.layer >= 0 && mv.typ != "SKIRT" {
+				v += mv.de * filArea(t)
+			}
+		})
+		return v, r
+	}
+	block := testmesh.Box(0, 0, 0, 10, 10, 10)
+	for _, fin := range []float64{1, 1.2} {
+		finned := append(testmesh.Box(0, 0, 0, 10, 10, 10), testmesh.Box(10, 5-fin/2, 0, 20, 5+fin/2, 10)...)
+		a, _ := vol(block)
+		b, r := vol(finned)
+		want := 10 * fin * 10
+		if d := b - a; math.Abs(d-want) > 0.1*want {
+			t.Fatalf("a %.1f mm fin adds %.1f mm³, it holds %.1f", fin, d, want)
+		}
+		if !strings.Contains(string(r.GCode), ";TYPE:WALL-INNER") {
+			t.Fatal("no inner walls")
+		}
+		t.Logf("%.1f mm fin adds %.1f mm³ of %.1f", fin, b-a, want)
+	}
+}

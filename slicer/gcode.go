@@ -302,6 +302,9 @@ func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 		}
 		left[best] = true
 		isl := &lp.islands[best]
+		for j, p := range isl.gaps {
+			loop(p, isl.region, featInner, isl.gapFlow[j])
+		}
 		for k := len(isl.walls) - 1; k >= 0; k-- {
 			f := featInner
 			if k == 0 {

@@ -1,6 +1,8 @@
 package slicer
 
 import (
+	"math"
+
 	"github.com/fabgrid/fabgrid/slicer/poly"
 )
 
@@ -11,7 +13,11 @@ import (
 // nothing inside it prints at the width that fills the area it serves:
 // its loop grown by half a line, over its length times a line; and a
 // feature too thin for even one loop (under a line wide) prints as one
-// line down its middle, as wide as the feature.
+// line down its middle, as wide as the feature. Where a thin part hangs
+// off a thick one (a 1 mm fin on a block), the loop inside the thick part
+// keeps the walls at full width and the gap left in the fin's middle, between
+// one perimeter and the next, is filled with a line as wide as the gap
+// (gapFill).
 
 // Flow factors stay within these: narrower lines do not stick, wider ones
 // the nozzle cannot lay.
@@ -104,6 +110,86 @@ func anyInside(ps poly.Paths, o poly.Path) bool {
 	}
 	return false
 }
+
+// gapFill finds the gaps between each perimeter and the next (the area
+// inside perimeter k's band that perimeter k+1's band does not reach), in
+// the groups whose walls keep their width (a widened group fills its own
+// middle), and fills each gap wider than a quarter of a line and larger
+// than minGap with one line down its middle as wide as the gap, as
+// singleLineWall does.
+func gapFill(isl *islandPaths, wu float64) (gaps poly.Paths, flow []float64) {
+	for k := 0; k+1 < len(isl.walls); k++ {
+		if offsetFollows(isl.walls[k], isl.walls[k+1], wu) {
+			continue
+		}
+		var full poly.Paths
+		for j, p := range isl.walls[k] {
+			if isl.flow == nil || isl.flow[k][j] == 1 {
+				full = append(full, p)
+			}
+		}
+		if len(full) == 0 {
+			continue
+		}
+		inside := poly.Offset(full, -wu/2, poly.OffsetOptions{Join: poly.JoinMiter})
+		if len(inside) == 0 {
+			continue
+		}
+		reached := poly.Offset(isl.walls[k+1], wu/2, poly.OffsetOptions{Join: poly.JoinMiter})
+		for _, g := range groupIslands(poly.Difference(inside, reached)) {
+			if poly.TotalArea(g) < minGap*wu*wu {
+				continue // a corner's sliver
+			}
+			loops, f := singleLineWall(g, wu)
+			if len(loops) == 0 {
+				continue
+			}
+			gaps = append(gaps, loops[0]...)
+			flow = append(flow, f[0]...)
+		}
+	}
+	return gaps, flow
+}
+
+// offsetFollows reports whether perimeter b's band reaches everything
+// inside perimeter a's band, leaving no gap: the area of a moved in by
+// half a line and that of b moved out by half a line agree, to within a
+// quarter of the smallest gap filled. Both areas come from the loops'
+// areas, perimeters and corners (A + d·P + d²·Σ tan(θ/2) over the turning
+// angles θ, exact for an offset by d that nothing folds over), a pass over
+// the vertices against two offsets and a difference for looking; where a
+// part of a is too thin for b, b moved out is smaller.
+func offsetFollows(a, b poly.Paths, w float64) bool {
+	ia, ok := offsetArea(a, -w/2)
+	if !ok {
+		return false
+	}
+	rb, ok := offsetArea(b, w/2)
+	return ok && math.Abs(ia-rb) < minGap*w*w/4
+}
+
+// offsetArea is the area of ps offset by d µm by the formula above;
+// false when a corner is sharp enough for the miter limit to square it
+// off.
+func offsetArea(ps poly.Paths, d float64) (float64, bool) {
+	var area, per, corners float64
+	for _, p := range ps {
+		area += poly.Area(p)
+		per += poly.Perimeter(p)
+		n := len(p)
+		for i := range p {
+			t := turn(p[(i+n-1)%n], p[i], p[(i+1)%n])
+			if math.Abs(t) > 2*math.Pi/3 {
+				return 0, false
+			}
+			corners += math.Tan(t / 2)
+		}
+	}
+	return area + d*per + d*d*corners, true
+}
+
+// minGap is the smallest gap filled, in square lines.
+const minGap = 2
 
 // singleLineWall is the wall of a region too thin for a loop half a line
 // inside it: a loop just around its middle (an almost flat loop that runs

@@ -33,10 +33,14 @@ type islandPaths struct {
 	// flow[k][j] scales the line width of walls[k][j] (nil: all 1): the
 	// walls of a feature too thin for the walls inside them widen or
 	// narrow to fill it (thinwall.go).
-	flow   [][]float64
-	skin   []poly.Line
-	fill   []poly.Line
-	bridge []poly.Line // bridge lines, printed at the bridge speed, fan full
+	flow [][]float64
+	// gaps are the loops filling gaps between walls, each gapFlow[j]
+	// lines wide.
+	gaps    poly.Paths
+	gapFlow []float64
+	skin    []poly.Line
+	fill    []poly.Line
+	bridge  []poly.Line // bridge lines, printed at the bridge speed, fan full
 }
 
 // layerPaths is the unordered toolpath plan of one layer.
@@ -154,6 +158,7 @@ func planLayer(s *Settings, st *stack, i int) layerPaths {
 		}
 		if !single {
 			thinWallFlow(&isl, s.Perimeters, inner, wu)
+			isl.gaps, isl.gapFlow = gapFill(&isl, wu)
 		}
 		if len(inner) > 0 {
 			var solid, sparse poly.Paths
