@@ -1,12 +1,14 @@
 package slicer
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"testing"
 
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/slicer/testmesh"
+	"github.com/hschendel/stl"
 )
 
 // benchyPath is the shared benchmark model (../shared/bench from the
@@ -84,4 +86,30 @@ func BenchmarkSliceSupport(b *testing.B) {
 // generated here rather than stored.
 func BenchmarkSliceMillion(b *testing.B) {
 	benchSlice(b, testmesh.WriteSTL("sphere1m", testmesh.Sphere(20, 501, 1000)))
+}
+
+// BenchmarkParse3MF loads models as 3MF packages: the test sphere, and
+// Benchy's triangles written as one 3MF object.
+func BenchmarkParse3MF(b *testing.B) {
+	models := map[string][]byte{"sphere": testmesh.Write3MF(testmesh.Sphere(10, 24, 48))}
+	if data, err := os.ReadFile(benchyPath); err == nil {
+		if s, err := stl.ReadAll(bytes.NewReader(data)); err == nil {
+			models["benchy"] = testmesh.Write3MF(s.Triangles)
+		}
+	}
+	for _, name := range []string{"sphere", "benchy"} {
+		data, ok := models[name]
+		if !ok {
+			continue
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := Parse3MF(data, DefaultLimits); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

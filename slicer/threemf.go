@@ -325,13 +325,17 @@ func (t *tmfReader) parse(name string, r io.Reader) (*tmfPart, error) {
 	p := &tmfPart{name: name, unit: 1, objects: map[int]*tmfObject{}}
 	d := xml.NewDecoder(r)
 	var obj *tmfObject
+	ns := prefixes{}
 	sawModel := false
 	fail := func(format string, args ...any) error {
 		line, _ := d.InputPos()
 		return fmt.Errorf("%w: %s line %d: %s", Err3MF, name, line, fmt.Sprintf(format, args...))
 	}
 	for {
-		tok, err := d.Token()
+		// RawToken: Token's namespace translation copies every element's
+		// name and attributes, a third of the time on a big mesh; the
+		// few prefixes a model uses are resolved here instead.
+		tok, err := d.RawToken()
 		if err == io.EOF {
 			break
 		}
@@ -343,8 +347,9 @@ func (t *tmfReader) parse(name string, r io.Reader) (*tmfPart, error) {
 		}
 		switch el := tok.(type) {
 		case xml.StartElement:
-			if el.Name.Space != ns3MFCore && el.Name.Space != "" {
-				if err := d.Skip(); err != nil { // another extension's element
+			ns.declare(el)
+			if !ns.core(el.Name.Space) {
+				if err := skipRaw(d); err != nil { // another extension's element
 					return nil, fail("%v", wrapBudget(err))
 				}
 				continue
@@ -416,13 +421,13 @@ func (t *tmfReader) parse(name string, r io.Reader) (*tmfPart, error) {
 				if obj == nil {
 					return nil, fail("component outside an object")
 				}
-				ref, err := parseRef(el)
+				ref, err := parseRef(el, ns)
 				if err != nil {
 					return nil, t.numErr(fail, err, "component of object %d", obj.id)
 				}
 				obj.comps = append(obj.comps, ref)
 			case "item":
-				ref, err := parseRef(el)
+				ref, err := parseRef(el, ns)
 				if err != nil {
 					return nil, t.numErr(fail, err, "build item %d", len(p.items))
 				}
@@ -432,7 +437,7 @@ func (t *tmfReader) parse(name string, r io.Reader) (*tmfPart, error) {
 				p.items = append(p.items, ref)
 			}
 		case xml.EndElement:
-			if el.Name.Local == "object" && obj != nil && (el.Name.Space == ns3MFCore || el.Name.Space == "") {
+			if el.Name.Local == "object" && obj != nil && ns.core(el.Name.Space) {
 				if obj.mesh && len(obj.comps) > 0 {
 					return nil, fail("object %d has both a mesh and components", obj.id)
 				}
@@ -450,6 +455,9 @@ func (t *tmfReader) parse(name string, r io.Reader) (*tmfPart, error) {
 	}
 	if !sawModel {
 		return nil, fmt.Errorf("%w: %s has no <model> element", Err3MF, name)
+	}
+	if obj != nil {
+		return nil, fmt.Errorf("%w: %s ends inside object %d", Err3MF, name, obj.id)
 	}
 	return p, nil
 }
@@ -521,6 +529,47 @@ func (t *tmfReader) place(b *builder, p *tmfPart, obj *tmfObject, m affine, unit
 	return nil
 }
 
+// prefixes maps the namespace prefixes a part declares to their URIs
+// ("" the default namespace). Declarations are taken as they come, for
+// the whole part: 3MF writers declare them on the model element.
+type prefixes map[string]string
+
+func (ns prefixes) declare(el xml.StartElement) {
+	for _, a := range el.Attr {
+		switch {
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			ns[""] = a.Value
+		case a.Name.Space == "xmlns":
+			ns[a.Name.Local] = a.Value
+		}
+	}
+}
+
+// core reports whether an element with this prefix is in the core
+// namespace (an undeclared default counts, as some writers leave it out).
+func (ns prefixes) core(prefix string) bool {
+	uri, ok := ns[prefix]
+	return uri == ns3MFCore || (prefix == "" && (!ok || uri == ""))
+}
+
+// skipRaw skips the rest of the element just started, counting depth
+// (Decoder.Skip would check the nesting RawToken does not keep).
+func skipRaw(d *xml.Decoder) error {
+	for depth := 1; depth > 0; {
+		tok, err := d.RawToken()
+		if err != nil {
+			return err
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+	}
+	return nil
+}
+
 func attr(el xml.StartElement, space, local string) string {
 	for _, a := range el.Attr {
 		if a.Name.Local == local && a.Name.Space == space {
@@ -560,12 +609,17 @@ func parseNum(name, s string) (float64, error) {
 
 // parseRef reads a component's or build item's objectid, transform and
 // production path.
-func parseRef(el xml.StartElement) (tmfRef, error) {
+func parseRef(el xml.StartElement, ns prefixes) (tmfRef, error) {
 	id, err := atoiAttr(el, "objectid")
 	if err != nil {
 		return tmfRef{}, err
 	}
-	r := tmfRef{id: id, m: identity, path: attr(el, ns3MFProd, "path")}
+	r := tmfRef{id: id, m: identity}
+	for _, a := range el.Attr {
+		if a.Name.Local == "path" && a.Name.Space != "" && ns[a.Name.Space] == ns3MFProd {
+			r.path = a.Value
+		}
+	}
 	if s := attr(el, "", "transform"); s != "" {
 		fs := strings.Fields(s)
 		if len(fs) != 12 {

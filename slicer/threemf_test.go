@@ -148,6 +148,8 @@ func TestLoad3MFErrors(t *testing.T) {
 		{"no model part", testmesh.Package3MF(map[string]string{"3D/other.model": "<model/>"}), DefaultLimits, Err3MF, "missing"},
 		{"not XML", pkg("<model " + coreNS + "><resources><object"), DefaultLimits, Err3MF, "line"},
 		{"no model element", pkg("<thing/>"), DefaultLimits, Err3MF, "no <model>"},
+		{"cut off in an object", pkg("<model " + coreNS + "><resources><object id=\"1\"><mesh>"), DefaultLimits, Err3MF, "ends inside object 1"},
+		{"extension element cut off", pkg("<model " + coreNS + ` xmlns:m="x"><resources><m:colorgroup id="2">`), DefaultLimits, Err3MF, "line"},
 		{"empty build", pkg(model("millimeter", cubeObject("1"), "")), DefaultLimits, Err3MF, "no items"},
 		{"unknown unit", pkg(model("furlong", cubeObject("1"), one)), DefaultLimits, Err3MF, "furlong"},
 		{"item refers to a missing object", pkg(model("millimeter", cubeObject("1"), `<item objectid="7"/>`)), DefaultLimits, Err3MF, "object 7"},
