@@ -31,9 +31,23 @@ const (
 	max3MFParts = 1000
 )
 
-// unitMM is the length of each 3MF unit in millimetres.
-var unitMM = map[string]float64{
-	"micron": 0.001, "millimeter": 1, "centimeter": 10, "inch": 25.4, "foot": 304.8, "meter": 1000,
+// unitMM is the length of a 3MF unit in millimetres.
+func unitMM(u string) (float64, bool) {
+	switch u {
+	case "micron":
+		return 0.001, true
+	case "millimeter":
+		return 1, true
+	case "centimeter":
+		return 10, true
+	case "inch":
+		return 25.4, true
+	case "foot":
+		return 304.8, true
+	case "meter":
+		return 1000, true
+	}
+	return 0, false
 }
 
 // LoadModel reads a model in any format fabgrid slices: a 3MF package
@@ -151,7 +165,8 @@ func Load3MF(r io.ReaderAt, size int64, lim Limits) (*Mesh, MeshReport, error) {
 // last row is the translation.
 type affine [12]float64
 
-var identity = affine{1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0}
+// identity is the transform that leaves points where they are.
+func identity() affine { return affine{1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0} }
 
 func (a affine) apply(v Vec3) Vec3 {
 	return Vec3{
@@ -358,7 +373,7 @@ func (t *tmfReader) parse(name string, r io.Reader) (*tmfPart, error) {
 			case "model":
 				sawModel = true
 				if u := attr(el, "", "unit"); u != "" {
-					mm, ok := unitMM[u]
+					mm, ok := unitMM(u)
 					if !ok {
 						return nil, fail("unknown unit %q (want micron, millimeter, centimeter, inch, foot or meter)", u)
 					}
@@ -614,7 +629,7 @@ func parseRef(el xml.StartElement, ns prefixes) (tmfRef, error) {
 	if err != nil {
 		return tmfRef{}, err
 	}
-	r := tmfRef{id: id, m: identity}
+	r := tmfRef{id: id, m: identity()}
 	for _, a := range el.Attr {
 		if a.Name.Local == "path" && a.Name.Space != "" && ns[a.Name.Space] == ns3MFProd {
 			r.path = a.Value
