@@ -349,3 +349,60 @@ func TestGapFill(t *testing.T) {
 		t.Logf("%.1f mm fin adds %.1f mm³ of %.1f", fin, b-a, want)
 	}
 }
+
+// TestWideWallKeepsVolumetricLimit: the 1 mm wall's widened loop slows
+// down so the plastic it pushes stays within the material's limit.
+func TestWideWallKeepsVolumetricLimit(t *testing.T) {
+	const limit = 2.5 // mm³/s: 31 mm/s for a plain line, over the outer wall's 30
+	r, s := sliceTris(t, testmesh.Wall(1), func(s *Settings) { s.Material.MaxVolumetricMM3s = limit })
+	var x, y, e, f float64
+	worst, widest := 0.0, 0.0
+	inModel := false // the start G-code's prime line is not the model's
+	for _, ln := range strings.Split(string(r.GCode), "\n") {
+		inModel = inModel || strings.HasPrefix(ln, ";LAYER:0")
+		if i := strings.IndexByte(ln, ';'); i >= 0 {
+			ln = ln[:i]
+		}
+		fs := strings.Fields(ln)
+		if len(fs) == 0 {
+			continue
+		}
+		w := map[byte]float64{}
+		for _, a := range fs[1:] {
+			if v, err := strconv.ParseFloat(a[1:], 64); err == nil {
+				w[a[0]] = v
+			}
+		}
+		switch fs[0] {
+		case "G92":
+			if v, ok := w['E']; ok {
+				e = v
+			}
+		case "G0", "G1":
+			nx, ny, ne := x, y, e
+			if v, ok := w['X']; ok {
+				nx = v
+			}
+			if v, ok := w['Y']; ok {
+				ny = v
+			}
+			if v, ok := w['E']; ok {
+				ne = v
+			}
+			if v, ok := w['F']; ok {
+				f = v
+			}
+			if l := math.Hypot(nx-x, ny-y); inModel && l > 0 && ne > e {
+				perMM := (ne - e) * filArea(t) / l // mm³ a mm of path
+				widest = max(widest, perMM)
+				worst = max(worst, perMM*f/60)
+			}
+			x, y, e = nx, ny, ne
+		}
+	}
+	// The loop is 1.25 lines wide; at the outer wall's 30 mm/s it would
+	// push 3 mm³/s.
+	if widest < 1.2*s.LineWidth*s.LayerHeight || worst > 1.02*limit {
+		t.Fatalf("widest line %.3f mm³/mm, the most plastic pushed %.2f mm³/s (limit %.1f)", widest, worst, limit)
+	}
+}

@@ -266,7 +266,11 @@ func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 		pts := make([]poly.Point, 0, len(p))
 		pts = append(pts, p[k+1:]...)
 		pts = append(pts, p[:k+1]...)
-		w.extrude(pts, wd*flow, h, speed(f))
+		v := speed(f)
+		if mv := s.Material.MaxVolumetricMM3s; mv > 0 && flow > 1 {
+			v = min(v, mv/(wd*flow*h)) // a widened wall pushes more plastic
+		}
+		w.extrude(pts, wd*flow, h, v)
 		pos = w.pos
 	}
 	for _, p := range lp.skirt {
