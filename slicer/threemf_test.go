@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -197,6 +199,11 @@ func FuzzLoad3MF(f *testing.F) {
 	f.Add([]byte(testmesh.Model3MF(testmesh.Cube(2))))
 	f.Add([]byte(model("inch", cubeObject("1")+`<object id="2"><components><component objectid="1" transform="1 0 0 0 1 0 0 0 1 0 0 1"/></components></object>`, `<item objectid="2"/>`)))
 	f.Add([]byte(model("millimeter", `<object id="2"><components><component objectid="2"/></components></object>`, `<item objectid="2"/>`)))
+	for _, name := range []string{"tshape-prusaslicer.3mf", "tshape-rot90-scale2-prusaslicer.3mf"} {
+		if data, err := os.ReadFile(filepath.Join("testdata", "3mf", name)); err == nil {
+			f.Add(data)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lim := Limits{MaxBytes: 1 << 20, MaxTriangles: 10_000, MaxUncompressed: 4 << 20}
 		if !bytes.HasPrefix(data, []byte("PK")) {
@@ -220,4 +227,49 @@ func FuzzLoad3MF(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPrusaSlicer3MF reads packages PrusaSlicer 2.5 wrote (prusa-slicer
+// --export-3mf of genmesh -model tshape; the second with --rotate 90
+// --scale 200%, which PrusaSlicer bakes into the vertices and a build
+// item translation): the first slices to the same G-code as the T's STL,
+// the second is the T turned and doubled.
+func TestPrusaSlicer3MF(t *testing.T) {
+	read := func(name string) (*Mesh, MeshReport) {
+		f, err := os.Open(filepath.Join("testdata", "3mf", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		st, _ := f.Stat()
+		m, rep, err := LoadModel(f, st.Size(), name, DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, rep
+	}
+	m, rep := read("tshape-prusaslicer.3mf")
+	ref, refRep, err := ParseSTL(testmesh.WriteSTL("t", testmesh.TShape()), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Format != "3mf" || math.Abs(rep.VolumeMM3-refRep.VolumeMM3) > 1e-6 || rep.Size != refRep.Size {
+		t.Fatalf("report %+v, the STL's %+v", rep, refRep)
+	}
+	s := DefaultSettings(ender3(t), mustPLA())
+	a, err := Slice(context.Background(), m, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Slice(context.Background(), ref, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.GCode, b.GCode) {
+		t.Fatal("PrusaSlicer's 3MF of the T slices differently from its STL")
+	}
+	_, rot := read("tshape-rot90-scale2-prusaslicer.3mf")
+	if sz := rot.Size; math.Abs(sz.X-20) > 1e-3 || math.Abs(sz.Y-60) > 1e-3 || math.Abs(sz.Z-28) > 1e-3 || math.Abs(rot.VolumeMM3-8*refRep.VolumeMM3) > 1e-3 || !rot.Watertight {
+		t.Fatalf("turned and doubled T: %+v", rot)
+	}
 }
