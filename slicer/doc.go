@@ -15,7 +15,8 @@
 //	   │ Settings.Copies: Arrange lays the copies out in a grid    arrange.go
 //	   │ Placed: centred on the bed, dropped to z=0, ErrNotFit if too big
 //	   ▼
-//	layer planes (first layer height, then layer height; cut at mid-layer)        layers.go
+//	layer planes (first layer height, then layer height; cut at mid-layer,        layers.go
+//	   │ a layer while its middle is not above the top, as CuraEngine counts)
 //	   │ triangle–plane cuts, chained through shared mesh edges into loops;
 //	   │ gaps below CloseGap closed, left-over fragments dropped      [parallel]
 //	   ▼
@@ -30,6 +31,9 @@
 //	   │ XY and Z gaps, interface under the part                    [parallel]
 //	   ▼
 //	per island: N perimeters (Offset −w/2, −3w/2 …), inner area,         toolpath.go
+//	   │ walls with nothing inside widened or narrowed to fill their
+//	   │ feature, one line down a feature under a line wide, gaps
+//	   │ between perimeters filled                                 thinwall.go
 //	   │ solid = inner ∩ (surfaces of the TopLayers above and BottomLayers
 //	   │ below, grown by the wall thickness), sparse = the rest;
 //	   │ skin hatch at line spacing, infill hatch at w/density, ±45°
@@ -37,8 +41,9 @@
 //	   │ 0° (grid: and 90°), interface at 90°; skirt on the first layer [parallel]
 //	   ▼
 //	ordering: support first, then the nearest island: walls inner first   gcode.go
-//	   │ and outer last from the nearest vertex, bridges (fan full), then
-//	   │ skin and infill lines nearest-neighbour;
+//	   │ and outer last from the seam (nearest vertex, rear or sharpest  seam.go
+//	   │ corner), bridges (fan full), then skin and infill lines
+//	   │ nearest-neighbour;
 //	   │ travel retracts when it leaves the island or crosses a perimeter;
 //	   │ each layer's G-code body written and timed on package motion [parallel]
 //	   ▼
