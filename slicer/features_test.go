@@ -406,3 +406,17 @@ func TestWideWallKeepsVolumetricLimit(t *testing.T) {
 		t.Fatalf("widest line %.3f mm³/mm, the most plastic pushed %.2f mm³/s (limit %.1f)", widest, worst, limit)
 	}
 }
+
+// TestShelfIsNotABridge: a slab resting on two posts at its back edge
+// touches the layer below in two places, but its lines from one post to
+// the other would not hold its front: it is an overhang and gets support.
+func TestShelfIsNotABridge(t *testing.T) {
+	ts := testmesh.Box(0, 8, 0, 5, 10, 10)
+	ts = append(ts, testmesh.Box(25, 8, 0, 30, 10, 10)...)
+	ts = append(ts, testmesh.Box(0, 0, 10, 30, 10, 13)...)
+	r, _ := sliceTris(t, ts, withSupport)
+	types := byType(t, r)
+	if types["BRIDGE"] != nil || types["SUPPORT"] == nil {
+		t.Fatalf("shelf on two posts: bridge %+v, support %+v", types["BRIDGE"], types["SUPPORT"])
+	}
+}

@@ -111,10 +111,36 @@ func findBridges(outlines []poly.Paths, surf *surfaces, i int, wu float64) []bri
 			}
 		}
 		a, b := anchors[0].c, anchors[1].c
-		out = append(out, bridge{area: isl, angle: math.Atan2(b[1]-a[1], b[0]-a[0])})
+		angle := math.Atan2(b[1]-a[1], b[0]-a[0])
+		if !anchoredBothEnds(isl, angle, near(below, isl, int64(2*wu)), wu) {
+			continue // a shelf on two posts: its front edge hangs free
+		}
+		out = append(out, bridge{area: isl, angle: angle})
 	}
 	return out
 }
+
+// anchoredBothEnds reports whether the lines across island isl at angle
+// land on the layer below (within a line of it) at both ends, for at least
+// bridgeAnchored of their length, as PrusaSlicer checks a bridge's
+// direction: an island that rests on two posts at its back, its front
+// hanging free, is not a bridge but an overhang.
+func anchoredBothEnds(isl poly.Paths, angle float64, below poly.Paths, wu float64) bool {
+	zone := poly.Offset(below, wu, poly.OffsetOptions{Join: poly.JoinMiter})
+	var total, held float64
+	for _, l := range poly.Hatch(isl, angle, int64(wu), int64(wu/2)) {
+		d := poly.Dist(l.A, l.B)
+		total += d
+		if poly.Inside(zone, l.A) && poly.Inside(zone, l.B) {
+			held += d
+		}
+	}
+	return total > 0 && held >= bridgeAnchored*total
+}
+
+// bridgeAnchored is the share of a bridge's line length that must be
+// held at both ends.
+const bridgeAnchored = 0.8
 
 // centroid is the area-weighted centre of a region (holes subtract).
 func centroid(ps poly.Paths) [2]float64 {
