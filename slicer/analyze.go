@@ -39,8 +39,11 @@ type Analysis struct {
 	TravelMM         float64 `json:"travel_path_mm"`
 	Retractions      int     `json:"retractions"`
 	Seconds          float64 `json:"seconds"`
-	MaxHotendC       float64 `json:"max_hotend_c"`
-	MaxBedC          float64 `json:"max_bed_c"`
+	// TypeFilamentMM is the filament of the model's extruding moves by
+	// their ;TYPE: comment (SUPPORT, WALL-OUTER, …; "" before any).
+	TypeFilamentMM map[string]float64 `json:"type_filament_mm,omitempty"`
+	MaxHotendC     float64            `json:"max_hotend_c"`
+	MaxBedC        float64            `json:"max_bed_c"`
 	// Flags are sanity problems: extrusion outside the bed, extrusion
 	// before the hotend is hot, extrusion on G0, bad numbers, temperatures
 	// above the printer's limits.
@@ -65,6 +68,7 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 	hotend := 0.0
 	inModel := false
 	outside := "" // first out-of-bed extrusion before any layer marker
+	typ := ""
 	heights := map[float64]bool{}
 	flagged := map[string]bool{}
 	flag := func(format string, args ...any) {
@@ -81,6 +85,11 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 	for sc.Scan() {
 		a.Lines++
 		line := sc.Text()
+		if j := strings.IndexByte(line, ';'); j >= 0 {
+			if t, ok := strings.CutPrefix(line[j+1:], "TYPE:"); ok {
+				typ = strings.TrimSpace(t)
+			}
+		}
 		if _, _, ok := gcode.LayerMarker(line); ok {
 			a.LayerComments++
 			if !inModel {
@@ -149,6 +158,10 @@ func Analyze(r io.Reader, p profile.Printer) (Analysis, error) {
 				a.ExtrudeMM += dxy
 				if inModel {
 					a.ModelFilamentMM += de
+					if a.TypeFilamentMM == nil {
+						a.TypeFilamentMM = map[string]float64{}
+					}
+					a.TypeFilamentMM[typ] += de
 				}
 				for _, q := range []Vec3{{x, y, z}, {nx, ny, nz}} {
 					a.Min = Vec3{min(a.Min.X, q.X), min(a.Min.Y, q.Y), min(a.Min.Z, q.Z)}

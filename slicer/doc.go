@@ -10,24 +10,40 @@
 // Pipeline (each stage in its own file):
 //
 //	STL bytes ──LoadSTL──▶ Mesh (welded, degenerate triangles dropped, MeshReport)   stl.go, mesh.go
+//	3MF zip ──Load3MF──▶ the same (build items placed with their transforms)  threemf.go
+//	   (LoadModel picks between the two by content and name)
+//	   │ Settings.Copies: Arrange lays the copies out in a grid    arrange.go
 //	   │ Placed: centred on the bed, dropped to z=0, ErrNotFit if too big
 //	   ▼
-//	layer planes (first layer height, then layer height; cut at mid-layer)        layers.go
+//	layer planes (first layer height, then layer height; cut at mid-layer,        layers.go
+//	   │ a layer while its middle is not above the top, as CuraEngine counts)
 //	   │ triangle–plane cuts, chained through shared mesh edges into loops;
 //	   │ gaps below CloseGap closed, left-over fragments dropped      [parallel]
 //	   ▼
 //	outlines: Simplify + Union(non-zero) → clean islands and holes (package poly);
 //	   │ loops follow the triangles' winding, so overlapping shells merge
 //	   │ top/bottom surfaces: outline minus the next / previous outline  [parallel]
+//	   │ bridges: bottom-surface islands resting on the layer below in two
+//	   │ or more places, lines from one side to the other           support.go
+//	   │ support (Settings.Support): overhangs beyond the angle less the
+//	   │ bridges [parallel], columns under them from the top down, cut where
+//	   │ they meet the part (and, plate-only, where a lower layer is part),
+//	   │ XY and Z gaps, interface under the part                    [parallel]
 //	   ▼
 //	per island: N perimeters (Offset −w/2, −3w/2 …), inner area,         toolpath.go
+//	   │ walls with nothing inside widened or narrowed to fill their
+//	   │ feature, one line down a feature under a line wide, gaps
+//	   │ between perimeters filled                                 thinwall.go
 //	   │ solid = inner ∩ (surfaces of the TopLayers above and BottomLayers
 //	   │ below, grown by the wall thickness), sparse = the rest;
 //	   │ skin hatch at line spacing, infill hatch at w/density, ±45°
-//	   │ alternating; skirt on the first layer                         [parallel]
+//	   │ alternating, bridge lines across their span; support lines at
+//	   │ 0° (grid: and 90°), interface at 90°; skirt on the first layer [parallel]
 //	   ▼
-//	ordering: nearest island, walls inner first and outer last starting at  gcode.go
-//	   │ the nearest vertex, then skin and infill lines nearest-neighbour;
+//	ordering: support first, then the nearest island: walls inner first   gcode.go
+//	   │ and outer last from the seam (nearest vertex, rear or sharpest  seam.go
+//	   │ corner), bridges (fan full), then skin and infill lines
+//	   │ nearest-neighbour;
 //	   │ travel retracts when it leaves the island or crosses a perimeter;
 //	   │ each layer's G-code body written and timed on package motion [parallel]
 //	   ▼

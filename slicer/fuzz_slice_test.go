@@ -12,16 +12,28 @@ import (
 
 // FuzzSlice slices arbitrary triangle soups (open, self-intersecting,
 // degenerate): the slicer may refuse them but must not crash, and what it
-// writes must pass the analyser's sanity checks.
+// writes must pass the analyser's sanity checks. The last byte picks the
+// options: the defaults when it is a multiple of 4, otherwise support
+// (plate-only or everywhere, lines or grid), seams, bridges off and copies.
 func FuzzSlice(f *testing.F) {
 	f.Add(testmesh.WriteSTL("cube", testmesh.Cube(3)))
 	f.Add(testmesh.WriteSTL("wall", testmesh.ThinWall()))
 	f.Add([]byte{0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0, 5, 1, 1, 1, 6, 2, 2, 3, 9, 1})
 	p, _ := profile.LookupPrinter("ender3")
 	mat, _ := profile.LookupMaterial("PLA")
+	f.Add(append(testmesh.WriteSTL("t", testmesh.TShape()), 1))
+	f.Add(append(testmesh.WriteSTL("b", testmesh.Bridge()), 7))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		opt := 0
+		if len(data) > 0 {
+			opt = int(data[len(data)-1])
+		}
 		var ts []stl.Triangle
-		if m, _, err := ParseSTL(data, Limits{MaxTriangles: 200}); err == nil && len(m.Tris) <= 200 {
+		m, _, err := ParseSTL(data, Limits{MaxTriangles: 200})
+		if err != nil && len(data) > 0 { // an STL and the options byte
+			m, _, err = ParseSTL(data[:len(data)-1], Limits{MaxTriangles: 200})
+		}
+		if err == nil && len(m.Tris) <= 200 {
 			ts = nil
 			for _, tr := range m.Tris {
 				var st stl.Triangle
@@ -45,12 +57,23 @@ func FuzzSlice(f *testing.F) {
 		if len(ts) == 0 {
 			return
 		}
-		m, _, err := ParseSTL(testmesh.WriteSTL("soup", ts), DefaultLimits)
+		m, _, err = ParseSTL(testmesh.WriteSTL("soup", ts), DefaultLimits)
 		if err != nil {
 			return
 		}
 		s := DefaultSettings(p, mat)
 		s.Workers = 1
+		if opt%4 != 0 {
+			s.Support = DefaultSupport
+			s.Support.Everywhere = opt&4 != 0
+			if opt&8 != 0 {
+				s.Support.Pattern = PatternGrid
+			}
+			s.Seam = []string{SeamNearest, SeamRear, SeamSharpest}[opt%3]
+			s.NoBridges = opt&16 != 0
+			s.Copies = 1 + opt>>5&3
+			s.CopyTurn = opt&128 != 0
+		}
 		r, err := Slice(context.Background(), m, s, nil)
 		if err != nil {
 			return

@@ -214,7 +214,7 @@ func (w *writer) extrude(pts []poly.Point, width, height, speed float64) {
 // written in scratch, returned for the next layer, and copied out at its
 // exact size; that one copy is also what the motion model replays.
 func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
-	if len(lp.islands) == 0 && len(lp.skirt) == 0 {
+	if len(lp.islands) == 0 && len(lp.skirt) == 0 && len(lp.supportLines) == 0 && len(lp.ifaceLines) == 0 {
 		return chunk{empty: true}, scratch
 	}
 	s := g.s
@@ -235,6 +235,10 @@ func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 				v = s.Speeds.Skin
 			case featFill:
 				v = s.Speeds.Infill
+			case featSupport, featSupportInterface:
+				v = s.Speeds.Support
+			case featBridge:
+				v = s.Speeds.Bridge
 			}
 		}
 		if mv := s.Material.MaxVolumetricMM3s; mv > 0 {
@@ -250,18 +254,43 @@ func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 		}
 	}
 	pos := poly.Point{}
-	loop := func(p poly.Path, region poly.Paths, f feature) {
-		k := nearestVertex(p, pos)
+	loop := func(p poly.Path, region poly.Paths, f feature, flow float64) {
+		var k int
+		if f == featSkirt {
+			k = nearestVertex(p, pos)
+		} else {
+			p, k = seamVertex(p, s.Seam, pos)
+		}
 		w.travel(p[k], region)
 		setType(f)
 		pts := make([]poly.Point, 0, len(p))
 		pts = append(pts, p[k+1:]...)
 		pts = append(pts, p[:k+1]...)
-		w.extrude(pts, wd, h, speed(f))
+		v := speed(f)
+		if mv := s.Material.MaxVolumetricMM3s; mv > 0 && flow > 1 {
+			v = min(v, mv/(wd*flow*h)) // a widened wall pushes more plastic
+		}
+		w.extrude(pts, wd*flow, h, v)
 		pos = w.pos
 	}
 	for _, p := range lp.skirt {
-		loop(p, nil, featSkirt)
+		loop(p, nil, featSkirt, 1)
+	}
+	// Support first, so the part's layer ends where the next one starts.
+	if len(lp.supportLines)+len(lp.ifaceLines) > 0 {
+		lines := make([]tline, 0, len(lp.supportLines)+len(lp.ifaceLines))
+		for _, l := range lp.supportLines {
+			lines = append(lines, tline{l, featSupport})
+		}
+		for _, l := range lp.ifaceLines {
+			lines = append(lines, tline{l, featSupportInterface})
+		}
+		for _, l := range orderLines(lines, pos) {
+			w.travel(l.A, lp.support)
+			setType(l.f)
+			w.extrude([]poly.Point{l.B}, wd, h, speed(l.f))
+			pos = w.pos
+		}
 	}
 	left := make([]bool, len(lp.islands))
 	for range lp.islands {
@@ -277,6 +306,9 @@ func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 		}
 		left[best] = true
 		isl := &lp.islands[best]
+		for j, p := range isl.gaps {
+			loop(p, isl.region, featInner, isl.gapFlow[j])
+		}
 		for k := len(isl.walls) - 1; k >= 0; k-- {
 			f := featInner
 			if k == 0 {
@@ -294,8 +326,23 @@ func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 					}
 				}
 				done[bi] = true
-				loop(loops[bi], isl.region, f)
+				flow := 1.0
+				if isl.flow != nil {
+					flow = isl.flow[k][bi]
+				}
+				loop(loops[bi], isl.region, f, flow)
 			}
+		}
+		if len(isl.bridge) > 0 {
+			// Bridges with the fan full, then back to the layer's fan.
+			w.line("M106 S255")
+			for _, l := range orderLines(tlines(isl.bridge, featBridge), pos) {
+				w.travel(l.A, isl.region)
+				setType(l.f)
+				w.extrude([]poly.Point{l.B}, wd, h, speed(l.f))
+				pos = w.pos
+			}
+			w.line(g.layerFan(lp.index))
 		}
 		lines := make([]tline, 0, len(isl.skin)+len(isl.fill))
 		for _, l := range isl.skin {
@@ -327,6 +374,24 @@ func writeLayer(g *gcodeParams, lp layerPaths, scratch []byte) (chunk, []byte) {
 type tline struct {
 	poly.Line
 	f feature
+}
+
+func tlines(ls []poly.Line, f feature) []tline {
+	out := make([]tline, len(ls))
+	for i, l := range ls {
+		out[i] = tline{l, f}
+	}
+	return out
+}
+
+// layerFan is the fan command in force on layer i: off on the first
+// layer, the material's fan after.
+func (g *gcodeParams) layerFan(i int) string {
+	fp := g.s.Material.FanPercent
+	if i == 0 || fp <= 0 {
+		return "M107"
+	}
+	return fmt.Sprintf("M106 S%d", int(math.Round(float64(fp)*255/100)))
 }
 
 // orderLines orders lines greedily: the nearest end of the nearest line
@@ -449,8 +514,8 @@ func assemble(g *gcodeParams, chunks []chunk, out io.Writer) (Estimate, int, err
 		case 0:
 			w.line("M107")
 		case 1:
-			if fp := s.Material.FanPercent; fp > 0 {
-				w.line(fmt.Sprintf("M106 S%d", int(math.Round(float64(fp)*255/100))))
+			if s.Material.FanPercent > 0 {
+				w.line(g.layerFan(1))
 			}
 			if s.Material.HotendC != s.Material.FirstLayerHotendC {
 				w.line(fmt.Sprintf("M104 S%s", strconv.FormatFloat(s.Material.HotendC, 'f', -1, 64)))

@@ -12,22 +12,31 @@ type heights struct {
 	top, plane, height []float64
 }
 
+// planLayers lays the layers from the bed up: the first of height first,
+// the rest of height h. A layer is printed when its slicing plane (its
+// middle) is not above the model's top, as in CuraEngine (middle slicing
+// tolerance; slice_layer_count = (top − initial_slice_z) / h + 1 in whole
+// micrometres) and PrusaSlicer (generate_object_layers): a 5.66 mm part
+// at 0.2 mm gets 28 layers and stops at 5.6 mm, because the layer from 5.6
+// to 5.8 would be sliced at 5.7, above the part. A plane exactly at the top
+// keeps its layer, as CuraEngine does (PrusaSlicer drops it); it is sliced
+// just below the top. A part lower than half the first layer still gets
+// that one layer.
 func planLayers(modelHeight, first, h float64) heights {
-	n := 1
-	if modelHeight > first {
-		n = 1 + int(math.Ceil((modelHeight-first)/h-1e-9))
-	}
 	var p heights
-	bottom := 0.0
-	for i := 0; i < n; i++ {
-		th := h
-		if i == 0 {
-			th = first
+	for i := 0; ; i++ {
+		bottom, th := 0.0, first
+		if i > 0 {
+			// From the index, not by summing, so long stacks do not drift.
+			bottom, th = first+float64(i-1)*h, h
+		}
+		mid := bottom + th/2
+		if i > 0 && mid > modelHeight+1e-6 {
+			break
 		}
 		p.top = append(p.top, bottom+th)
-		p.plane = append(p.plane, min(bottom+th/2, modelHeight-1e-4))
+		p.plane = append(p.plane, min(mid, modelHeight-1e-4))
 		p.height = append(p.height, th)
-		bottom += th
 	}
 	return p
 }

@@ -78,31 +78,43 @@ func (b *builder) SetTriangleCount(n uint32) {
 	}
 }
 
-// AppendTriangle checks, welds and stores one triangle.
+// AppendTriangle checks, welds and stores one triangle of an STL.
 func (b *builder) AppendTriangle(t stl.Triangle) {
+	var p [3]Vec3
+	for k, v := range t.Vertices {
+		p[k] = Vec3{float64(v[0]), float64(v[1]), float64(v[2])}
+	}
+	n, ok := b.add(p)
+	if sn := (Vec3{float64(t.Normal[0]), float64(t.Normal[1]), float64(t.Normal[2])}); ok && dot(sn, n) < 0 {
+		b.flipped++
+	}
+}
+
+// add checks, welds and stores one triangle (mm) of any format; it
+// returns the triangle's normal from its winding, and false when the
+// triangle was dropped (degenerate) or refused (b.err is set).
+func (b *builder) add(p [3]Vec3) (Vec3, bool) {
 	if b.err != nil {
-		return
+		return Vec3{}, false
 	}
 	b.read++
 	if b.read > b.lim.MaxTriangles {
 		b.err = fmt.Errorf("%w: more than %d triangles", ErrTooLarge, b.lim.MaxTriangles)
-		return
+		return Vec3{}, false
 	}
 	var idx [3]int32
-	var p [3]Vec3
-	for k, v := range t.Vertices {
-		x, y, z := float64(v[0]), float64(v[1]), float64(v[2])
-		for _, c := range [3]float64{x, y, z} {
+	for k, v := range p {
+		for _, c := range [3]float64{v.X, v.Y, v.Z} {
 			if math.IsNaN(c) || math.IsInf(c, 0) {
 				b.err = fmt.Errorf("%w: triangle %d", ErrBadNumber, b.read-1)
-				return
+				return Vec3{}, false
 			}
 			if math.Abs(c) > b.lim.MaxExtentMM {
 				b.err = fmt.Errorf("%w: coordinate %g mm beyond ±%g mm", ErrTooLarge, c, b.lim.MaxExtentMM)
-				return
+				return Vec3{}, false
 			}
 		}
-		key := [3]int32{int32(math.Round(x * 1000)), int32(math.Round(y * 1000)), int32(math.Round(z * 1000))}
+		key := [3]int32{int32(math.Round(v.X * 1000)), int32(math.Round(v.Y * 1000)), int32(math.Round(v.Z * 1000))}
 		i, added := b.index.get(key, int32(len(b.verts)))
 		if added {
 			b.verts = append(b.verts, Vec3{float64(key[0]) / 1000, float64(key[1]) / 1000, float64(key[2]) / 1000})
@@ -113,12 +125,10 @@ func (b *builder) AppendTriangle(t stl.Triangle) {
 	n := cross(sub(p[1], p[0]), sub(p[2], p[0]))
 	if idx[0] == idx[1] || idx[1] == idx[2] || idx[0] == idx[2] || dot(n, n) < 1e-18 {
 		b.degen++
-		return
-	}
-	if sn := (Vec3{float64(t.Normal[0]), float64(t.Normal[1]), float64(t.Normal[2])}); dot(sn, n) < 0 {
-		b.flipped++
+		return n, false
 	}
 	b.tris = append(b.tris, idx)
+	return n, true
 }
 
 func (b *builder) finish() (*Mesh, MeshReport) {

@@ -22,6 +22,9 @@ type Speeds struct {
 	Skin           float64 `json:"skin"`
 	FirstLayer     float64 `json:"first_layer"`
 	Travel         float64 `json:"travel"`
+	// Support and Bridge: 0 means the infill speed and DefaultBridgeSpeed.
+	Support float64 `json:"support,omitempty"`
+	Bridge  float64 `json:"bridge,omitempty"`
 }
 
 // Settings configure one slicing run. Lengths are in millimetres.
@@ -45,6 +48,20 @@ type Settings struct {
 	RetractMinTravel float64 // shorter travels never retract
 	CloseGap         float64 // largest mesh gap closed when chaining a layer
 	Resolution       float64 // largest deviation when simplifying outlines
+	// Copies on one bed (0 or 1: one), laid out by Arrange CopySpacing
+	// apart (0: DefaultCopySpacing), turned 90° when CopyTurn allows and
+	// that fits more tightly.
+	Copies      int
+	CopySpacing float64
+	CopyTurn    bool
+	// Seam is where each wall loop starts: SeamNearest (default),
+	// SeamRear or SeamSharpest.
+	Seam    string
+	Support SupportSettings
+	// NoBridges prints every unsupported span as bottom skin instead of
+	// detecting bridges (lines across the span, at Speeds.Bridge, fan
+	// full).
+	NoBridges bool
 	// Workers bounds the layers processed at once; 0 means GOMAXPROCS.
 	Workers int
 }
@@ -68,6 +85,7 @@ const (
 	DefaultCloseGap      = 1.0
 	DefaultResolution    = 0.025
 	DefaultRetractMin    = 1.0
+	DefaultBridgeSpeed   = 25.0 // mm/s
 )
 
 // DefaultSettings returns the settings fabgrid slices with unless told
@@ -106,6 +124,12 @@ func (s *Settings) normalise() error {
 	if s.InfillPattern == "" {
 		s.InfillPattern = PatternLines
 	}
+	if s.CopySpacing == 0 {
+		s.CopySpacing = DefaultCopySpacing
+	}
+	if s.Seam == "" {
+		s.Seam = SeamNearest
+	}
 	if s.Speeds == (Speeds{}) {
 		s.Speeds = def.Speeds
 	}
@@ -115,6 +139,15 @@ func (s *Settings) normalise() error {
 	if s.Resolution == 0 {
 		s.Resolution = def.Resolution
 	}
+	if s.Speeds.Support == 0 {
+		s.Speeds.Support = s.Speeds.Infill
+	}
+	if s.Speeds.Bridge == 0 {
+		s.Speeds.Bridge = DefaultBridgeSpeed
+	}
+	if err := s.Support.normalise(); err != nil {
+		return err
+	}
 	noz := s.Printer.NozzleMM
 	switch {
 	case s.LayerHeight < 0.01 || s.LayerHeight > noz, s.FirstLayerHeight < 0.01 || s.FirstLayerHeight > noz:
@@ -123,11 +156,15 @@ func (s *Settings) normalise() error {
 		return fmt.Errorf("%w: line width %.3g mm must be within half and twice the nozzle diameter", ErrBadSettings, s.LineWidth)
 	case s.InfillPercent < 0 || s.InfillPercent > 100:
 		return fmt.Errorf("%w: infill %d%% must be 0–100", ErrBadSettings, s.InfillPercent)
+	case s.Copies < 0 || s.Copies > maxCopies || s.CopySpacing < 0 || s.CopySpacing > 100:
+		return fmt.Errorf("%w: %d copies %.3g mm apart (want 1–%d copies, 0–100 mm)", ErrBadSettings, s.Copies, s.CopySpacing, maxCopies)
+	case s.Seam != SeamNearest && s.Seam != SeamRear && s.Seam != SeamSharpest:
+		return fmt.Errorf("%w: seam %q (want %q, %q or %q)", ErrBadSettings, s.Seam, SeamNearest, SeamRear, SeamSharpest)
 	case s.InfillPattern != PatternLines && s.InfillPattern != PatternGrid:
 		return fmt.Errorf("%w: infill pattern %q (want %q or %q)", ErrBadSettings, s.InfillPattern, PatternLines, PatternGrid)
 	case s.Perimeters < 0 || s.Perimeters > 50 || s.TopLayers < 0 || s.BottomLayers < 0 || s.TopLayers > 100 || s.BottomLayers > 100:
 		return fmt.Errorf("%w: perimeters, top and bottom layers must be 0–50/100", ErrBadSettings)
-	case s.Speeds.OuterPerimeter <= 0 || s.Speeds.Perimeter <= 0 || s.Speeds.Infill <= 0 || s.Speeds.Skin <= 0 || s.Speeds.FirstLayer <= 0 || s.Speeds.Travel <= 0:
+	case s.Speeds.OuterPerimeter <= 0 || s.Speeds.Perimeter <= 0 || s.Speeds.Infill <= 0 || s.Speeds.Skin <= 0 || s.Speeds.FirstLayer <= 0 || s.Speeds.Travel <= 0 || s.Speeds.Support < 0 || s.Speeds.Bridge < 0:
 		return fmt.Errorf("%w: speeds must be positive", ErrBadSettings)
 	case s.SkirtLoops < 0 || s.SkirtDistance < 0 || s.ZHop < 0 || s.RetractMinTravel < 0 || s.CloseGap < 0 || s.Resolution < 0:
 		return fmt.Errorf("%w: negative skirt, z-hop, retraction or tolerance setting", ErrBadSettings)
@@ -161,8 +198,12 @@ type Result struct {
 	Estimate Estimate    `json:"estimate"`
 	Mesh     MeshReport  `json:"mesh"`
 	Slicing  SliceReport `json:"slicing"`
-	// Placed is the model's box on the bed after centring, in mm.
+	// Placed is the model's box on the bed after centring, in mm (of all
+	// the copies together).
 	Placed Box `json:"placed_mm"`
+	// Copies on the bed, and each one's box when more than one.
+	Copies    int   `json:"copies,omitempty"`
+	CopyBoxes []Box `json:"copy_boxes_mm,omitempty"`
 }
 
 // Slice turns a mesh into G-code for s.Printer and s.Material. progress,
@@ -196,11 +237,25 @@ func slice(ctx context.Context, w io.Writer, m *Mesh, s Settings, progress func(
 		return nil, ErrEmptyMesh
 	}
 	bv := s.Printer.BuildVolume
-	pm, err := Placed(m, bv.X, bv.Y, bv.Z)
+	src, copies := m, []Box(nil)
+	if s.Copies > 1 {
+		var err error
+		if src, copies, err = Arrange(m, s.Copies, bv.X, bv.Y, s.CopySpacing, s.CopyTurn); err != nil {
+			return nil, err
+		}
+	}
+	pm, err := Placed(src, bv.X, bv.Y, bv.Z)
 	if err != nil {
 		return nil, err
 	}
 	box := Bounds(pm)
+	if copies != nil {
+		from := Bounds(src).Min
+		d := Vec3{box.Min.X - from.X, box.Min.Y - from.Y, box.Min.Z - from.Z}
+		for i, c := range copies {
+			copies[i] = Box{Vec3{c.Min.X + d.X, c.Min.Y + d.Y, c.Min.Z + d.Z}, Vec3{c.Max.X + d.X, c.Max.Y + d.Y, c.Max.Z + d.Z}}
+		}
+	}
 	plan := planLayers(box.Max.Z, s.FirstLayerHeight, s.LayerHeight)
 	n := len(plan.top)
 	idx := buildTriIndex(pm, plan.plane)
@@ -242,12 +297,24 @@ func slice(ctx context.Context, w io.Writer, m *Mesh, s Settings, progress func(
 		return nil, err
 	}
 
+	st := &stack{h: plan, outlines: outlines, surf: surf, bridges: make([][]bridge, n)}
+	if !s.NoBridges {
+		if err := parallel(ctx, n, s.Workers, func(_, i int) { st.bridges[i] = findBridges(outlines, surf, i, s.LineWidth*1000) }); err != nil {
+			return nil, err
+		}
+	}
+	if s.Support.Enable {
+		if st.support, err = planSupport(ctx, &s, plan, outlines, st.bridges); err != nil {
+			return nil, err
+		}
+	}
+
 	// 3. Plan every layer (regions, toolpaths, ordering) and write its G-code.
 	g := newGcodeParams(&s)
 	chunks := make([]chunk, n)
 	scratch := make([][]byte, s.Workers) // each worker's G-code buffer, reused layer to layer
 	err = parallel(ctx, n, s.Workers, func(w, i int) {
-		lp := planLayer(&s, plan, outlines, surf, i)
+		lp := planLayer(&s, st, i)
 		chunks[i], scratch[w] = writeLayer(g, lp, scratch[w])
 		step()
 	})
@@ -259,7 +326,7 @@ func slice(ctx context.Context, w io.Writer, m *Mesh, s Settings, progress func(
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Estimate: est, Placed: box, Mesh: m.Report}
+	r := &Result{Estimate: est, Placed: box, Mesh: m.Report, Copies: max(1, s.Copies), CopyBoxes: copies}
 	for i := range stats {
 		r.Slicing.ClosedGaps += stats[i].closedGaps
 		r.Slicing.DroppedFragments += stats[i].droppedFragments

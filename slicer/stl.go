@@ -16,23 +16,27 @@ var (
 	ErrTooLarge    = errors.New("slicer: model too large")
 	ErrTruncated   = errors.New("slicer: truncated STL file")
 	ErrBadHeader   = errors.New("slicer: binary STL header disagrees with file size")
-	ErrBadNumber   = errors.New("slicer: NaN or infinite coordinate in STL")
+	ErrBadNumber   = errors.New("slicer: NaN, infinite or unreadable number in the model")
 	ErrEmptyMesh   = errors.New("slicer: mesh has no usable triangles")
 	ErrMalformed   = errors.New("slicer: malformed STL")
 	ErrNotFit      = errors.New("slicer: model does not fit the printer")
 	ErrBadSettings = errors.New("slicer: bad settings")
 )
 
-// Limits bound what LoadSTL accepts.
+// Limits bound what LoadSTL and Load3MF accept.
 type Limits struct {
 	MaxBytes     int64   // largest file, bytes
 	MaxTriangles int     // most triangles
 	MaxExtentMM  float64 // largest coordinate magnitude, mm
+	// MaxUncompressed bounds what a 3MF package's parts inflate to,
+	// together, bytes.
+	MaxUncompressed int64
 }
 
 // DefaultLimits are generous for a home printer: 256 MiB, 5 million
-// triangles, coordinates within ±100 m.
-var DefaultLimits = Limits{MaxBytes: 256 << 20, MaxTriangles: 5_000_000, MaxExtentMM: 100_000}
+// triangles, coordinates within ±100 m, 3MF parts inflating to 1 GiB (the
+// XML of 5 million triangles is about 450 MB).
+var DefaultLimits = Limits{MaxBytes: 256 << 20, MaxTriangles: 5_000_000, MaxExtentMM: 100_000, MaxUncompressed: 1 << 30}
 
 const (
 	binHeader = 84
@@ -83,6 +87,9 @@ func (lim Limits) withDefaults() Limits {
 	}
 	if lim.MaxExtentMM <= 0 {
 		lim.MaxExtentMM = DefaultLimits.MaxExtentMM
+	}
+	if lim.MaxUncompressed <= 0 {
+		lim.MaxUncompressed = DefaultLimits.MaxUncompressed
 	}
 	// Welding keys are int32 micrometres.
 	lim.MaxExtentMM = min(lim.MaxExtentMM, 2e6)

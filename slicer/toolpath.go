@@ -17,16 +17,30 @@ const (
 	featInner
 	featSkin
 	featFill
+	featSupport
+	featSupportInterface
+	featBridge
 )
 
-var featName = [...]string{"SKIRT", "WALL-OUTER", "WALL-INNER", "SKIN", "FILL"}
+// featName: CuraEngine's names, and BRIDGE for bridge lines (PrusaSlicer
+// says "Bridge infill").
+var featName = [...]string{"SKIRT", "WALL-OUTER", "WALL-INNER", "SKIN", "FILL", "SUPPORT", "SUPPORT-INTERFACE", "BRIDGE"}
 
 // islandPaths is one connected part of a layer and its toolpaths.
 type islandPaths struct {
 	region poly.Paths   // the sliced outline: outer and holes
 	walls  []poly.Paths // walls[k]: loops of perimeter k, 0 outermost
-	skin   []poly.Line
-	fill   []poly.Line
+	// flow[k][j] scales the line width of walls[k][j] (nil: all 1): the
+	// walls of a feature too thin for the walls inside them widen or
+	// narrow to fill it (thinwall.go).
+	flow [][]float64
+	// gaps are the loops filling gaps between walls, each gapFlow[j]
+	// lines wide.
+	gaps    poly.Paths
+	gapFlow []float64
+	skin    []poly.Line
+	fill    []poly.Line
+	bridge  []poly.Line // bridge lines, printed at the bridge speed, fan full
 }
 
 // layerPaths is the unordered toolpath plan of one layer.
@@ -35,6 +49,19 @@ type layerPaths struct {
 	z, height, wd float64 // mm
 	skirt         poly.Paths
 	islands       []islandPaths
+	// support: the support's area (for travel), its sparse and interface lines.
+	support                  poly.Paths
+	supportLines, ifaceLines []poly.Line
+}
+
+// stack is what planLayer needs of the whole part: every layer's
+// heights, outline, surfaces, bridges and support.
+type stack struct {
+	h        heights
+	outlines []poly.Paths
+	surf     *surfaces
+	bridges  [][]bridge
+	support  supportPlan
 }
 
 // surfaces holds each layer's top surface (its outline minus the next
@@ -68,13 +95,18 @@ func findSurfaces(outlines []poly.Paths, i int, surf *surfaces, minWidth float64
 
 // planLayer computes the walls, skins and infill of layer i; the top and
 // bottom surfaces of the layers around it tell which areas are solid.
-func planLayer(s *Settings, h heights, outlines []poly.Paths, surf *surfaces, i int) layerPaths {
+func planLayer(s *Settings, st *stack, i int) layerPaths {
+	h, outlines, surf := st.h, st.outlines, st.surf
 	w := s.LineWidth
 	if i == 0 {
 		w = s.FirstLayerWidth
 	}
 	wu := w * 1000
 	lp := layerPaths{index: i, z: h.top[i], height: h.height[i], wd: w}
+	if st.support.sparse != nil && (len(st.support.sparse[i]) > 0 || len(st.support.iface[i]) > 0) {
+		lp.support = append(append(poly.Paths(nil), st.support.sparse[i]...), st.support.iface[i]...)
+		lp.supportLines, lp.ifaceLines = supportLines(&s.Support, st.support.sparse[i], st.support.iface[i], wu)
+	}
 	out := outlines[i]
 	if len(out) == 0 {
 		return lp
@@ -107,9 +139,14 @@ func planLayer(s *Settings, h heights, outlines []poly.Paths, surf *surfaces, i 
 	}
 	for _, region := range groupIslands(out) {
 		isl := islandPaths{region: region}
+		single := false
 		for k := 0; k < s.Perimeters; k++ {
 			loops := poly.Offset(region, -(wu/2 + float64(k)*wu), poly.OffsetOptions{Join: poly.JoinMiter})
 			if len(loops) == 0 {
+				if k == 0 {
+					isl.walls, isl.flow = singleLineWall(region, wu)
+					single = len(isl.walls) > 0
+				}
 				break
 			}
 			isl.walls = append(isl.walls, loops)
@@ -118,6 +155,10 @@ func planLayer(s *Settings, h heights, outlines []poly.Paths, surf *surfaces, i 
 		if s.Perimeters > 0 {
 			// Infill and skin overlap the innermost wall by 10 % of a line.
 			inner = poly.Offset(region, -(float64(s.Perimeters)-0.1)*wu, poly.OffsetOptions{Join: poly.JoinMiter})
+		}
+		if !single {
+			thinWallFlow(&isl, s.Perimeters, inner, wu)
+			isl.gaps, isl.gapFlow = gapFill(&isl, wu)
 		}
 		if len(inner) > 0 {
 			var solid, sparse poly.Paths
@@ -133,6 +174,19 @@ func planLayer(s *Settings, h heights, outlines []poly.Paths, surf *surfaces, i 
 				} else {
 					sparse = poly.Difference(inner, exposed)
 				}
+			}
+			// Bridges: the solid over each span, reaching onto its sides
+			// by two lines, hatched from one side to the other.
+			for _, br := range st.bridges[i] {
+				if len(solid) == 0 {
+					break
+				}
+				area := poly.Intersection(solid, poly.Offset(br.area, 2*wu, poly.OffsetOptions{Join: poly.JoinMiter}))
+				if len(area) == 0 {
+					continue
+				}
+				isl.bridge = append(isl.bridge, dropShort(poly.Hatch(area, br.angle, int64(wu), 0), int64(wu/2))...)
+				solid = poly.Difference(solid, area)
 			}
 			isl.skin = dropShort(poly.Hatch(solid, angle, int64(wu), 0), int64(wu/2))
 			if s.InfillPercent > 0 && len(sparse) > 0 {

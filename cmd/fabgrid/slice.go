@@ -19,12 +19,12 @@ import (
 )
 
 func init() {
-	register(command{name: "slice", summary: "slice an STL model into G-code for a printer and material", run: runSlice})
+	register(command{name: "slice", summary: "slice an STL or 3MF model into G-code for a printer and material", run: runSlice})
 }
 
 func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("slice", "slice MODEL.stl [-o OUT.gcode] [flags]",
-		"Slices an STL (binary or ASCII) for a printer profile and a material:\nthe model is centred on the bed and dropped to z=0; the G-code has the\nprinter's start and end G-code, ;LAYER: and ;TYPE: comments and a header\nwith the time, filament, weight and cost estimates.", stderr)
+	fs := newFlags("slice", "slice MODEL.stl|MODEL.3mf [-o OUT.gcode] [flags]",
+		"Slices an STL (binary or ASCII) or a 3MF (every build item, with its\ntransform) for a printer profile and a material:\nthe model is centred on the bed and dropped to z=0; the G-code has the\nprinter's start and end G-code, ;LAYER: and ;TYPE: comments and a header\nwith the time, filament, weight and cost estimates.", stderr)
 	out := fs.String("o", "", "output G-code file (default: MODEL with .gcode; - for stdout)")
 	prof := addPrinterFlags(fs, "ender3", "printer profile ("+strings.Join(profile.PrinterIDs(), ", ")+")")
 	mat := addMaterialFlags(fs, "PLA", "material ("+strings.Join(profile.MaterialIDs(), ", ")+")")
@@ -38,6 +38,20 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	width := fs.Float64("line-width", 0, "line width, mm (default: the nozzle diameter)")
 	skirt := fs.Int("skirt", 1, "skirt loops around the first layer (0 for none)")
 	zhop := fs.Float64("z-hop", 0, "lift the nozzle by this much on retraction, mm")
+	seam := fs.String("seam", slicer.SeamNearest, "where wall loops start: nearest (least travel), rear (aligned at the back) or sharpest (aligned in the sharpest corner)")
+	def := slicer.DefaultSupport
+	support := fs.Bool("support", false, "generate support under overhangs")
+	supAngle := fs.Float64("support-angle", def.AngleDeg, "support overhangs more than this many degrees from vertical")
+	supEverywhere := fs.Bool("support-everywhere", false, "let support stand on the part (default: from the build plate only)")
+	supPattern := fs.String("support-pattern", def.Pattern, "support pattern: lines (easiest to remove) or grid")
+	supDensity := fs.Int("support-density", def.DensityPercent, "support density, percent")
+	supXY := fs.Float64("support-xy-gap", def.XYGap, "gap between support and the part's sides, mm")
+	supZ := fs.Int("support-z-gap", def.ZGapLayers, "layers of air between support and the part")
+	supIface := fs.Int("support-interface", def.InterfaceLayers, "dense interface layers at the top of the support")
+	copies := fs.Int("copies", 1, "copies of the model on the bed, laid out in a grid and sliced as one file")
+	copySpacing := fs.Float64("copy-spacing", slicer.DefaultCopySpacing, "gap between copies, mm")
+	copyTurn := fs.Bool("copy-turn", false, "turn the copies 90° when that fits them more tightly")
+	noBridges := fs.Bool("no-bridges", false, "print spans between two supported sides as skin, not as bridges")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	pos, err := parseInterspersed(fs, args)
@@ -67,7 +81,14 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *width > 0 {
 		s.LineWidth, s.FirstLayerWidth = *width, *width
 	}
-	s.SkirtLoops, s.ZHop = *skirt, *zhop
+	s.SkirtLoops, s.ZHop, s.Seam = *skirt, *zhop, *seam
+	if *support {
+		s.Support = def
+		s.Support.AngleDeg, s.Support.Everywhere, s.Support.Pattern, s.Support.DensityPercent = *supAngle, *supEverywhere, *supPattern, *supDensity
+		s.Support.XYGap, s.Support.ZGapLayers, s.Support.InterfaceLayers = *supXY, *supZ, *supIface
+	}
+	s.NoBridges = *noBridges
+	s.Copies, s.CopySpacing, s.CopyTurn = *copies, *copySpacing, *copyTurn
 
 	f, err := os.Open(model)
 	if err != nil {
@@ -83,7 +104,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// machines) for a little more CPU.
 	debug.SetGCPercent(50)
 	t0 := time.Now()
-	mesh, rep, err := slicer.LoadSTL(f, st.Size(), slicer.DefaultLimits)
+	mesh, rep, err := slicer.LoadModel(f, st.Size(), model, slicer.DefaultLimits)
 	if err != nil {
 		return err
 	}
@@ -91,7 +112,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// cache holds a span of every size class in use, and the collector
 	// runs a mark worker per P) while a job of a few tens of milliseconds
 	// gains nothing from more cores.
-	if procs := sliceProcs(rep.Triangles, int(math.Ceil(rep.Size.Z/s.LayerHeight)), runtime.GOMAXPROCS(0)); procs < runtime.GOMAXPROCS(0) {
+	if procs := sliceProcs(rep.Triangles*max(1, s.Copies), int(math.Ceil(rep.Size.Z/s.LayerHeight)), runtime.GOMAXPROCS(0)); procs < runtime.GOMAXPROCS(0) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	}
 	var progress func(done, total int)
@@ -155,6 +176,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Printer     string             `json:"printer"`
 			Material    string             `json:"material"`
 			Layers      int                `json:"layers"`
+			Copies      int                `json:"copies"`
 			Seconds     float64            `json:"seconds"`
 			FilamentMM  float64            `json:"filament_mm"`
 			FilamentMM3 float64            `json:"filament_mm3"`
@@ -163,7 +185,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Mesh        slicer.MeshReport  `json:"mesh"`
 			Slicing     slicer.SliceReport `json:"slicing"`
 			SliceTimeS  float64            `json:"slice_time_s"`
-		}{dst, p.ID, m.ID, res.Layers, res.Estimate.Seconds, res.Estimate.FilamentMM, res.Estimate.FilamentMM3,
+		}{dst, p.ID, m.ID, res.Layers, res.Copies, res.Estimate.Seconds, res.Estimate.FilamentMM, res.Estimate.FilamentMM3,
 			res.Estimate.Grams, res.Estimate.Cost, rep, res.Slicing, elapsed.Seconds()})
 	}
 	w := stdout
@@ -171,6 +193,9 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		w = stderr
 	}
 	fmt.Fprintf(w, "%s → %s (%s, %s)\n", model, dst, p.ID, m.ID)
+	if res.Copies > 1 {
+		fmt.Fprintf(w, "  %d copies, %.0f × %.0f mm on the bed\n", res.Copies, res.Placed.Size().X, res.Placed.Size().Y)
+	}
 	fmt.Fprintf(w, "  %d layers, print time %s, filament %.2f m (%.1f g, %.2f), sliced in %s\n",
 		res.Layers, time.Duration(res.Estimate.Seconds*float64(time.Second)).Round(time.Second),
 		res.Estimate.FilamentMM/1000, res.Estimate.Grams, res.Estimate.Cost, elapsed.Round(time.Millisecond))

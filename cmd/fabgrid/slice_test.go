@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fabgrid/fabgrid/slicer/testmesh"
 )
 
 func TestSliceAndGCodeInfo(t *testing.T) {
@@ -148,5 +150,91 @@ func TestSliceProcs(t *testing.T) {
 				t.Fatalf("sliceProcs(%d, %d, %d) = %d, want %d", tc.tris, tc.layers, tc.max, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSlice3MF: fabgrid slice takes a 3MF and writes what it writes for
+// the same model as STL.
+func TestSlice3MF(t *testing.T) {
+	dir := t.TempDir()
+	ts := testmesh.Cube(20)
+	files := map[string][]byte{"cube.stl": testmesh.WriteSTL("cube", ts), "cube.3mf": testmesh.Write3MF(ts)}
+	out := map[string][]byte{}
+	for name, data := range files {
+		in := filepath.Join(dir, name)
+		if err := os.WriteFile(in, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var o, e bytes.Buffer
+		if code := run([]string{"slice", in, "-o", "-", "--quiet"}, &o, &e); code != 0 {
+			t.Fatalf("slice %s: exit %d: %s", name, code, e.String())
+		}
+		out[name] = o.Bytes()
+	}
+	if len(out["cube.3mf"]) == 0 || !bytes.Equal(out["cube.3mf"], out["cube.stl"]) {
+		t.Fatalf("3MF gave %d bytes of G-code, STL %d, and they differ", len(out["cube.3mf"]), len(out["cube.stl"]))
+	}
+}
+
+// TestSliceSupportFlags: --support puts support under the T's wings, and
+// gcode info counts it.
+func TestSliceSupportFlags(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "t.stl")
+	if err := os.WriteFile(in, testmesh.WriteSTL("t", testmesh.TShape()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args    []string
+		support bool
+	}{
+		{nil, false},
+		{[]string{"--support"}, true},
+		{[]string{"--support", "--support-angle", "30", "--support-pattern", "grid"}, true},
+		{[]string{"--support", "--support-angle", "89"}, false},
+	} {
+		out := filepath.Join(dir, "t.gcode")
+		var o, e bytes.Buffer
+		if code := run(append([]string{"slice", in, "-o", out, "--quiet"}, tc.args...), &o, &e); code != 0 {
+			t.Fatalf("slice %v: exit %d: %s", tc.args, code, e.String())
+		}
+		o.Reset()
+		if code := run([]string{"gcode", "info", out, "--json"}, &o, &e); code != 0 {
+			t.Fatalf("gcode info: exit %d: %s", code, e.String())
+		}
+		var a struct {
+			Types map[string]float64 `json:"type_filament_mm"`
+		}
+		if err := json.Unmarshal(o.Bytes(), &a); err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Types["SUPPORT"] > 0; got != tc.support {
+			t.Fatalf("slice %v: support filament %.1f mm", tc.args, a.Types["SUPPORT"])
+		}
+	}
+	var o, e bytes.Buffer
+	if code := run([]string{"slice", in, "-o", "-", "--support", "--support-angle", "95"}, &o, &e); code != 1 || !strings.Contains(e.String(), "support angle") {
+		t.Fatalf("bad support angle: exit %d, %s", code, e.String())
+	}
+}
+
+// TestSliceCopiesFlag: --copies 4 slices four cubes into one file.
+func TestSliceCopiesFlag(t *testing.T) {
+	model := filepath.Join("..", "..", "testdata", "models", "cube20.stl")
+	out := filepath.Join(t.TempDir(), "four.gcode")
+	var o, e bytes.Buffer
+	if code := run([]string{"slice", model, "-o", out, "--copies", "4", "--json"}, &o, &e); code != 0 {
+		t.Fatalf("slice: exit %d: %s", code, e.String())
+	}
+	var res struct {
+		Copies     int     `json:"copies"`
+		FilamentMM float64 `json:"filament_mm"`
+	}
+	if err := json.Unmarshal(o.Bytes(), &res); err != nil || res.Copies != 4 {
+		t.Fatalf("%v: %s", err, o.String())
+	}
+	o.Reset()
+	if code := run([]string{"slice", model, "-o", out, "--copies", "200"}, &o, &e); code != 1 || !strings.Contains(e.String(), "holds 64") {
+		t.Fatalf("200 copies: exit %d: %s", code, e.String())
 	}
 }

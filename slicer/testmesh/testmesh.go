@@ -1,8 +1,11 @@
 // Package testmesh builds the slicer's test models in code: cube,
 // cylinder, sphere, torus, several islands, an overhang, a thin wall and a
-// cube with a small gap. Each builder returns triangles wound
-// counter-clockwise seen from outside, in millimetres, and WriteSTL stores
-// them as binary STL (the files under testdata/models come from here).
+// cube with a small gap; for the feature tests a T, a bridge between two
+// pillars, ramps leaning at any angle, walls of any thickness and a
+// 5.66 mm block (features.go). Each builder returns triangles wound
+// counter-clockwise seen from outside, in millimetres; WriteSTL stores
+// them as binary STL (the files under testdata/models come from here) and
+// Write3MF as a 3MF package.
 package testmesh
 
 import (
