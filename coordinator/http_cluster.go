@@ -22,7 +22,7 @@ func (n *Node) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	case raft.Shutdown:
 		role = "shutdown"
 	}
-	writeJSON(w, http.StatusOK, api.Health{Status: "ok", Node: n.cfg.NodeID, Role: role, Leader: n.Leader(), Term: n.raft.CurrentTerm()})
+	writeJSON(w, http.StatusOK, api.Health{Status: "ok", Node: n.cfg.NodeID, Role: role, Leader: n.Leader(), Term: n.raft.CurrentTerm(), Warning: n.healthWarning()})
 }
 
 // ClusterInfo describes the raft cluster as this node sees it.

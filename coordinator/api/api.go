@@ -133,6 +133,9 @@ type Health struct {
 	Role   string `json:"role"`
 	Leader string `json:"leader"`
 	Term   uint64 `json:"term"`
+	// Warning is set when the node runs in a way its operator should
+	// fix (without TLS beyond loopback).
+	Warning string `json:"warning,omitempty"`
 }
 
 // Cluster is GET /v1/cluster and the answer of the cluster operations.
