@@ -46,6 +46,7 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	lostAfter := fs.Duration("lost-after", coordinator.DefaultLostAfter, "requeue a job whose worker was silent this long")
 	maxModel := fs.String("max-model-size", "64MiB", "largest accepted model (bytes, or with KiB/MiB/GiB)")
 	jsonOut := fs.Bool("json", false, "JSON logs and JSON token output")
+	tf := addCoordinatorTLSFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +72,11 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		return &exitError{2, errors.New("--join needs --admin-token (the cluster's admin token)")}
 	}
 
+	tlsConf, err := tf.load()
+	if err != nil {
+		return err
+	}
+
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if *jsonOut {
 		handler = slog.NewJSONHandler(stderr, nil)
@@ -92,18 +98,22 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		NodeID: *nodeID, DataDir: *dataDir, HTTPAddr: *httpAddr, RaftAddr: *raftAddr,
 		Bootstrap: *bootstrap, AdminToken: *adminToken, WorkerToken: *workerToken,
 		LostAfter: *lostAfter, MaxModelSize: maxBytes, Logger: log, RaftLogOutput: stderr,
+		TLS: tlsConf, Insecure: tf.insecure,
 	}
 	if *join != "" {
 		for _, u := range strings.Split(*join, ",") {
 			if u = strings.TrimSpace(u); u != "" {
 				if !strings.Contains(u, "://") {
-					u = "http://" + u
+					u = tf.scheme() + "://" + u
 				}
 				cfg.Join = append(cfg.Join, u)
 			}
 		}
 	}
 	node, err := coordinator.New(cfg)
+	if errors.Is(err, coordinator.ErrInsecure) {
+		return &exitError{2, err}
+	}
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -71,11 +73,15 @@ func TestWorkerCommandPrintsAnOrder(t *testing.T) {
 	t.Cleanup(func() { vcancel(); v.Wait() })
 
 	control := freeLoopbackAddr(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, coordinatortest.CA().CertPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var werr bytes.Buffer
 	go func() {
-		done <- runWorker(ctx, []string{"--coordinator", leader.URL(), "--token", cl.WorkerToken, "--port", path,
+		done <- runWorker(ctx, []string{"--coordinator", leader.URL(), "--ca", caFile, "--token", cl.WorkerToken, "--port", path,
 			"--profile", "ender3", "--material", "PLA", "--colour", "black", "--name", "cmd-test", "--auto-clear",
 			"--state-dir", t.TempDir(), "--control", control, "--progress-every", "200ms"}, &bytes.Buffer{}, &werr)
 	}()
