@@ -105,6 +105,9 @@ type Config struct {
 	// Insecure allows an HTTP or raft address beyond loopback without
 	// TLS; the node then warns in its log and in /v1/health.
 	Insecure bool
+	// MetricsToken, when set, is required (as a bearer token; an admin
+	// token also does) to read /metrics (health.go).
+	MetricsToken string
 }
 
 func (c *Config) setDefaults() {

@@ -47,6 +47,7 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	maxModel := fs.String("max-model-size", "64MiB", "largest accepted model (bytes, or with KiB/MiB/GiB)")
 	jsonOut := fs.Bool("json", false, "JSON logs and JSON token output")
 	tf := addCoordinatorTLSFlags(fs)
+	sf := addCoordinatorSecretFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,6 +63,15 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	_, statErr := os.Stat(filepath.Join(*dataDir, "raft.db"))
 	existing := statErr == nil
+	for _, pair := range [][2]string{{"admin-token", "admin-token-file"}, {"worker-token", "worker-token-file"}} {
+		if flagGiven(fs, pair[0]) && flagGiven(fs, pair[1]) {
+			return usageError("--%s and --%s exclude each other", pair[0], pair[1])
+		}
+	}
+	metricsToken, err := sf.load(!existing && *bootstrap, adminToken, workerToken)
+	if err != nil {
+		return err
+	}
 	if !existing && !*bootstrap && *join == "" {
 		return &exitError{2, errors.New("no state in --data-dir: start the first node with --bootstrap, the others with --join URL")}
 	}
@@ -69,7 +79,7 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		return &exitError{2, errors.New("--bootstrap and --join exclude each other")}
 	}
 	if !existing && *join != "" && *adminToken == "" {
-		return &exitError{2, errors.New("--join needs --admin-token (the cluster's admin token)")}
+		return &exitError{2, errors.New("--join needs --admin-token-file FILE (or $FABGRID_ADMIN_TOKEN): the cluster's admin token")}
 	}
 
 	tlsConf, err := tf.load()
@@ -98,7 +108,7 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		NodeID: *nodeID, DataDir: *dataDir, HTTPAddr: *httpAddr, RaftAddr: *raftAddr,
 		Bootstrap: *bootstrap, AdminToken: *adminToken, WorkerToken: *workerToken,
 		LostAfter: *lostAfter, MaxModelSize: maxBytes, Logger: log, RaftLogOutput: stderr,
-		TLS: tlsConf, Insecure: tf.insecure,
+		TLS: tlsConf, Insecure: tf.insecure, MetricsToken: metricsToken,
 	}
 	if *join != "" {
 		for _, u := range strings.Split(*join, ",") {
@@ -109,6 +119,9 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 				cfg.Join = append(cfg.Join, u)
 			}
 		}
+	}
+	if err := sf.save(newTokens); err != nil {
+		return err
 	}
 	node, err := coordinator.New(cfg)
 	if errors.Is(err, coordinator.ErrInsecure) {

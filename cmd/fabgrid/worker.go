@@ -55,6 +55,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	token := fs.String("token", os.Getenv("FABGRID_WORKER_TOKEN"), "worker token from the coordinators' operator (default $FABGRID_WORKER_TOKEN)")
 	var caFile string
 	addCAFlag(fs, &caFile)
+	tokenFile := fs.String("token-file", os.Getenv("FABGRID_WORKER_TOKEN_FILE"), "read the worker token from FILE instead (default $FABGRID_WORKER_TOKEN_FILE)")
 	join := fs.String("join", "", "gossip address(es) HOST:PORT of coordinators to join, comma-separated (optional: without it the worker still works)")
 	gossipBind := fs.String("gossip-bind", "127.0.0.1:0", "gossip listen address (port 0 picks a free one)")
 	gossipKey := fs.String("gossip-key", os.Getenv("FABGRID_GOSSIP_KEY"), "shared gossip key, base64 of 16/24/32 bytes (default $FABGRID_GOSSIP_KEY)")
@@ -78,6 +79,13 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if fs.NArg() > 0 {
 		return &exitError{2, fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	if *tokenFile != "" {
+		tok, err := readTokenFile("--token-file", *tokenFile)
+		if err != nil {
+			return &exitError{2, err}
+		}
+		*token = tok
 	}
 	var missing []string
 	for flag, v := range map[string]string{"--port": *port, "--profile": *prof, "--material": *material, "--name": *name, "--token": *token} {

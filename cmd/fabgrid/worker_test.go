@@ -34,6 +34,8 @@ func TestWorkerFlagErrors(t *testing.T) {
 		{"gossip key", append(append([]string{}, base...), "--gossip-key", "c2hvcnQ="), "5 bytes, want 16, 24 or 32"},
 		{"control not loopback", append(append([]string{}, base...), "--control", "0.0.0.0:8750"), "is not loopback"},
 		{"extra args", append(append([]string{}, base...), "extra"), "unexpected arguments"},
+		{"missing token file", append(append([]string{}, base...), "--token-file", "/nonexistent/token"), "--token-file"},
+		{"bad CA file", append(append([]string{}, base...), "--ca", "/dev/null"), "--ca"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
