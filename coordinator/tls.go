@@ -142,7 +142,6 @@ func (t *TLS) peerClient() *tls.Config {
 			}
 			return verifyCoordinator(cs.PeerCertificates[0], inter, t.CA, x509.ExtKeyUsageServerAuth)
 		},
-		NextProtos: []string{"http/1.1"},
 	}
 }
 
@@ -197,6 +196,7 @@ func (c *Config) checkTransportSecurity() error {
 	if c.TLS != nil {
 		scheme = "https"
 	}
+	c.Join = append([]string(nil), c.Join...) // the caller's slice stays as it was
 	for i, u := range c.Join {
 		if !strings.Contains(u, "://") {
 			c.Join[i] = scheme + "://" + u
