@@ -46,6 +46,8 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	lostAfter := fs.Duration("lost-after", coordinator.DefaultLostAfter, "requeue a job whose worker was silent this long")
 	maxModel := fs.String("max-model-size", "64MiB", "largest accepted model (bytes, or with KiB/MiB/GiB)")
 	jsonOut := fs.Bool("json", false, "JSON logs and JSON token output")
+	tf := addCoordinatorTLSFlags(fs)
+	sf := addCoordinatorSecretFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,6 +63,15 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	_, statErr := os.Stat(filepath.Join(*dataDir, "raft.db"))
 	existing := statErr == nil
+	for _, pair := range [][2]string{{"admin-token", "admin-token-file"}, {"worker-token", "worker-token-file"}} {
+		if flagGiven(fs, pair[0]) && flagGiven(fs, pair[1]) {
+			return usageError("--%s and --%s exclude each other", pair[0], pair[1])
+		}
+	}
+	metricsToken, err := sf.load(!existing && *bootstrap, adminToken, workerToken)
+	if err != nil {
+		return err
+	}
 	if !existing && !*bootstrap && *join == "" {
 		return &exitError{2, errors.New("no state in --data-dir: start the first node with --bootstrap, the others with --join URL")}
 	}
@@ -68,7 +79,12 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		return &exitError{2, errors.New("--bootstrap and --join exclude each other")}
 	}
 	if !existing && *join != "" && *adminToken == "" {
-		return &exitError{2, errors.New("--join needs --admin-token (the cluster's admin token)")}
+		return &exitError{2, errors.New("--join needs --admin-token-file FILE (or $FABGRID_ADMIN_TOKEN): the cluster's admin token")}
+	}
+
+	tlsConf, err := tf.load()
+	if err != nil {
+		return err
 	}
 
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
@@ -92,18 +108,25 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		NodeID: *nodeID, DataDir: *dataDir, HTTPAddr: *httpAddr, RaftAddr: *raftAddr,
 		Bootstrap: *bootstrap, AdminToken: *adminToken, WorkerToken: *workerToken,
 		LostAfter: *lostAfter, MaxModelSize: maxBytes, Logger: log, RaftLogOutput: stderr,
+		TLS: tlsConf, Insecure: tf.insecure, MetricsToken: metricsToken,
 	}
 	if *join != "" {
 		for _, u := range strings.Split(*join, ",") {
 			if u = strings.TrimSpace(u); u != "" {
 				if !strings.Contains(u, "://") {
-					u = "http://" + u
+					u = tf.scheme() + "://" + u
 				}
 				cfg.Join = append(cfg.Join, u)
 			}
 		}
 	}
+	if err := sf.save(newTokens); err != nil {
+		return err
+	}
 	node, err := coordinator.New(cfg)
+	if errors.Is(err, coordinator.ErrInsecure) {
+		return &exitError{2, err}
+	}
 	if err != nil {
 		return err
 	}

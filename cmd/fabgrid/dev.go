@@ -22,6 +22,7 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/client"
 	"github.com/fabgrid/fabgrid/gossip"
+	"github.com/fabgrid/fabgrid/pki"
 	"github.com/fabgrid/fabgrid/printerdrv"
 	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
@@ -87,6 +88,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // devSummary is what --json prints at the end.
 type devSummary struct {
 	API         string         `json:"api"`
+	CA          string         `json:"ca"`
 	AdminToken  string         `json:"admin_token"`
 	WorkerToken string         `json:"worker_token"`
 	Community   string         `json:"community"`
@@ -125,13 +127,23 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 		}
 	}
 
-	// The coordinator: a one-node cluster with known tokens.
+	// The coordinator: a one-node cluster with known tokens, over TLS
+	// with a CA of its own, as a real cluster runs.
+	caFile, nodeTLS, err := devTLS(filepath.Join(dir, "tls"))
+	if err != nil {
+		return err
+	}
+	cliTLS, err := client.CAConfig(caFile)
+	if err != nil {
+		return err
+	}
 	adminTok := coordinator.NewToken(api.AdminTokenPrefix)
 	workerTok := coordinator.NewToken(api.WorkerTokenPrefix)
 	node, err := coordinator.New(coordinator.Config{
 		NodeID: "dev", DataDir: filepath.Join(dir, "coordinator"), HTTPAddr: o.httpAddr, RaftAddr: "127.0.0.1:0",
 		Bootstrap: true, AdminToken: adminTok, WorkerToken: workerTok,
 		HeartbeatInterval: time.Second, LostAfter: 15 * time.Second, Logger: log.With("component", "coordinator"),
+		TLS: nodeTLS,
 	})
 	if err != nil {
 		return fmt.Errorf("start coordinator: %w (is %s already in use? try --http 127.0.0.1:0)", err, o.httpAddr)
@@ -146,7 +158,7 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 		return err
 	}
 	url := node.URL()
-	admin, err := client.New([]string{url}, client.Options{Token: adminTok})
+	admin, err := client.New([]string{url}, client.Options{Token: adminTok, TLS: cliTLS})
 	if err != nil {
 		return err
 	}
@@ -185,7 +197,7 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 		if err != nil {
 			return fmt.Errorf("connect to virtual printer %s: %w", dp.name, err)
 		}
-		cl, err := client.New([]string{url}, client.Options{Token: workerTok, Logger: wlog})
+		cl, err := client.New([]string{url}, client.Options{Token: workerTok, Logger: wlog, TLS: cliTLS})
 		if err != nil {
 			return err
 		}
@@ -215,14 +227,14 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 	if err != nil {
 		return fmt.Errorf("create community: %w", err)
 	}
-	sum := devSummary{API: url, AdminToken: adminTok, WorkerToken: workerTok, Community: comm.Name, CommToken: comm.Token, Printers: names}
+	sum := devSummary{API: url, CA: caFile, AdminToken: adminTok, WorkerToken: workerTok, Community: comm.Name, CommToken: comm.Token, Printers: names}
 	var order *api.Order
 	if o.qty > 0 {
 		model, err := devModel(o.model)
 		if err != nil {
 			return err
 		}
-		cc, err := client.New([]string{url}, client.Options{Token: comm.Token})
+		cc, err := client.New([]string{url}, client.Options{Token: comm.Token, TLS: cliTLS})
 		if err != nil {
 			return err
 		}
@@ -252,13 +264,14 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 		sum.Prints[devPrinters[i].name] = len(v.Record().Commands)
 	}
 
-	say("\nThe grid is running. Submit more orders with:\n\n"+
-		"  export FABGRID_ADDR=%s FABGRID_TOKEN=%s\n"+
+	say("\nThe grid is running, over TLS with its own CA. Submit more orders with:\n\n"+
+		"  export FABGRID_ADDR=%s FABGRID_CA=%s FABGRID_TOKEN=%s\n"+
 		"  go run ./cmd/fabgrid order submit --community %s --qty 2 --material PLA testdata/models/cylinder.stl\n"+
 		"  go run ./cmd/fabgrid order list\n"+
 		"  go run ./cmd/fabgrid workers\n\n"+
-		"Admin token (cluster, communities): %s\nWorker token (more printers): %s\nAPI: %s/v1/  metrics: %s/metrics\n",
-		url, comm.Token, comm.Name, adminTok, workerTok, url, url)
+		"Admin token (cluster, communities): %s\nWorker token (more printers, with --ca %s): %s\nAPI: %s/v1/  metrics: %s/metrics"+
+		"  (curl --cacert %s)\n",
+		url, caFile, comm.Token, comm.Name, adminTok, caFile, workerTok, url, url, caFile)
 
 	if o.exitWhenDone {
 		sum.Seconds = time.Since(start).Seconds()
@@ -428,4 +441,31 @@ func devWait(ctx context.Context, limit time.Duration, what string, cond func() 
 		}
 	}
 	return nil
+}
+
+// devTLS makes (or, in a kept --data-dir, reuses) the dev grid's CA and
+// its coordinator's certificate in dir, and returns the CA file and the
+// coordinator's TLS settings.
+func devTLS(dir string) (caFile string, nodeTLS *coordinator.TLS, err error) {
+	ca, err := pki.ReadCA(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if ca, err = pki.NewCA("fabgrid dev CA", time.Now(), 0); err == nil {
+			_, _, err = pki.WriteCA(dir, ca)
+		}
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("dev CA: %w", err)
+	}
+	certFile, keyFile := pki.CertFiles(dir, "dev")
+	if _, serr := os.Stat(certFile); errors.Is(serr, os.ErrNotExist) {
+		if _, _, err := pki.WriteCert(dir, ca, pki.CertRequest{Node: "dev", Now: time.Now()}); err != nil {
+			return "", nil, fmt.Errorf("dev certificate: %w", err)
+		}
+	}
+	caFile = filepath.Join(dir, pki.CAFile)
+	nodeTLS, err = coordinator.LoadTLS(caFile, certFile, keyFile)
+	if err != nil {
+		return "", nil, err
+	}
+	return caFile, nodeTLS, nil
 }

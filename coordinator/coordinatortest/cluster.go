@@ -1,6 +1,6 @@
 // Package coordinatortest starts coordinator clusters inside a test (or a
-// simulation) process: real raft, over loopback TCP with data dirs, or
-// over raft's in-memory transport where partitions are one call.
+// simulation) process: real raft, over loopback TCP with data dirs and
+// TLS, or over raft's in-memory transport where partitions are one call.
 package coordinatortest
 
 import (
@@ -18,8 +18,13 @@ import (
 
 // Options tune a test cluster.
 type Options struct {
-	// Inmem uses raft's in-memory transport and stores (no restarts).
+	// Inmem uses raft's in-memory transport and stores (no restarts),
+	// and plain HTTP on loopback.
 	Inmem bool
+	// Plaintext runs a TCP cluster without TLS. By default a TCP
+	// cluster runs raft, forwarding and the API over TLS with
+	// certificates of the test CA (tls.go).
+	Plaintext bool
 	// Configure, when set, adjusts each node's config before it starts.
 	Configure func(i int, cfg *coordinator.Config)
 	// Verbose sends the nodes' logs to stderr.
@@ -85,6 +90,9 @@ func Start(t testing.TB, n int, opts Options) *Cluster {
 			cfg.Transport = c.trans[i]
 		} else {
 			cfg.DataDir = t.TempDir()
+		}
+		if !opts.Inmem && !opts.Plaintext {
+			cfg.TLS = NodeTLS(t, cfg.NodeID)
 		}
 		if opts.Verbose {
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

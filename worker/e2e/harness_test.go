@@ -89,7 +89,11 @@ func newGrid(t testing.TB, coordinators int) *grid {
 func (g *grid) urls() []string {
 	var out []string
 	for _, c := range g.cl.Configs {
-		out = append(out, "http://"+c.HTTPAddr)
+		scheme := "http://"
+		if c.TLS != nil {
+			scheme = "https://"
+		}
+		out = append(out, scheme+c.HTTPAddr)
 	}
 	return out
 }
@@ -156,7 +160,8 @@ func (g *grid) addWorker(name, prof, material string) *gridWorker {
 func (gw *gridWorker) run(wrap func(worker.Coordinator) worker.Coordinator) {
 	t := gw.g.t
 	t.Helper()
-	cl, err := client.New(gw.g.urls(), client.Options{Token: gw.token, Attempts: 4, BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Timeout: 3 * time.Second})
+	cl, err := client.New(gw.g.urls(), client.Options{Token: gw.token, Attempts: 4, BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Timeout: 3 * time.Second,
+		TLS: coordinatortest.ClientTLS()})
 	if err != nil {
 		t.Fatal(err)
 	}
