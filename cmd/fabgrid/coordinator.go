@@ -17,16 +17,12 @@ import (
 
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/gossip"
 )
 
 func init() {
 	register(command{name: "coordinator", summary: "run a coordinator (Raft-replicated orders, fleet state, HTTP API)", run: runCoordinator})
 }
-
-// startCoordinatorGossip, when set by the gossip wiring, joins the gossip
-// pool at addr and feeds member events to the node. Nil: gossip is off
-// and the worker heartbeats alone decide leases.
-var startCoordinatorGossip func(ctx context.Context, addr string, node *coordinator.Node, log *slog.Logger) (io.Closer, error)
 
 func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("coordinator", "coordinator --node-id c1 --data-dir DIR (--bootstrap | --join URL) [flags]",
@@ -143,18 +139,17 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 			}
 		}
 	}
-	var gossip io.Closer
-	if startCoordinatorGossip != nil && *gossipAddr != "" {
-		gossip, err = startCoordinatorGossip(ctx, *gossipAddr, node, log)
-		if err != nil {
+	var g *gossip.Coordinator
+	if *gossipAddr != "" {
+		if g, err = startGossip(*gossipAddr, node, log); err != nil {
 			log.Warn("gossip unavailable; worker heartbeats alone decide leases", "err", err)
 		}
 	}
 	log.Info("coordinator ready", "node", *nodeID, "http", node.HTTPAddr(), "raft", node.RaftAddr())
 	<-ctx.Done()
 	log.Info("shutting down")
-	if gossip != nil {
-		gossip.Close()
+	if g != nil {
+		g.Close()
 	}
 	done := make(chan error, 1)
 	go func() { done <- node.Close() }()
@@ -164,6 +159,31 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	case <-time.After(15 * time.Second):
 		return errors.New("shutdown took over 15 s; exiting anyway")
 	}
+}
+
+// startGossip starts the coordinator's gossip node at addr and feeds the
+// workers' joins, suspicions and deaths to node. The shared key comes
+// from $FABGRID_GOSSIP_KEY (the same value the workers pass as
+// --gossip-key), and other coordinators to join from $FABGRID_GOSSIP_JOIN
+// (HOST:PORT, comma-separated); failing to join them is logged.
+func startGossip(addr string, node *coordinator.Node, log *slog.Logger) (*gossip.Coordinator, error) {
+	var key []byte
+	if s := os.Getenv("FABGRID_GOSSIP_KEY"); s != "" {
+		k, err := gossip.ParseKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("$FABGRID_GOSSIP_KEY: %w", err)
+		}
+		key = k
+	}
+	g, err := gossip.StartCoordinator(node, addr, key, workerSplit(os.Getenv("FABGRID_GOSSIP_JOIN")), log.With("component", "gossip"))
+	if g == nil {
+		return nil, err
+	}
+	if err != nil {
+		log.Warn("cannot join the other coordinators' gossip; workers joining us still connect the pool", "err", err)
+	}
+	log.Info("gossip listening", "addr", g.Node.Addr())
+	return g, nil
 }
 
 // parseSize reads "64MiB", "512KiB", "1GiB", "1048576".

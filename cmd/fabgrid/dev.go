@@ -22,7 +22,7 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/client"
 	"github.com/fabgrid/fabgrid/gossip"
-	"github.com/fabgrid/fabgrid/pki"
+	"github.com/fabgrid/fabgrid/localgrid"
 	"github.com/fabgrid/fabgrid/printerdrv"
 	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
@@ -129,7 +129,7 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 
 	// The coordinator: a one-node cluster with known tokens, over TLS
 	// with a CA of its own, as a real cluster runs.
-	caFile, nodeTLS, err := devTLS(filepath.Join(dir, "tls"))
+	caFile, nodeTLS, err := localgrid.DirTLS(filepath.Join(dir, "tls"), "fabgrid dev CA", "dev")
 	if err != nil {
 		return err
 	}
@@ -137,32 +137,25 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 	if err != nil {
 		return err
 	}
-	adminTok := coordinator.NewToken(api.AdminTokenPrefix)
-	workerTok := coordinator.NewToken(api.WorkerTokenPrefix)
-	node, err := coordinator.New(coordinator.Config{
-		NodeID: "dev", DataDir: filepath.Join(dir, "coordinator"), HTTPAddr: o.httpAddr, RaftAddr: "127.0.0.1:0",
-		Bootstrap: true, AdminToken: adminTok, WorkerToken: workerTok,
-		HeartbeatInterval: time.Second, LostAfter: 15 * time.Second, Logger: log.With("component", "coordinator"),
-		TLS: nodeTLS,
+	cluster, err := localgrid.Start(ctx, 1, localgrid.Options{
+		Configure: func(_ int, cfg *coordinator.Config) {
+			cfg.NodeID, cfg.DataDir, cfg.HTTPAddr, cfg.TLS = "dev", filepath.Join(dir, "coordinator"), o.httpAddr, nodeTLS
+			cfg.HeartbeatInterval, cfg.LostAfter, cfg.Logger = time.Second, 15*time.Second, log.With("component", "coordinator")
+		},
+		Gossip: func(int) gossip.Config {
+			return gossip.Config{BindAddr: "127.0.0.1:0", Logger: log.With("component", "gossip")}
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("start coordinator: %w (is %s already in use? try --http 127.0.0.1:0)", err, o.httpAddr)
 	}
-	defer node.Close()
-	gossipCoord, err := gossip.StartCoordinator(node, "127.0.0.1:0", nil, nil, log.With("component", "gossip"))
-	if err != nil {
-		return fmt.Errorf("start gossip: %w", err)
-	}
-	defer gossipCoord.Close()
-	if err := devWait(ctx, 10*time.Second, "the coordinator to become leader", node.IsLeader); err != nil {
-		return err
-	}
-	url := node.URL()
+	defer cluster.Close()
+	adminTok, workerTok, url := cluster.AdminToken, cluster.WorkerToken, cluster.Nodes[0].URL()
 	admin, err := client.New([]string{url}, client.Options{Token: adminTok, TLS: cliTLS})
 	if err != nil {
 		return err
 	}
-	if err := devWait(ctx, 10*time.Second, "the tokens to be committed", func() bool {
+	if err := localgrid.Wait(ctx, 10*time.Second, "the tokens to be committed", func() bool {
 		_, err := admin.Communities(ctx)
 		return err == nil
 	}); err != nil {
@@ -171,26 +164,38 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 	say("coordinator  %s (data in %s)\n", url, dir)
 
 	// The printers and their workers.
-	gossipAddr := gossipCoord.Node.Addr()
-	var virtuals []*vprinter.Virtual
+	var virtuals []*localgrid.PTYPrinter
+	var workers []*localgrid.Worker
+	var links []*worker.MarlinPrinter
 	var names []string
 	printerNames := map[string]string{}
-	workerErrs := make(chan error, len(devPrinters))
+	defer func() {
+		stopping.Store(true)
+		for _, w := range workers {
+			w.Stop()
+		}
+		for _, pr := range links {
+			pr.Close()
+		}
+		for _, v := range virtuals {
+			v.Close()
+		}
+	}()
+	stopped := make(chan error, len(devPrinters))
 	for i, dp := range devPrinters {
 		prof, err := profile.LookupPrinter(dp.profile)
 		if err != nil {
 			return err
 		}
 		mat, _ := profile.LookupMaterial("PLA")
-		v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: prof, Speed: o.speed, Seed: int64(i + 1), Logger: log.With("component", "vprinter", "printer", dp.name)})
-		path, err := v.ServePTY(ctx)
+		v, err := localgrid.StartPTYPrinter(vprinter.VirtualConfig{Printer: prof, Speed: o.speed, Seed: int64(i + 1), Logger: log.With("component", "vprinter", "printer", dp.name)})
 		if err != nil {
 			return fmt.Errorf("virtual printer %s: %w", dp.name, err)
 		}
 		virtuals = append(virtuals, v)
 		wlog := log.With("component", "worker", "printer", dp.name)
-		pr := worker.NewMarlinPrinter(path, 0, prof, printerdrv.Options{}, wlog)
-		defer pr.Close()
+		pr := worker.NewMarlinPrinter(v.Path, 0, prof, printerdrv.Options{}, wlog)
+		links = append(links, pr)
 		cctx, ccancel := context.WithTimeout(ctx, 20*time.Second)
 		err = pr.Connect(cctx)
 		ccancel()
@@ -201,26 +206,20 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 		if err != nil {
 			return err
 		}
-		w, err := worker.New(worker.Config{
+		w, err := localgrid.StartWorker(ctx, worker.Config{
 			Name: dp.name, Printer: prof, Material: mat, StateDir: filepath.Join(dir, "worker-"+dp.name), AutoClear: true,
-			GossipBind: "127.0.0.1:0", Join: []string{gossipAddr}, ProgressEvery: 500 * time.Millisecond,
+			GossipBind: "127.0.0.1:0", Join: cluster.GossipAddrs(), ProgressEvery: 500 * time.Millisecond,
 			PollWait: 5 * time.Second, HeartbeatEvery: time.Second, Logger: wlog,
 		}, cl, pr, worker.LocalSlicer{})
 		if err != nil {
 			return err
 		}
-		go func() { workerErrs <- w.Run(ctx) }()
+		workers = append(workers, w)
+		go func() { <-w.Done(); stopped <- w.Err() }()
 		printerNames[w.ID()] = dp.name
-		names = append(names, dp.name+" ("+prof.Name+", "+path+")")
-		say("printer      %s  %s on %s\n", dp.name, prof.Name, path)
+		names = append(names, dp.name+" ("+prof.Name+", "+v.Path+")")
+		say("printer      %s  %s on %s\n", dp.name, prof.Name, v.Path)
 	}
-	defer func() {
-		stopping.Store(true)
-		cancel()
-		for range devPrinters {
-			<-workerErrs
-		}
-	}()
 
 	// A community and the sample order.
 	comm, err := admin.CreateCommunity(ctx, "dev", 1)
@@ -285,7 +284,7 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 	say("\nCtrl-C stops everything.\n")
 	select {
 	case <-ctx.Done():
-	case err := <-workerErrs:
+	case err := <-stopped:
 		if err != nil && ctx.Err() == nil {
 			return fmt.Errorf("a worker stopped: %w", err)
 		}
@@ -426,46 +425,4 @@ func cubeSTL(a float32) []byte {
 		b = append(b, tri[:]...)
 	}
 	return b
-}
-
-func devWait(ctx context.Context, limit time.Duration, what string, cond func() bool) error {
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("gave up waiting for %s after %s", what, limit)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return nil
-}
-
-// devTLS makes (or, in a kept --data-dir, reuses) the dev grid's CA and
-// its coordinator's certificate in dir, and returns the CA file and the
-// coordinator's TLS settings.
-func devTLS(dir string) (caFile string, nodeTLS *coordinator.TLS, err error) {
-	ca, err := pki.ReadCA(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		if ca, err = pki.NewCA("fabgrid dev CA", time.Now(), 0); err == nil {
-			_, _, err = pki.WriteCA(dir, ca)
-		}
-	}
-	if err != nil {
-		return "", nil, fmt.Errorf("dev CA: %w", err)
-	}
-	certFile, keyFile := pki.CertFiles(dir, "dev")
-	if _, serr := os.Stat(certFile); errors.Is(serr, os.ErrNotExist) {
-		if _, _, err := pki.WriteCert(dir, ca, pki.CertRequest{Node: "dev", Now: time.Now()}); err != nil {
-			return "", nil, fmt.Errorf("dev certificate: %w", err)
-		}
-	}
-	caFile = filepath.Join(dir, pki.CAFile)
-	nodeTLS, err = coordinator.LoadTLS(caFile, certFile, keyFile)
-	if err != nil {
-		return "", nil, err
-	}
-	return caFile, nodeTLS, nil
 }
