@@ -342,8 +342,11 @@ func (c *Cluster) newTransport(i int) {
 }
 
 // SetLink connects (up) or cuts the raft link between nodes i and j, both
-// ways (Options.Inmem only).
+// ways; without Options.Inmem it does nothing.
 func (c *Cluster) SetLink(i, j int, up bool) {
+	if !c.opts.Inmem {
+		return
+	}
 	a, b := c.trans[i], c.trans[j]
 	c.mu.Lock()
 	c.cut[[2]int{i, j}], c.cut[[2]int{j, i}] = !up, !up
