@@ -88,7 +88,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 			if tc.ct != "" {
 				r.Header.Set("Content-Type", tc.ct)
 			}
-			resp, err := http.DefaultClient.Do(r)
+			resp, err := coordinatortest.DefaultClient.HTTP.Do(r)
 			if err != nil {
 				t.Fatal(err)
 			}

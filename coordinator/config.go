@@ -98,6 +98,17 @@ type Config struct {
 	// leader (default: a pooled transport keeping up to 128 idle
 	// connections to it).
 	ForwardTransport http.RoundTripper
+
+	// TLS, when set, runs raft, forwarding and joins over mutual TLS and
+	// the API over HTTPS (tls.go). Every coordinator of a cluster uses
+	// TLS or none does.
+	TLS *TLS
+	// Insecure allows an HTTP or raft address beyond loopback without
+	// TLS; the node then warns in its log and in /v1/health.
+	Insecure bool
+	// MetricsToken, when set, is required (as a bearer token; an admin
+	// token also does) to read /metrics (health.go).
+	MetricsToken string
 }
 
 func (c *Config) setDefaults() {
@@ -161,6 +172,6 @@ func (c *Config) setDefaults() {
 		c.Placer = DefaultPlacer
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: c.TLS.peerHTTPTransport()}
 	}
 }

@@ -130,7 +130,7 @@ func TestOrderFlowThroughFollower(t *testing.T) {
 	// A forwarded answer names the leader, so clients can go there next.
 	req, _ := http.NewRequest("GET", f+"/v1/workers?consistent=leader", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := cl.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

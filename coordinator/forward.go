@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -28,8 +29,9 @@ const (
 // newProxyTransport keeps enough idle connections to the leader for
 // many concurrent forwarded requests (the default keeps two per host, so
 // busy followers opened a connection per request).
-func newProxyTransport() *http.Transport {
+func newProxyTransport(tlsConf *tls.Config) *http.Transport {
 	return &http.Transport{
+		TLSClientConfig:     tlsConf,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        256,
 		MaxIdleConnsPerHost: 128,
@@ -80,7 +82,7 @@ func (n *Node) forward(w http.ResponseWriter, r *http.Request) {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
-	target := &url.URL{Scheme: "http", Host: addr}
+	target := &url.URL{Scheme: n.scheme(), Host: addr}
 	p := &httputil.ReverseProxy{
 		Transport: n.proxyTransport,
 		Rewrite: func(pr *httputil.ProxyRequest) {

@@ -20,7 +20,7 @@ func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
 	// Everyone.
 	mux.HandleFunc("GET /v1/health", n.handleHealth)
-	mux.Handle("GET /metrics", n.metrics.handler())
+	mux.Handle("GET /metrics", n.metricsAuth(n.metrics.handler()))
 	// Operators.
 	mux.HandleFunc("GET /v1/cluster", n.read(n.auth(roleAdmin, n.handleCluster)))
 	mux.HandleFunc("POST /v1/cluster/join", n.write(n.auth(roleAdmin, n.handleJoin)))

@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-func (n *Node) handleHealth(w http.ResponseWriter, _ *http.Request) {
+func (n *Node) handleHealth(w http.ResponseWriter, r *http.Request) {
 	role := "follower"
 	switch n.raft.State() {
 	case raft.Leader:
@@ -24,7 +24,11 @@ func (n *Node) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	case raft.Shutdown:
 		role = "shutdown"
 	}
-	writeJSON(w, http.StatusOK, api.Health{Status: "ok", Node: n.cfg.NodeID, Role: role, Leader: n.Leader(), Term: n.raft.CurrentTerm()})
+	h := api.Health{Status: "ok", Role: role, Warning: n.healthWarning()}
+	if n.knownCaller(r) { // strangers learn no term to forge raft RPCs with (health.go)
+		h.Node, h.Leader, h.Term = n.cfg.NodeID, n.Leader(), n.raft.CurrentTerm()
+	}
+	writeJSON(w, http.StatusOK, h)
 }
 
 // ClusterInfo describes the raft cluster as this node sees it.

@@ -73,7 +73,7 @@ func TestLargeModelReplicatedAndDeduplicated(t *testing.T) {
 	body := bytes.Join(tris, nil)
 	model := append(append([]byte{}, box[:80]...), le32(uint32(len(body)/50))...)
 	model = append(model, body...)
-	slow := &coordinatortest.Client{HTTP: &http.Client{Timeout: 3 * time.Minute}}
+	slow := &coordinatortest.Client{HTTP: &http.Client{Timeout: 3 * time.Minute, Transport: &http.Transport{TLSClientConfig: coordinatortest.ClientTLS()}}}
 	send := func(url string, qty string) api.Order {
 		var o api.Order
 		start := time.Now()

@@ -59,6 +59,9 @@ func New(cfg Config) (*Node, error) {
 	if cfg.NodeID == "" {
 		return nil, errors.New("coordinator: config: NodeID is required")
 	}
+	if err := cfg.checkTransportSecurity(); err != nil {
+		return nil, err
+	}
 	cfg.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
@@ -68,7 +71,7 @@ func New(cfg Config) (*Node, error) {
 	n.contacts = newContactTimes()
 	n.proxyTransport = cfg.ForwardTransport
 	if n.proxyTransport == nil {
-		n.proxyTransport = newProxyTransport()
+		n.proxyTransport = newProxyTransport(cfg.TLS.peerClient())
 	}
 	n.metrics = newMetrics(n)
 	n.fsm = NewFSM(n.log, n.metrics.observeApply)
@@ -93,8 +96,9 @@ func (n *Node) start() error {
 	if err != nil {
 		return fmt.Errorf("coordinator: http listen: %w", err)
 	}
+	ln = n.listenHTTP(ln)
 	n.ln = ln
-	n.url = "http://" + ln.Addr().String()
+	n.url = n.scheme() + "://" + ln.Addr().String()
 	n.closers = append(n.closers, ln)
 
 	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft." + cfg.NodeID, Level: hclog.Warn, Output: cfg.RaftLogOutput})
@@ -126,6 +130,14 @@ func (n *Node) start() error {
 	}
 
 	trans := cfg.Transport
+	if trans == nil && cfg.TLS != nil {
+		tt, err := newTLSTransport(cfg.RaftAddr, cfg.TLS, hlog, n.log)
+		if err != nil {
+			return fmt.Errorf("coordinator: raft transport: %w", err)
+		}
+		trans = tt
+		n.closers = append(n.closers, tt)
+	}
 	if trans == nil {
 		// The transport has no message size limit of its own; entries are
 		// bounded by MaxModelSize and RPCs by MaxAppendEntries entries.
@@ -184,7 +196,10 @@ func (n *Node) start() error {
 	if existing && cfg.AdminToken != "" {
 		n.goFunc(n.announceLoop)
 	}
-	n.log.Info("coordinator started", "http", n.HTTPAddr(), "raft", string(trans.LocalAddr()), "existing_state", existing)
+	n.log.Info("coordinator started", "http", n.HTTPAddr(), "raft", string(trans.LocalAddr()), "existing_state", existing, "tls", cfg.TLS != nil)
+	if w := n.healthWarning(); w != "" {
+		n.log.Warn(w)
+	}
 	return nil
 }
 

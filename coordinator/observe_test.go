@@ -14,7 +14,7 @@ func TestHealthClusterMetricsAndGossipView(t *testing.T) {
 	li := c.LeaderIndex(5 * time.Second)
 	f := c.Nodes[(li+1)%3]
 	var h api.Health
-	mustDo(t, 200, "GET", f.URL()+"/v1/health", "", nil, &h)
+	mustDo(t, 200, "GET", f.URL()+"/v1/health", c.AdminToken, nil, &h)
 	if h.Role != "follower" || h.Leader != c.Nodes[li].ID() || h.Term == 0 {
 		t.Fatalf("health %+v", h)
 	}

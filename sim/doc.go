@@ -14,8 +14,8 @@
 //	Fleet (fleet.go): worker.Worker ──client.Client ────┤ per-source
 //	      └─ SimPrinter | VirtualPrinter, CachedSlicer  │ RoundTripper that
 //	                                                    ▼ drops cut links
-//	Cluster (cluster.go): coordinator.Node × N, raft.InmemTransport
-//	      (Disconnect = partition), InmemStore kept for restarts
+//	Cluster (cluster.go): a localgrid.Cluster of coordinator.Node × N,
+//	      raft.InmemTransport (SetLink = partition), stores kept for restarts
 //	                     │
 //	Scenario (scenario.go) drives faults on a seeded schedule, then
 //	Check (invariants.go) and Report (report.go).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/client"
+	"github.com/fabgrid/fabgrid/localgrid"
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/worker"
 )
@@ -73,9 +74,7 @@ type simWorker struct {
 	slicer  worker.Slicer
 	conf    worker.Config
 	printer fleetPrinter
-	w       *worker.Worker
-	cancel  context.CancelFunc
-	done    chan struct{}
+	w       *localgrid.Worker
 	// crashes counts the crashes; crashedDuring lists the jobs printing
 	// when one happened.
 	crashes       int
@@ -150,23 +149,20 @@ func (f *Fleet) start(sw *simWorker) error {
 		conf.GossipTransport, conf.Join, conf.GossipRejoinEvery = t, g.coordinators(), 3*time.Second
 		gossipAddr = t.Addr()
 	}
-	w, err := worker.New(conf, cl, sw.printer, sw.slicer)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrFleet, sw.spec.ID, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	// Its request count now: once it has made a request, its Run is under
+	// way (see ready).
 	f.mu.Lock()
-	sw.w, sw.cancel, sw.done, sw.running, sw.gossipAddr = w, cancel, done, true, gossipAddr
 	sw.sentAtStart = f.net.sentBy(sw.spec.ID)
 	f.mu.Unlock()
 	f.net.setDown(sw.spec.ID, false)
-	go func() {
-		defer close(done)
-		if err := w.Run(ctx); err != nil {
-			f.cfg.Logger.Error("worker stopped", "printer", sw.spec.ID, "err", err)
-		}
-	}()
+	w, err := localgrid.StartWorker(context.Background(), conf, cl, sw.printer, sw.slicer)
+	if err != nil {
+		f.net.setDown(sw.spec.ID, true)
+		return fmt.Errorf("%w: %s: %w", ErrFleet, sw.spec.ID, err)
+	}
+	f.mu.Lock()
+	sw.w, sw.running, sw.gossipAddr = w, true, gossipAddr
+	f.mu.Unlock()
 	return nil
 }
 
@@ -202,7 +198,7 @@ func (f *Fleet) crash(id NodeID) error {
 	if recs := sw.printer.Records(); len(recs) > 0 {
 		sw.crashedDuring[recs[len(recs)-1].Job] = true
 	}
-	cancel, done, gossipAddr := sw.cancel, sw.done, sw.gossipAddr
+	w, gossipAddr := sw.w, sw.gossipAddr
 	f.mu.Unlock()
 	// Nothing the worker does after this instant survives: its network is
 	// gone, and its state file is put back as it was now once the
@@ -213,9 +209,9 @@ func (f *Fleet) crash(id NodeID) error {
 	if gossipAddr != "" {
 		f.cfg.gossip.crash(gossipAddr) // no leave: a crash
 	}
-	cancel()
+	w.Cancel()
 	sw.printer.kill()
-	<-done
+	<-w.Done()
 	switch {
 	case readErr == nil:
 		if err := os.WriteFile(stateFile, saved, 0o600); err != nil {
@@ -367,12 +363,12 @@ func (f *Fleet) stop() {
 	for _, id := range f.IDs() {
 		sw, _ := f.get(id)
 		f.mu.Lock()
-		running, cancel, done := sw.running, sw.cancel, sw.done
+		running, w := sw.running, sw.w
 		sw.running = false
 		f.mu.Unlock()
 		if running {
 			wg.Add(1)
-			go func() { defer wg.Done(); cancel(); <-done }()
+			go func() { defer wg.Done(); w.Stop() }()
 		}
 	}
 	wg.Wait()

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fabgrid/fabgrid/localgrid"
 	"github.com/fabgrid/fabgrid/printerdrv"
 	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
@@ -32,7 +33,8 @@ var (
 // VirtualPrinter is the real thing at small scale: every print streams
 // its G-code with line numbers and checksums through the worker's own
 // printer adapter (worker.MarlinPrinter) and printerdrv's host to
-// a vprinter.Virtual Marlin emulator over an in-memory link, at Speed
+// a vprinter.Virtual Marlin emulator over an in-memory link
+// (localgrid.PipePrinter), at Speed
 // times real time. Faults are the emulator's own: a thermal runaway or a
 // disconnect at a third of the next print's lines, a noisy line
 // (1 % of lines corrupted, so resent) from now on.
@@ -78,26 +80,18 @@ func (p *VirtualPrinter) Print(ctx context.Context, job string, gcode []string, 
 	h := fnv.New64a()
 	h.Write([]byte(job))
 	rec := PrintRecord{Printer: p.name, Job: job, Start: time.Now()}
-	v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: p.profile, Speed: p.speed, Faults: faults, Seed: int64(h.Sum64() >> 1)})
-	host, dev := vprinter.Pipe()
-	sctx, stop := context.WithCancel(context.Background())
-	served := make(chan struct{})
-	go func() { defer close(served); _ = v.Serve(sctx, dev) }()
-	defer func() { stop(); dev.Close(); <-served }()
-
-	link := &worker.MarlinPrinter{Profile: p.profile, Dial: func(ctx context.Context) (*printerdrv.Conn, error) {
-		return printerdrv.Connect(ctx, host, printerdrv.Options{Printer: p.profile, StartWait: -1, ProgressEvery: 100 * time.Millisecond})
-	}}
-	if err := link.Connect(ctx); err != nil {
-		host.Close()
+	v, err := localgrid.StartPipePrinter(ctx, vprinter.VirtualConfig{Printer: p.profile, Speed: p.speed, Faults: faults, Seed: int64(h.Sum64() >> 1)},
+		printerdrv.Options{StartWait: -1, ProgressEvery: 100 * time.Millisecond})
+	if err != nil {
 		p.finish(rec, fmt.Errorf("sim: connect virtual printer: %w", err), 0, 0)
 		return err
 	}
+	defer v.Close()
 	p.mu.Lock()
-	p.link = link
+	p.link = v.Link
 	p.mu.Unlock()
-	sum, err := link.PrintJob(ctx, job, gcode, progress)
-	link.Close()
+	sum, err := v.Link.PrintJob(ctx, job, gcode, progress)
+	v.Link.Close()
 	vr := v.Record()
 	if err == nil && sum.Acked != sum.Commands {
 		err = fmt.Errorf("sim: %s acknowledged %d of %d commands", job, sum.Acked, sum.Commands)

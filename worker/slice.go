@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"runtime/debug"
 	"strings"
-	"sync"
 
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/slicer"
+	"github.com/fabgrid/fabgrid/slicer/slicepolicy"
 )
 
 // ErrRefused, wrapped by a Slicer's error, makes the job refused (a policy
@@ -31,7 +30,7 @@ var _ Slicer = LocalSlicer{}
 // bed, slices it with the default settings at the job's layer height and
 // infill, and returns the G-code lines with the estimate.
 func (s LocalSlicer) Slice(ctx context.Context, model []byte, p profile.Printer, m profile.Material, layerHeight, infill float64) (Sliced, error) {
-	end := slicingGC() // parsing welds vertices in a table as big as the mesh
+	end := slicepolicy.Begin() // parsing welds vertices in a table as big as the mesh
 	defer end()
 	mesh, rep, err := slicer.ParseSTL(model, slicer.DefaultLimits)
 	if err != nil {
@@ -76,43 +75,13 @@ func (s LocalSlicer) Slice(ctx context.Context, model []byte, p profile.Printer,
 	}, nil
 }
 
-// Slicing allocates many times the model's size in short-lived geometry.
-// While any slice runs, the collector runs at GOGC 50 instead of the
-// process's setting, as `fabgrid slice` does. Once a big model (bigModel
-// bytes of STL and up) is sliced and dropped, the worker returns the freed
-// memory to the operating system at once (see startSlice) instead of
-// leaving it to the runtime's scavenger, which takes minutes: small
-// machines run little but the worker.
-const (
-	slicingGCPercent = 50
-	bigModel         = 4 << 20
-)
-
-var slicingGCState struct {
-	mu      sync.Mutex
-	running int // slices in progress
-	prev    int // the GC percent before the first of them
-}
-
-// slicingGC lowers the GC percent for a slice and returns what ends it;
-// the last of overlapping slices (several workers in one process) to end
-// restores the percent.
-func slicingGC() (end func()) {
-	st := &slicingGCState
-	st.mu.Lock()
-	if st.running == 0 {
-		st.prev = debug.SetGCPercent(slicingGCPercent)
-	}
-	st.running++
-	st.mu.Unlock()
-	return func() {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		if st.running--; st.running == 0 {
-			debug.SetGCPercent(st.prev)
-		}
-	}
-}
+// While any slice runs, the collector runs at slicepolicy.GCPercent
+// instead of the process's setting, as in `fabgrid slice`. Once a big
+// model (bigModel bytes of STL and up) is sliced and dropped, the worker
+// returns the freed memory to the operating system at once (see
+// startSlice) instead of leaving it to the runtime's scavenger, which
+// takes minutes: small machines run little but the worker.
+const bigModel = 4 << 20
 
 // turn90 rotates the mesh 90° about Z, (x, y) → (−y, x): a proper
 // rotation, so the triangles' winding stays outward. The mesh report

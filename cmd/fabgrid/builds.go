@@ -12,4 +12,4 @@ package main
 // The files of the grid commands carry //go:build !slicer.
 
 // gridCommands are the commands only the grid build has.
-var gridCommands = []string{"cluster", "community", "coordinator", "dev", "order", "sim", "worker", "workers"}
+var gridCommands = []string{"cluster", "community", "coordinator", "dev", "order", "sim", "tls", "worker", "workers"}

@@ -17,16 +17,12 @@ import (
 
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/gossip"
 )
 
 func init() {
 	register(command{name: "coordinator", summary: "run a coordinator (Raft-replicated orders, fleet state, HTTP API)", run: runCoordinator})
 }
-
-// startCoordinatorGossip, when set by the gossip wiring, joins the gossip
-// pool at addr and feeds member events to the node. Nil: gossip is off
-// and the worker heartbeats alone decide leases.
-var startCoordinatorGossip func(ctx context.Context, addr string, node *coordinator.Node, log *slog.Logger) (io.Closer, error)
 
 func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("coordinator", "coordinator --node-id c1 --data-dir DIR (--bootstrap | --join URL) [flags]",
@@ -46,6 +42,8 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	lostAfter := fs.Duration("lost-after", coordinator.DefaultLostAfter, "requeue a job whose worker was silent this long")
 	maxModel := fs.String("max-model-size", "64MiB", "largest accepted model (bytes, or with KiB/MiB/GiB)")
 	jsonOut := fs.Bool("json", false, "JSON logs and JSON token output")
+	tf := addCoordinatorTLSFlags(fs)
+	sf := addCoordinatorSecretFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,6 +59,15 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	_, statErr := os.Stat(filepath.Join(*dataDir, "raft.db"))
 	existing := statErr == nil
+	for _, pair := range [][2]string{{"admin-token", "admin-token-file"}, {"worker-token", "worker-token-file"}} {
+		if flagGiven(fs, pair[0]) && flagGiven(fs, pair[1]) {
+			return usageError("--%s and --%s exclude each other", pair[0], pair[1])
+		}
+	}
+	metricsToken, err := sf.load(!existing && *bootstrap, adminToken, workerToken)
+	if err != nil {
+		return err
+	}
 	if !existing && !*bootstrap && *join == "" {
 		return &exitError{2, errors.New("no state in --data-dir: start the first node with --bootstrap, the others with --join URL")}
 	}
@@ -68,7 +75,12 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		return &exitError{2, errors.New("--bootstrap and --join exclude each other")}
 	}
 	if !existing && *join != "" && *adminToken == "" {
-		return &exitError{2, errors.New("--join needs --admin-token (the cluster's admin token)")}
+		return &exitError{2, errors.New("--join needs --admin-token-file FILE (or $FABGRID_ADMIN_TOKEN): the cluster's admin token")}
+	}
+
+	tlsConf, err := tf.load()
+	if err != nil {
+		return err
 	}
 
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
@@ -92,18 +104,25 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		NodeID: *nodeID, DataDir: *dataDir, HTTPAddr: *httpAddr, RaftAddr: *raftAddr,
 		Bootstrap: *bootstrap, AdminToken: *adminToken, WorkerToken: *workerToken,
 		LostAfter: *lostAfter, MaxModelSize: maxBytes, Logger: log, RaftLogOutput: stderr,
+		TLS: tlsConf, Insecure: tf.insecure, MetricsToken: metricsToken,
 	}
 	if *join != "" {
 		for _, u := range strings.Split(*join, ",") {
 			if u = strings.TrimSpace(u); u != "" {
 				if !strings.Contains(u, "://") {
-					u = "http://" + u
+					u = tf.scheme() + "://" + u
 				}
 				cfg.Join = append(cfg.Join, u)
 			}
 		}
 	}
+	if err := sf.save(newTokens); err != nil {
+		return err
+	}
 	node, err := coordinator.New(cfg)
+	if errors.Is(err, coordinator.ErrInsecure) {
+		return &exitError{2, err}
+	}
 	if err != nil {
 		return err
 	}
@@ -120,18 +139,17 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 			}
 		}
 	}
-	var gossip io.Closer
-	if startCoordinatorGossip != nil && *gossipAddr != "" {
-		gossip, err = startCoordinatorGossip(ctx, *gossipAddr, node, log)
-		if err != nil {
+	var g *gossip.Coordinator
+	if *gossipAddr != "" {
+		if g, err = startGossip(*gossipAddr, node, log); err != nil {
 			log.Warn("gossip unavailable; worker heartbeats alone decide leases", "err", err)
 		}
 	}
 	log.Info("coordinator ready", "node", *nodeID, "http", node.HTTPAddr(), "raft", node.RaftAddr())
 	<-ctx.Done()
 	log.Info("shutting down")
-	if gossip != nil {
-		gossip.Close()
+	if g != nil {
+		g.Close()
 	}
 	done := make(chan error, 1)
 	go func() { done <- node.Close() }()
@@ -141,6 +159,31 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	case <-time.After(15 * time.Second):
 		return errors.New("shutdown took over 15 s; exiting anyway")
 	}
+}
+
+// startGossip starts the coordinator's gossip node at addr and feeds the
+// workers' joins, suspicions and deaths to node. The shared key comes
+// from $FABGRID_GOSSIP_KEY (the same value the workers pass as
+// --gossip-key), and other coordinators to join from $FABGRID_GOSSIP_JOIN
+// (HOST:PORT, comma-separated); failing to join them is logged.
+func startGossip(addr string, node *coordinator.Node, log *slog.Logger) (*gossip.Coordinator, error) {
+	var key []byte
+	if s := os.Getenv("FABGRID_GOSSIP_KEY"); s != "" {
+		k, err := gossip.ParseKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("$FABGRID_GOSSIP_KEY: %w", err)
+		}
+		key = k
+	}
+	g, err := gossip.StartCoordinator(node, addr, key, workerSplit(os.Getenv("FABGRID_GOSSIP_JOIN")), log.With("component", "gossip"))
+	if g == nil {
+		return nil, err
+	}
+	if err != nil {
+		log.Warn("cannot join the other coordinators' gossip; workers joining us still connect the pool", "err", err)
+	}
+	log.Info("gossip listening", "addr", g.Node.Addr())
+	return g, nil
 }
 
 // parseSize reads "64MiB", "512KiB", "1GiB", "1048576".

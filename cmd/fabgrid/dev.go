@@ -22,6 +22,7 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/client"
 	"github.com/fabgrid/fabgrid/gossip"
+	"github.com/fabgrid/fabgrid/localgrid"
 	"github.com/fabgrid/fabgrid/printerdrv"
 	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
@@ -87,6 +88,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // devSummary is what --json prints at the end.
 type devSummary struct {
 	API         string         `json:"api"`
+	CA          string         `json:"ca"`
 	AdminToken  string         `json:"admin_token"`
 	WorkerToken string         `json:"worker_token"`
 	Community   string         `json:"community"`
@@ -125,32 +127,35 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 		}
 	}
 
-	// The coordinator: a one-node cluster with known tokens.
-	adminTok := coordinator.NewToken(api.AdminTokenPrefix)
-	workerTok := coordinator.NewToken(api.WorkerTokenPrefix)
-	node, err := coordinator.New(coordinator.Config{
-		NodeID: "dev", DataDir: filepath.Join(dir, "coordinator"), HTTPAddr: o.httpAddr, RaftAddr: "127.0.0.1:0",
-		Bootstrap: true, AdminToken: adminTok, WorkerToken: workerTok,
-		HeartbeatInterval: time.Second, LostAfter: 15 * time.Second, Logger: log.With("component", "coordinator"),
+	// The coordinator: a one-node cluster with known tokens, over TLS
+	// with a CA of its own, as a real cluster runs.
+	caFile, nodeTLS, err := localgrid.DirTLS(filepath.Join(dir, "tls"), "fabgrid dev CA", "dev")
+	if err != nil {
+		return err
+	}
+	cliTLS, err := client.CAConfig(caFile)
+	if err != nil {
+		return err
+	}
+	cluster, err := localgrid.Start(ctx, 1, localgrid.Options{
+		Configure: func(_ int, cfg *coordinator.Config) {
+			cfg.NodeID, cfg.DataDir, cfg.HTTPAddr, cfg.TLS = "dev", filepath.Join(dir, "coordinator"), o.httpAddr, nodeTLS
+			cfg.HeartbeatInterval, cfg.LostAfter, cfg.Logger = time.Second, 15*time.Second, log.With("component", "coordinator")
+		},
+		Gossip: func(int) gossip.Config {
+			return gossip.Config{BindAddr: "127.0.0.1:0", Logger: log.With("component", "gossip")}
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("start coordinator: %w (is %s already in use? try --http 127.0.0.1:0)", err, o.httpAddr)
 	}
-	defer node.Close()
-	gossipCoord, err := gossip.StartCoordinator(node, "127.0.0.1:0", nil, nil, log.With("component", "gossip"))
-	if err != nil {
-		return fmt.Errorf("start gossip: %w", err)
-	}
-	defer gossipCoord.Close()
-	if err := devWait(ctx, 10*time.Second, "the coordinator to become leader", node.IsLeader); err != nil {
-		return err
-	}
-	url := node.URL()
-	admin, err := client.New([]string{url}, client.Options{Token: adminTok})
+	defer cluster.Close()
+	adminTok, workerTok, url := cluster.AdminToken, cluster.WorkerToken, cluster.Nodes[0].URL()
+	admin, err := client.New([]string{url}, client.Options{Token: adminTok, TLS: cliTLS})
 	if err != nil {
 		return err
 	}
-	if err := devWait(ctx, 10*time.Second, "the tokens to be committed", func() bool {
+	if err := localgrid.Wait(ctx, 10*time.Second, "the tokens to be committed", func() bool {
 		_, err := admin.Communities(ctx)
 		return err == nil
 	}); err != nil {
@@ -159,70 +164,76 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 	say("coordinator  %s (data in %s)\n", url, dir)
 
 	// The printers and their workers.
-	gossipAddr := gossipCoord.Node.Addr()
-	var virtuals []*vprinter.Virtual
+	var virtuals []*localgrid.PTYPrinter
+	var workers []*localgrid.Worker
+	var links []*worker.MarlinPrinter
 	var names []string
 	printerNames := map[string]string{}
-	workerErrs := make(chan error, len(devPrinters))
+	defer func() {
+		stopping.Store(true)
+		for _, w := range workers {
+			w.Stop()
+		}
+		for _, pr := range links {
+			pr.Close()
+		}
+		for _, v := range virtuals {
+			v.Close()
+		}
+	}()
+	stopped := make(chan error, len(devPrinters))
 	for i, dp := range devPrinters {
 		prof, err := profile.LookupPrinter(dp.profile)
 		if err != nil {
 			return err
 		}
 		mat, _ := profile.LookupMaterial("PLA")
-		v := vprinter.NewVirtual(vprinter.VirtualConfig{Printer: prof, Speed: o.speed, Seed: int64(i + 1), Logger: log.With("component", "vprinter", "printer", dp.name)})
-		path, err := v.ServePTY(ctx)
+		v, err := localgrid.StartPTYPrinter(vprinter.VirtualConfig{Printer: prof, Speed: o.speed, Seed: int64(i + 1), Logger: log.With("component", "vprinter", "printer", dp.name)})
 		if err != nil {
 			return fmt.Errorf("virtual printer %s: %w", dp.name, err)
 		}
 		virtuals = append(virtuals, v)
 		wlog := log.With("component", "worker", "printer", dp.name)
-		pr := worker.NewMarlinPrinter(path, 0, prof, printerdrv.Options{}, wlog)
-		defer pr.Close()
+		pr := worker.NewMarlinPrinter(v.Path, 0, prof, printerdrv.Options{}, wlog)
+		links = append(links, pr)
 		cctx, ccancel := context.WithTimeout(ctx, 20*time.Second)
 		err = pr.Connect(cctx)
 		ccancel()
 		if err != nil {
 			return fmt.Errorf("connect to virtual printer %s: %w", dp.name, err)
 		}
-		cl, err := client.New([]string{url}, client.Options{Token: workerTok, Logger: wlog})
+		cl, err := client.New([]string{url}, client.Options{Token: workerTok, Logger: wlog, TLS: cliTLS})
 		if err != nil {
 			return err
 		}
-		w, err := worker.New(worker.Config{
+		w, err := localgrid.StartWorker(ctx, worker.Config{
 			Name: dp.name, Printer: prof, Material: mat, StateDir: filepath.Join(dir, "worker-"+dp.name), AutoClear: true,
-			GossipBind: "127.0.0.1:0", Join: []string{gossipAddr}, ProgressEvery: 500 * time.Millisecond,
+			GossipBind: "127.0.0.1:0", Join: cluster.GossipAddrs(), ProgressEvery: 500 * time.Millisecond,
 			PollWait: 5 * time.Second, HeartbeatEvery: time.Second, Logger: wlog,
 		}, cl, pr, worker.LocalSlicer{})
 		if err != nil {
 			return err
 		}
-		go func() { workerErrs <- w.Run(ctx) }()
+		workers = append(workers, w)
+		go func() { <-w.Done(); stopped <- w.Err() }()
 		printerNames[w.ID()] = dp.name
-		names = append(names, dp.name+" ("+prof.Name+", "+path+")")
-		say("printer      %s  %s on %s\n", dp.name, prof.Name, path)
+		names = append(names, dp.name+" ("+prof.Name+", "+v.Path+")")
+		say("printer      %s  %s on %s\n", dp.name, prof.Name, v.Path)
 	}
-	defer func() {
-		stopping.Store(true)
-		cancel()
-		for range devPrinters {
-			<-workerErrs
-		}
-	}()
 
 	// A community and the sample order.
 	comm, err := admin.CreateCommunity(ctx, "dev", 1)
 	if err != nil {
 		return fmt.Errorf("create community: %w", err)
 	}
-	sum := devSummary{API: url, AdminToken: adminTok, WorkerToken: workerTok, Community: comm.Name, CommToken: comm.Token, Printers: names}
+	sum := devSummary{API: url, CA: caFile, AdminToken: adminTok, WorkerToken: workerTok, Community: comm.Name, CommToken: comm.Token, Printers: names}
 	var order *api.Order
 	if o.qty > 0 {
 		model, err := devModel(o.model)
 		if err != nil {
 			return err
 		}
-		cc, err := client.New([]string{url}, client.Options{Token: comm.Token})
+		cc, err := client.New([]string{url}, client.Options{Token: comm.Token, TLS: cliTLS})
 		if err != nil {
 			return err
 		}
@@ -252,13 +263,14 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 		sum.Prints[devPrinters[i].name] = len(v.Record().Commands)
 	}
 
-	say("\nThe grid is running. Submit more orders with:\n\n"+
-		"  export FABGRID_ADDR=%s FABGRID_TOKEN=%s\n"+
+	say("\nThe grid is running, over TLS with its own CA. Submit more orders with:\n\n"+
+		"  export FABGRID_ADDR=%s FABGRID_CA=%s FABGRID_TOKEN=%s\n"+
 		"  go run ./cmd/fabgrid order submit --community %s --qty 2 --material PLA testdata/models/cylinder.stl\n"+
 		"  go run ./cmd/fabgrid order list\n"+
 		"  go run ./cmd/fabgrid workers\n\n"+
-		"Admin token (cluster, communities): %s\nWorker token (more printers): %s\nAPI: %s/v1/  metrics: %s/metrics\n",
-		url, comm.Token, comm.Name, adminTok, workerTok, url, url)
+		"Admin token (cluster, communities): %s\nWorker token (more printers, with --ca %s): %s\nAPI: %s/v1/  metrics: %s/metrics"+
+		"  (curl --cacert %s)\n",
+		url, caFile, comm.Token, comm.Name, adminTok, caFile, workerTok, url, url, caFile)
 
 	if o.exitWhenDone {
 		sum.Seconds = time.Since(start).Seconds()
@@ -272,7 +284,7 @@ func devRun(ctx context.Context, o devOptions, stdout, stderr io.Writer) (err er
 	say("\nCtrl-C stops everything.\n")
 	select {
 	case <-ctx.Done():
-	case err := <-workerErrs:
+	case err := <-stopped:
 		if err != nil && ctx.Err() == nil {
 			return fmt.Errorf("a worker stopped: %w", err)
 		}
@@ -413,19 +425,4 @@ func cubeSTL(a float32) []byte {
 		b = append(b, tri[:]...)
 	}
 	return b
-}
-
-func devWait(ctx context.Context, limit time.Duration, what string, cond func() bool) error {
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("gave up waiting for %s after %s", what, limit)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return nil
 }

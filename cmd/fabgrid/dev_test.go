@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
@@ -49,6 +50,25 @@ func TestDevPrintsTheSampleOrder(t *testing.T) {
 	}
 	if sum.CommToken == "" || sum.API == "" {
 		t.Errorf("summary lacks the API address or community token: %+v", sum)
+	}
+	// The grid ran over TLS, with a CA of its own that the CLI is told of.
+	if !strings.HasPrefix(sum.API, "https://") || !strings.HasSuffix(sum.CA, "fabgrid-ca.pem") {
+		t.Errorf("API %q, CA %q: want https and the dev CA", sum.API, sum.CA)
+	}
+}
+
+func TestDevTellsHowToTrustItsCA(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-grid run; skipped with -short")
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"dev", "--http", "127.0.0.1:0", "--exit-when-done", "--qty", "0"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", code, errb.String())
+	}
+	for _, want := range []string{"FABGRID_ADDR=https://127.0.0.1:", "FABGRID_CA=", "fabgrid-ca.pem", "--cacert"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("dev output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

@@ -400,6 +400,7 @@ func (f materialFlags) resolve() (profile.Material, error) {
 	return m, nil
 }
 
+// flagGiven reports whether the command line set the named flag.
 func flagGiven(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })

@@ -28,12 +28,14 @@ import (
 const (
 	envAddr  = "FABGRID_ADDR"
 	envToken = "FABGRID_TOKEN"
+	envCA    = "FABGRID_CA"
 )
 
 // remoteFlags are the flags every remote command has.
 type remoteFlags struct {
 	coordinator string
 	token       string
+	ca          string
 	json        bool
 	endpoints   []string // filled by client()
 }
@@ -43,6 +45,7 @@ func addRemoteFlags(fs *flag.FlagSet) *remoteFlags {
 	fs.StringVar(&rf.coordinator, "coordinator", "", "coordinator URL(s), comma-separated; tried in turn (default $"+envAddr+", else "+client.DefaultAddr+")")
 	fs.StringVar(&rf.token, "token", "", "bearer token: admin or community (default $"+envToken+")")
 	fs.BoolVar(&rf.json, "json", false, "print machine-readable JSON instead of a table")
+	addCAFlag(fs, &rf.ca)
 	return rf
 }
 
@@ -55,7 +58,11 @@ func (rf *remoteFlags) client() (*client.Client, error) {
 	if rf.token == "" {
 		rf.token = os.Getenv(envToken)
 	}
-	c, err := client.New([]string{addr}, client.Options{Token: rf.token})
+	tlsConf, err := clientTLS(rf.ca)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New([]string{addr}, client.Options{Token: rf.token, TLS: tlsConf})
 	if err != nil {
 		return nil, usageError("--coordinator: %w", err)
 	}
@@ -75,6 +82,9 @@ func (rf *remoteFlags) explain(err error) error {
 func (rf *remoteFlags) explanation(err error) string {
 	var ae *client.APIError
 	switch {
+	case errors.Is(err, client.ErrUntrusted) || errors.As(err, &ae) && strings.Contains(ae.Message, "HTTPS server") ||
+		errors.Is(err, client.ErrNoCoordinator) && isPlainServer(err):
+		return tlsExplanation(err, rf.ca != "" || os.Getenv(envCA) != "")
 	case errors.As(err, &ae) && ae.Status == 401 && rf.token == "":
 		return fmt.Sprintf("coordinator at %s wants a token: 401 %s — pass --token or set %s", ae.Endpoint, ae.Code, envToken)
 	case errors.As(err, &ae) && ae.Status == 401:

@@ -9,13 +9,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/slicer"
+	"github.com/fabgrid/fabgrid/slicer/slicepolicy"
 )
 
 func init() {
@@ -99,22 +98,13 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	// Slicing makes much short-lived garbage; a tighter collector target
-	// keeps the peak memory of a one-shot run low (workers run on small
-	// machines) for a little more CPU.
-	debug.SetGCPercent(50)
+	defer slicepolicy.Begin()()
 	t0 := time.Now()
 	mesh, rep, err := slicer.LoadModel(f, st.Size(), model, slicer.DefaultLimits)
 	if err != nil {
 		return err
 	}
-	// A small job runs on fewer Ps: each P costs memory (its allocation
-	// cache holds a span of every size class in use, and the collector
-	// runs a mark worker per P) while a job of a few tens of milliseconds
-	// gains nothing from more cores.
-	if procs := sliceProcs(rep.Triangles*max(1, s.Copies), int(math.Ceil(rep.Size.Z/s.LayerHeight)), runtime.GOMAXPROCS(0)); procs < runtime.GOMAXPROCS(0) {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-	}
+	defer slicepolicy.LimitProcs(rep.Triangles*max(1, s.Copies), int(math.Ceil(rep.Size.Z/s.LayerHeight)))()
 	var progress func(done, total int)
 	if !*quiet && !*jsonOut && rep.Triangles >= 100_000 {
 		last := -1
@@ -205,14 +195,4 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(w, "  repaired: %d gaps closed, %d fragments dropped\n", res.Slicing.ClosedGaps, res.Slicing.DroppedFragments)
 	}
 	return nil
-}
-
-// sliceProcs is how many Ps (GOMAXPROCS, at most max) a job of tris
-// triangles and about layers layers is worth: one per 100 ms of estimated
-// single-core work, at 10 µs a triangle and 0.5 ms a layer (measured on the
-// test models and Benchy: 20 mm cube 5 ms, sphere and torus 50–120 ms,
-// Benchy 1.4 s).
-func sliceProcs(tris, layers, max int) int {
-	est := time.Duration(tris)*10*time.Microsecond + time.Duration(layers)*500*time.Microsecond
-	return min(max, 1+int(est/(100*time.Millisecond)))
 }

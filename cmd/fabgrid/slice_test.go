@@ -132,27 +132,6 @@ func TestSliceFailureLeavesNoFile(t *testing.T) {
 	}
 }
 
-func TestSliceProcs(t *testing.T) {
-	for _, tc := range []struct {
-		name              string
-		tris, layers, max int
-		want              int
-	}{
-		{"cube", 12, 100, 8, 1},
-		{"torus", 2304, 50, 8, 1},
-		{"tall box", 12, 1250, 8, 7},
-		{"benchy", 225_154, 240, 8, 8},
-		{"benchy on two cores", 225_154, 240, 2, 2},
-		{"one core", 1_000_000, 200, 1, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := sliceProcs(tc.tris, tc.layers, tc.max); got != tc.want {
-				t.Fatalf("sliceProcs(%d, %d, %d) = %d, want %d", tc.tris, tc.layers, tc.max, got, tc.want)
-			}
-		})
-	}
-}
-
 // TestSlice3MF: fabgrid slice takes a 3MF and writes what it writes for
 // the same model as STL.
 func TestSlice3MF(t *testing.T) {

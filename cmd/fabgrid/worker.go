@@ -55,6 +55,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"worker; a print in progress is cancelled safely (heaters off, nozzle lifted) and reported.", stderr)
 	coords := fs.String("coordinator", workerEnv("FABGRID_COORDINATOR", client.DefaultAddr), "coordinator URL(s), comma-separated; any one will do (default $FABGRID_COORDINATOR)")
 	token := fs.String("token", os.Getenv("FABGRID_WORKER_TOKEN"), "worker token from the coordinators' operator (default $FABGRID_WORKER_TOKEN)")
+	var caFile string
+	addCAFlag(fs, &caFile)
+	tokenFile := fs.String("token-file", os.Getenv("FABGRID_WORKER_TOKEN_FILE"), "read the worker token from FILE instead (default $FABGRID_WORKER_TOKEN_FILE)")
 	join := fs.String("join", "", "gossip address(es) HOST:PORT of coordinators to join, comma-separated (optional: without it the worker still works)")
 	gossipBind := fs.String("gossip-bind", "127.0.0.1:0", "gossip listen address (port 0 picks a free one)")
 	gossipKey := fs.String("gossip-key", os.Getenv("FABGRID_GOSSIP_KEY"), "shared gossip key, base64 of 16/24/32 bytes (default $FABGRID_GOSSIP_KEY)")
@@ -86,6 +89,13 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return &exitError{2, errors.New("--detect needs --port")}
 		}
 		return runDetect(ctx, *port, *baud, *prof.file, *jsonLogs, stdout)
+	}
+	if *tokenFile != "" {
+		tok, err := readTokenFile("--token-file", *tokenFile)
+		if err != nil {
+			return &exitError{2, err}
+		}
+		*token = tok
 	}
 	var missing []string
 	for flag, v := range map[string]bool{"--port": *port != "", "--profile": prof.given(), "--material": material.given(), "--name": *name != "", "--token": *token != ""} {
@@ -152,7 +162,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	log := slog.New(handler)
 
-	cl, err := client.New([]string{*coords}, client.Options{Token: *token, Logger: log.With("component", "client")})
+	tlsConf, err := clientTLS(caFile)
+	if err != nil {
+		return err
+	}
+	cl, err := client.New([]string{*coords}, client.Options{Token: *token, Logger: log.With("component", "client"), TLS: tlsConf})
 	if err != nil {
 		return &exitError{2, err}
 	}

@@ -5,6 +5,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,11 +31,15 @@ func TestWorkerOnAnImportedProfile(t *testing.T) {
 	cl := coordinatortest.Start(t, 1, coordinatortest.Options{})
 	leader := cl.WaitLeader(10 * time.Second)
 	port := virtualPTY(t, imported)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, coordinatortest.CA().CertPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var werr syncBuffer
 	go func() {
-		done <- runWorker(ctx, []string{"--coordinator", leader.URL(), "--token", cl.WorkerToken, "--port", port,
+		done <- runWorker(ctx, []string{"--coordinator", leader.URL(), "--ca", caFile, "--token", cl.WorkerToken, "--port", port,
 			"--profile-file", own, "--material", "PLA", "--name", "imported", "--auto-clear",
 			"--state-dir", t.TempDir(), "--control", "", "--progress-every", "200ms"}, &bytes.Buffer{}, &werr)
 	}()

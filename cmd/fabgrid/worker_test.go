@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +35,8 @@ func TestWorkerFlagErrors(t *testing.T) {
 		{"gossip key", append(append([]string{}, base...), "--gossip-key", "c2hvcnQ="), "5 bytes, want 16, 24 or 32"},
 		{"control not loopback", append(append([]string{}, base...), "--control", "0.0.0.0:8750"), "is not loopback"},
 		{"extra args", append(append([]string{}, base...), "extra"), "unexpected arguments"},
+		{"missing token file", append(append([]string{}, base...), "--token-file", "/nonexistent/token"), "--token-file"},
+		{"bad CA file", append(append([]string{}, base...), "--ca", "/dev/null"), "--ca"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
@@ -72,11 +76,15 @@ func TestWorkerCommandPrintsAnOrder(t *testing.T) {
 	t.Cleanup(func() { vcancel(); v.Wait() })
 
 	control := freeLoopbackAddr(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, coordinatortest.CA().CertPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var werr bytes.Buffer
 	go func() {
-		done <- runWorker(ctx, []string{"--coordinator", leader.URL(), "--token", cl.WorkerToken, "--port", path,
+		done <- runWorker(ctx, []string{"--coordinator", leader.URL(), "--ca", caFile, "--token", cl.WorkerToken, "--port", path,
 			"--profile", "ender3", "--material", "PLA", "--colour", "black", "--name", "cmd-test", "--auto-clear",
 			"--state-dir", t.TempDir(), "--control", control, "--progress-every", "200ms"}, &bytes.Buffer{}, &werr)
 	}()

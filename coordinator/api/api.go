@@ -128,13 +128,17 @@ const (
 	WaitParam = "wait"
 )
 
-// Health is GET /v1/health.
+// Health is GET /v1/health. Node, Leader and Term are told only to a
+// caller with a token of the cluster.
 type Health struct {
 	Status string `json:"status"`
-	Node   string `json:"node"`
+	Node   string `json:"node,omitempty"`
 	Role   string `json:"role"`
-	Leader string `json:"leader"`
-	Term   uint64 `json:"term"`
+	Leader string `json:"leader,omitempty"`
+	Term   uint64 `json:"term,omitempty"`
+	// Warning is set when the node runs in a way its operator should
+	// fix (without TLS beyond loopback).
+	Warning string `json:"warning,omitempty"`
 }
 
 // Cluster is GET /v1/cluster and the answer of the cluster operations.

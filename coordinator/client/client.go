@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +45,10 @@ type Options struct {
 	Jitter func() float64
 	// Logger receives one debug line per failed attempt (default: discard).
 	Logger *slog.Logger
+	// TLS verifies the coordinators' certificates when their URLs are
+	// https (RootCAs: the cluster CA, see CAConfig); addresses given
+	// without a scheme then default to https. Ignored with HTTPClient.
+	TLS *tls.Config
 }
 
 // Client talks to a coordinator cluster. It is safe for concurrent use.
@@ -68,7 +73,7 @@ func New(addrs []string, opts Options) (*Client, error) {
 			if p == "" {
 				continue
 			}
-			ep, err := normalize(p)
+			ep, err := normalizeScheme(p, opts.TLS != nil)
 			if err != nil {
 				return nil, err
 			}
@@ -103,6 +108,7 @@ func New(addrs []string, opts Options) (*Client, error) {
 			IdleConnTimeout:       90 * time.Second,
 			ResponseHeaderTimeout: 0, // long-polls wait; contexts bound calls
 			ExpectContinueTimeout: time.Second,
+			TLSClientConfig:       opts.TLS,
 		}}
 	}
 	if c.log == nil {
@@ -111,8 +117,12 @@ func New(addrs []string, opts Options) (*Client, error) {
 	return c, nil
 }
 
-func normalize(a string) (string, error) {
-	if !strings.Contains(a, "://") {
+func normalize(a string) (string, error) { return normalizeScheme(a, false) }
+
+func normalizeScheme(a string, tls bool) (string, error) {
+	if !strings.Contains(a, "://") && tls {
+		a = "https://" + a
+	} else if !strings.Contains(a, "://") {
 		a = "http://" + a
 	}
 	u, err := url.Parse(a)
@@ -183,6 +193,9 @@ func (c *Client) do(ctx context.Context, req request) (*http.Response, context.C
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil, nil, fmt.Errorf("client: %s %s: %w", req.method, req.path, ctx.Err())
+		case err != nil && untrusted(err):
+			// Trying again cannot help: the certificate stays the same.
+			return nil, nil, fmt.Errorf("%w: coordinator at %s: %w", ErrUntrusted, ep, err)
 		case err != nil:
 			lastErr = fmt.Errorf("coordinator at %s: %w", ep, err)
 			retry = req.idempotent || dialError(err)

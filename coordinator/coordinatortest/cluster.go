@@ -1,9 +1,12 @@
-// Package coordinatortest starts coordinator clusters inside a test (or a
-// simulation) process: real raft, over loopback TCP with data dirs, or
-// over raft's in-memory transport where partitions are one call.
+// Package coordinatortest starts coordinator clusters inside a test: the
+// clusters of package localgrid (real raft, over loopback TCP with data
+// dirs and TLS of a test CA, or over raft's in-memory transport where
+// partitions are one call), with test timings, failing the test where
+// localgrid returns an error.
 package coordinatortest
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,29 +15,33 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator"
-	"github.com/fabgrid/fabgrid/coordinator/api"
-	"github.com/hashicorp/raft"
+	"github.com/fabgrid/fabgrid/gossip"
+	"github.com/fabgrid/fabgrid/localgrid"
 )
 
 // Options tune a test cluster.
 type Options struct {
-	// Inmem uses raft's in-memory transport and stores (no restarts).
+	// Inmem uses raft's in-memory transport and stores, and plain HTTP
+	// on loopback.
 	Inmem bool
+	// Plaintext runs a TCP cluster without TLS. By default a TCP
+	// cluster runs raft, forwarding and the API over TLS with
+	// certificates of the test CA (tls.go).
+	Plaintext bool
 	// Configure, when set, adjusts each node's config before it starts.
 	Configure func(i int, cfg *coordinator.Config)
+	// Gossip, when set, gives each node a gossip node (see
+	// localgrid.Options.Gossip).
+	Gossip func(i int) gossip.Config
 	// Verbose sends the nodes' logs to stderr.
 	Verbose bool
 }
 
-// Cluster is a running test cluster.
+// Cluster is a running test cluster: a localgrid.Cluster whose waits and
+// node operations fail the test instead of returning errors.
 type Cluster struct {
-	t           testing.TB
-	opts        Options
-	Nodes       []*coordinator.Node
-	Configs     []coordinator.Config
-	AdminToken  string
-	WorkerToken string
-	trans       []*raft.InmemTransport
+	*localgrid.Cluster
+	t testing.TB
 }
 
 // FastTimings are raft timings for tests: quick placement ticks, and
@@ -58,73 +65,34 @@ func StartTestCluster(t testing.TB, n int) *Cluster {
 // Start starts a cluster with options.
 func Start(t testing.TB, n int, opts Options) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, opts: opts,
-		AdminToken: coordinator.NewToken(api.AdminTokenPrefix), WorkerToken: coordinator.NewToken(api.WorkerTokenPrefix)}
-	c.Nodes = make([]*coordinator.Node, n)
-	c.Configs = make([]coordinator.Config, n)
-	if opts.Inmem {
-		c.trans = make([]*raft.InmemTransport, n)
-		for i := range n {
-			_, c.trans[i] = raft.NewInmemTransport(raft.ServerAddress(fmt.Sprintf("c%d", i+1)))
-		}
-		for i := range n {
-			for j := range n {
-				if i != j {
-					c.trans[i].Connect(c.trans[j].LocalAddr(), c.trans[j])
+	lc, err := localgrid.Start(context.Background(), n, localgrid.Options{Inmem: opts.Inmem, Gossip: opts.Gossip,
+		Configure: func(i int, cfg *coordinator.Config) {
+			FastTimings(cfg)
+			if !opts.Inmem {
+				cfg.DataDir = t.TempDir()
+				if !opts.Plaintext {
+					cfg.TLS = NodeTLS(t, cfg.NodeID)
 				}
 			}
-		}
-	}
-	for i := range n {
-		cfg := coordinator.Config{
-			NodeID: fmt.Sprintf("c%d", i+1), HTTPAddr: "127.0.0.1:0", RaftAddr: "127.0.0.1:0",
-			AdminToken: c.AdminToken, WorkerToken: c.WorkerToken, Bootstrap: i == 0,
-		}
-		FastTimings(&cfg)
-		if opts.Inmem {
-			cfg.Transport = c.trans[i]
-		} else {
-			cfg.DataDir = t.TempDir()
-		}
-		if opts.Verbose {
-			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			cfg.RaftLogOutput = os.Stderr
-		} else {
 			cfg.RaftLogOutput = io.Discard
-		}
-		if i > 0 {
-			cfg.Join = []string{c.Nodes[0].URL()}
-		}
-		if opts.Configure != nil {
-			opts.Configure(i, &cfg)
-		}
-		node, err := coordinator.New(cfg)
-		if err != nil {
-			c.Close()
-			t.Fatalf("start %s: %v", cfg.NodeID, err)
-		}
-		c.Nodes[i] = node
-		// Later restarts reuse the addresses picked now.
-		cfg.HTTPAddr, cfg.RaftAddr = node.HTTPAddr(), node.RaftAddr()
-		c.Configs[i] = cfg
-		if i == 0 {
-			c.WaitLeader(10 * time.Second)
-		}
+			if opts.Verbose {
+				cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				cfg.RaftLogOutput = os.Stderr
+			}
+			if opts.Configure != nil {
+				opts.Configure(i, cfg)
+			}
+		}})
+	if err != nil {
+		t.Fatalf("coordinatortest: %v", err)
 	}
-	c.WaitConverged(15 * time.Second)
+	c := &Cluster{Cluster: lc, t: t}
 	t.Cleanup(c.Close)
 	return c
 }
 
 // Close stops every running node.
-func (c *Cluster) Close() {
-	for i, n := range c.Nodes {
-		if n != nil {
-			n.Kill()
-			c.Nodes[i] = nil
-		}
-	}
-}
+func (c *Cluster) Close() { c.KillAll() }
 
 // WaitFor polls cond until it holds or the timeout passes (then fails).
 func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
@@ -170,33 +138,7 @@ func (c *Cluster) LeaderIndex(timeout time.Duration) int {
 // leader has.
 func (c *Cluster) WaitConverged(timeout time.Duration) {
 	c.t.Helper()
-	WaitFor(c.t, timeout, "all nodes to join and catch up", func() bool {
-		var leader *coordinator.Node
-		for _, n := range c.Nodes {
-			if n != nil && n.IsLeader() {
-				leader = n
-			}
-		}
-		if leader == nil {
-			return false
-		}
-		info, err := leader.ClusterInfo()
-		if err != nil || len(info.Nodes) != len(c.Nodes) {
-			return false
-		}
-		for _, cn := range info.Nodes {
-			if cn.HTTPAddr == "" {
-				return false
-			}
-		}
-		want := leader.Raft().AppliedIndex()
-		for _, n := range c.Nodes {
-			if n != nil && n.Raft().AppliedIndex() < want {
-				return false
-			}
-		}
-		return true
-	})
+	WaitFor(c.t, timeout, "all nodes to join and catch up", c.Converged)
 }
 
 // WaitApplied waits until every running node has applied index.
@@ -214,58 +156,42 @@ func (c *Cluster) WaitApplied(index uint64, timeout time.Duration) {
 
 // Kill crashes node i.
 func (c *Cluster) Kill(i int) {
-	c.Nodes[i].Kill()
-	c.Nodes[i] = nil
+	if err := c.Cluster.Kill(i); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 // Stop gracefully stops node i.
 func (c *Cluster) Stop(i int) {
-	if err := c.Nodes[i].Close(); err != nil {
+	if err := c.Cluster.Stop(i); err != nil {
 		c.t.Logf("close %s: %v", c.Configs[i].NodeID, err)
 	}
-	c.Nodes[i] = nil
 }
 
-// Restart starts node i again from its data dir, on the same addresses.
+// Restart starts node i again from its data dir (or in-memory stores),
+// on the same addresses.
 func (c *Cluster) Restart(i int) *coordinator.Node {
 	c.t.Helper()
-	if c.opts.Inmem {
-		c.t.Fatal("coordinatortest: restart needs the TCP cluster")
+	n, err := c.Cluster.Restart(i)
+	if err != nil {
+		c.t.Fatalf("coordinatortest: restart: %v", err)
 	}
-	cfg := c.Configs[i]
-	cfg.Bootstrap, cfg.Join = false, nil
-	var (
-		n   *coordinator.Node
-		err error
-	)
-	// The old listener's port may take a moment to be free again.
-	WaitFor(c.t, 5*time.Second, "restart of "+cfg.NodeID, func() bool {
-		n, err = coordinator.New(cfg)
-		return err == nil
-	})
-	c.Nodes[i] = n
 	return n
 }
 
 // Partition cuts node i off from the others (in-memory transport only).
-func (c *Cluster) Partition(i int) {
-	if !c.opts.Inmem {
-		c.t.Fatal("coordinatortest: partitions need Options.Inmem")
-	}
-	c.trans[i].DisconnectAll()
-	for j, tr := range c.trans {
-		if j != i {
-			tr.Disconnect(c.trans[i].LocalAddr())
-		}
-	}
-}
+func (c *Cluster) Partition(i int) { c.links(i, false) }
 
 // Heal reconnects node i.
-func (c *Cluster) Heal(i int) {
-	for j, tr := range c.trans {
+func (c *Cluster) Heal(i int) { c.links(i, true) }
+
+func (c *Cluster) links(i int, up bool) {
+	if !c.Inmem() {
+		c.t.Fatal("coordinatortest: partitions need Options.Inmem")
+	}
+	for j := range c.Nodes {
 		if j != i {
-			tr.Connect(c.trans[i].LocalAddr(), c.trans[i])
-			c.trans[i].Connect(tr.LocalAddr(), tr)
+			c.SetLink(i, j, up)
 		}
 	}
 }

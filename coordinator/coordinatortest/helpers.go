@@ -43,8 +43,8 @@ type Client struct {
 	HTTP *http.Client
 }
 
-// DefaultClient has a 10 s timeout.
-var DefaultClient = &Client{HTTP: &http.Client{Timeout: 10 * time.Second}}
+// DefaultClient has a 10 s timeout and trusts the test CA.
+var DefaultClient = &Client{HTTP: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: ClientTLS()}}}
 
 // Do sends a JSON request (body may be nil, []byte or a value to encode)
 // and decodes a JSON answer into out when out is not nil. It returns the

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -39,10 +40,24 @@ func lanTimings(_ int, cfg *coordinator.Config) {
 // intakeCluster starts a three-node loopback TCP cluster on LAN timings
 // with a community whose model is already stored.
 // With inmem, raft runs over its in-memory transport and stores (no TCP,
-// no fsync): the ceiling of the software itself on this machine.
+// no fsync): the ceiling of the software itself on this machine. The
+// cluster runs without TLS, as the figures of docs/benchmarks.md before
+// TLS did; intakeClusterTLS runs the same with it.
 func intakeCluster(b *testing.B, inmem bool) (cl *coordinatortest.Cluster, token string, model client.Model) {
 	b.Helper()
-	cl = coordinatortest.Start(b, 3, coordinatortest.Options{Configure: lanTimings, Inmem: inmem})
+	return intakeClusterOpts(b, coordinatortest.Options{Configure: lanTimings, Inmem: inmem, Plaintext: true})
+}
+
+// intakeClusterTLS is intakeCluster over TCP with TLS on raft, forwarding
+// and the API.
+func intakeClusterTLS(b *testing.B) (cl *coordinatortest.Cluster, token string, model client.Model) {
+	b.Helper()
+	return intakeClusterOpts(b, coordinatortest.Options{Configure: lanTimings})
+}
+
+func intakeClusterOpts(b *testing.B, opts coordinatortest.Options) (cl *coordinatortest.Cluster, token string, model client.Model) {
+	b.Helper()
+	cl = coordinatortest.Start(b, 3, opts)
 	ctx := context.Background()
 	cc, err := newClient(b, cl, cl.AdminToken).CreateCommunity(ctx, "bench", 1)
 	if err != nil {
@@ -115,6 +130,21 @@ func runConcurrent(b *testing.B, n int, unit string, op func(i int) error) {
 	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cores")
 }
 
+// warmUp runs op a few times from each of the benchClients goroutines.
+func warmUp(op func()) {
+	var wg sync.WaitGroup
+	for range benchClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 4 {
+				op()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // processCPU is the user plus system CPU time the process has used.
 func processCPU() time.Duration {
 	var ru syscall.Rusage
@@ -129,25 +159,40 @@ func processCPU() time.Duration {
 // three-node loopback cluster (raft over TCP, boltdb stores with fsync).
 // "leader" sends to the leader; "follower" to a follower, which forwards
 // each order to the leader; "inmem-leader" is "leader" with raft's
-// in-memory transport and stores. orders/entry is how many orders the
-// group commit packed into each raft entry, on average.
+// in-memory transport and stores; "tls-leader" and "tls-follower" are
+// "leader" and "follower" with TLS on the API, the forwarding and raft
+// (mutual). orders/entry is how many orders the group commit packed into
+// each raft entry, on average.
 //
 //	go test ./coordinator/e2e -run '^$' -bench 'OrderIntake|RaftApply' -benchtime 5000x
 func BenchmarkOrderIntake(b *testing.B) {
-	for _, via := range []string{"leader", "follower", "inmem-leader"} {
+	for _, via := range []string{"leader", "follower", "inmem-leader", "tls-leader", "tls-follower"} {
 		b.Run(via, func(b *testing.B) {
-			cl, token, model := intakeCluster(b, via == "inmem-leader")
+			var (
+				cl    *coordinatortest.Cluster
+				token string
+				model client.Model
+			)
+			if strings.HasPrefix(via, "tls-") {
+				cl, token, model = intakeClusterTLS(b)
+			} else {
+				cl, token, model = intakeCluster(b, via == "inmem-leader")
+			}
 			l := cl.LeaderIndex(5 * time.Second)
 			target := cl.Nodes[l]
-			if via == "follower" {
+			if strings.HasSuffix(via, "follower") {
 				target = cl.Nodes[(l+1)%3]
 			}
-			c, err := client.New([]string{target.URL()}, client.Options{Token: token})
+			c, err := client.New([]string{target.URL()}, client.Options{Token: token, TLS: coordinatortest.ClientTLS()})
 			if err != nil {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
 			req := client.OrderRequest{Quantity: 1, Material: "PLA"}
+			// Untimed, the clients open their connections (and, with
+			// TLS, do their handshakes) as any long-running client does
+			// once: the figure is the steady intake.
+			warmUp(func() { _, _ = c.SubmitOrder(ctx, model, req) })
 			first := cl.Nodes[l].Raft().LastIndex()
 			runConcurrent(b, b.N, "orders", func(int) error {
 				_, err := c.SubmitOrder(ctx, model, req)

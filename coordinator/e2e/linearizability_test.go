@@ -427,7 +427,7 @@ func newClient(t testing.TB, cl *coordinatortest.Cluster, token string) *client.
 		}
 	}
 	c, err := client.New(urls, client.Options{Token: token, Timeout: 5 * time.Second, Attempts: 6,
-		BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
+		BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, TLS: coordinatortest.ClientTLS()})
 	if err != nil {
 		t.Fatal(err)
 	}

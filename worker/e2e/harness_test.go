@@ -17,6 +17,7 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator/client"
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
 	"github.com/fabgrid/fabgrid/gossip"
+	"github.com/fabgrid/fabgrid/localgrid"
 	"github.com/fabgrid/fabgrid/printerdrv"
 	"github.com/fabgrid/fabgrid/printerdrv/vprinter"
 	"github.com/fabgrid/fabgrid/profile"
@@ -45,8 +46,8 @@ func logger() *slog.Logger {
 type grid struct {
 	t       testing.TB
 	cl      *coordinatortest.Cluster
-	gossip  []*gossip.Coordinator
-	joins   []string
+	gossip  []*gossip.Coordinator // the coordinators' gossip nodes
+	joins   []string              // and their addresses
 	hc      *coordinatortest.Client
 	comm    string // community token
 	workers []*gridWorker
@@ -57,22 +58,16 @@ func newGrid(t testing.TB, coordinators int) *grid {
 	cl := coordinatortest.Start(t, coordinators, coordinatortest.Options{Configure: func(i int, cfg *coordinator.Config) {
 		cfg.LostAfter = lostAfter
 		cfg.HeartbeatInterval = heartbeat
+	}, Gossip: func(int) gossip.Config {
+		return gossip.Config{BindAddr: "127.0.0.1:0", Key: gossipKey, Logger: logger()}
 	}})
-	g := &grid{t: t, cl: cl, hc: coordinatortest.DefaultClient}
-	for _, n := range cl.Nodes {
-		gc, err := gossip.StartCoordinator(n, "127.0.0.1:0", gossipKey, g.joins, logger())
-		if err != nil {
-			t.Fatalf("coordinator gossip: %v", err)
-		}
-		g.gossip = append(g.gossip, gc)
-		g.joins = append(g.joins, gc.Node.Addr())
+	g := &grid{t: t, cl: cl, hc: coordinatortest.DefaultClient, joins: cl.GossipAddrs()}
+	for i := range cl.Nodes {
+		g.gossip = append(g.gossip, cl.Gossip(i))
 	}
 	t.Cleanup(func() {
 		for _, w := range g.workers {
 			w.stop()
-		}
-		for _, gc := range g.gossip {
-			gc.Node.Close()
 		}
 	})
 	leader := cl.WaitLeader(10 * time.Second)
@@ -86,13 +81,7 @@ func newGrid(t testing.TB, coordinators int) *grid {
 }
 
 // urls lists every coordinator URL, as a worker's --coordinator would.
-func (g *grid) urls() []string {
-	var out []string
-	for _, c := range g.cl.Configs {
-		out = append(out, "http://"+c.HTTPAddr)
-	}
-	return out
-}
+func (g *grid) urls() []string { return g.cl.URLs() }
 
 // leaderURL is the current leader's URL.
 func (g *grid) leaderURL() string { return g.cl.WaitLeader(10 * time.Second).URL() }
@@ -104,16 +93,12 @@ type gridWorker struct {
 	prof     profile.Printer
 	mat      profile.Material
 	token    string
-	v        *vprinter.Virtual
-	vstop    context.CancelFunc
-	path     string
+	v        *localgrid.PTYPrinter
 	stateDir string
 
 	mu     sync.Mutex
-	w      *worker.Worker
+	w      *localgrid.Worker
 	pr     *worker.MarlinPrinter
-	cancel context.CancelFunc
-	done   chan error
 	prints []printed // every Print call, in order
 	start  chan string
 }
@@ -138,15 +123,10 @@ func (g *grid) addWorker(name, prof, material string) *gridWorker {
 	}
 	gw := &gridWorker{g: g, name: name, prof: p, mat: m, token: g.cl.WorkerToken, stateDir: g.t.TempDir(),
 		start: make(chan string, 16)}
-	gw.v = vprinter.NewVirtual(vprinter.VirtualConfig{Printer: p, Speed: speed})
-	ctx, cancel := context.WithCancel(context.Background())
-	gw.path, err = gw.v.ServePTY(ctx)
-	if err != nil {
-		cancel()
+	if gw.v, err = localgrid.StartPTYPrinter(vprinter.VirtualConfig{Printer: p, Speed: speed}); err != nil {
 		g.t.Fatal(err)
 	}
-	gw.vstop = cancel
-	g.t.Cleanup(func() { cancel(); gw.v.Wait() })
+	g.t.Cleanup(func() { gw.v.Close() })
 	g.workers = append(g.workers, gw)
 	return gw
 }
@@ -156,7 +136,8 @@ func (g *grid) addWorker(name, prof, material string) *gridWorker {
 func (gw *gridWorker) run(wrap func(worker.Coordinator) worker.Coordinator) {
 	t := gw.g.t
 	t.Helper()
-	cl, err := client.New(gw.g.urls(), client.Options{Token: gw.token, Attempts: 4, BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Timeout: 3 * time.Second})
+	cl, err := client.New(gw.g.urls(), client.Options{Token: gw.token, Attempts: 4, BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Timeout: 3 * time.Second,
+		TLS: coordinatortest.ClientTLS()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +145,11 @@ func (gw *gridWorker) run(wrap func(worker.Coordinator) worker.Coordinator) {
 	if wrap != nil {
 		coord = wrap(cl)
 	}
-	pr := worker.NewMarlinPrinter(gw.path, 0, gw.prof, printerdrv.Options{StartWait: 200 * time.Millisecond}, logger())
-	w, err := worker.New(worker.Config{
+	pr := worker.NewMarlinPrinter(gw.v.Path, 0, gw.prof, printerdrv.Options{StartWait: 200 * time.Millisecond}, logger())
+	gw.mu.Lock()
+	gw.pr = pr
+	gw.mu.Unlock()
+	w, err := localgrid.StartWorker(context.Background(), worker.Config{
 		Name: gw.name, Printer: gw.prof, Material: gw.mat, StateDir: gw.stateDir, AutoClear: true,
 		GossipBind: "127.0.0.1:0", GossipKey: gossipKey, Join: gw.g.joins,
 		ProgressEvery: 200 * time.Millisecond, PollWait: 2 * time.Second, ShutdownGrace: 5 * time.Second,
@@ -174,40 +158,36 @@ func (gw *gridWorker) run(wrap func(worker.Coordinator) worker.Coordinator) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	gw.mu.Lock()
-	gw.w, gw.pr, gw.cancel, gw.done = w, pr, cancel, done
+	gw.w = w
 	gw.mu.Unlock()
-	go func() { done <- w.Run(ctx) }()
 }
 
 // kill crashes the worker: no safe cancel, no report, link closed.
 func (gw *gridWorker) kill() {
 	gw.mu.Lock()
-	w, pr, done := gw.w, gw.pr, gw.done
+	w, pr := gw.w, gw.pr
 	gw.w = nil
 	gw.mu.Unlock()
 	if w == nil {
 		return
 	}
 	w.Kill()
-	<-done
 	pr.Close()
 }
 
 // stop stops the worker cleanly (Ctrl-C).
 func (gw *gridWorker) stop() {
 	gw.mu.Lock()
-	w, pr, cancel, done := gw.w, gw.pr, gw.cancel, gw.done
+	w, pr := gw.w, gw.pr
 	gw.w = nil
 	gw.mu.Unlock()
 	if w == nil {
 		return
 	}
-	cancel()
+	w.Cancel()
 	select {
-	case <-done:
+	case <-w.Done():
 	case <-time.After(20 * time.Second):
 		gw.g.t.Errorf("worker %s did not stop", gw.name)
 	}
