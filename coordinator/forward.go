@@ -32,6 +32,7 @@ const (
 func newProxyTransport(tlsConf *tls.Config) *http.Transport {
 	return &http.Transport{
 		TLSClientConfig:     tlsConf,
+		TLSHandshakeTimeout: 5 * time.Second,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        256,
 		MaxIdleConnsPerHost: 128,

@@ -109,6 +109,7 @@ func New(addrs []string, opts Options) (*Client, error) {
 			ResponseHeaderTimeout: 0, // long-polls wait; contexts bound calls
 			ExpectContinueTimeout: time.Second,
 			TLSClientConfig:       opts.TLS,
+			TLSHandshakeTimeout:   5 * time.Second,
 		}}
 	}
 	if c.log == nil {

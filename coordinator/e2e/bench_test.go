@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptrace"
 	"os"
 	"slices"
 	"strconv"
@@ -193,11 +194,20 @@ func BenchmarkOrderIntake(b *testing.B) {
 			// TLS, do their handshakes) as any long-running client does
 			// once: the figure is the steady intake.
 			warmUp(func() { _, _ = c.SubmitOrder(ctx, model, req) })
+			// new-conns counts the connections the clients open while
+			// timed: 0 when every order reuses one (no handshake per order).
+			var newConns atomic.Int64
+			tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+				if !i.Reused {
+					newConns.Add(1)
+				}
+			}})
 			first := cl.Nodes[l].Raft().LastIndex()
 			runConcurrent(b, b.N, "orders", func(int) error {
-				_, err := c.SubmitOrder(ctx, model, req)
+				_, err := c.SubmitOrder(tctx, model, req)
 				return err
 			})
+			b.ReportMetric(float64(newConns.Load()), "new-conns")
 			// Orders per raft entry: how much the group commit packed.
 			if entries := cl.Nodes[l].Raft().LastIndex() - first; entries > 0 {
 				b.ReportMetric(float64(b.N)/float64(entries), "orders/entry")
