@@ -24,6 +24,12 @@ type VirtualConfig struct {
 	// Printer gives the RX buffer size, heater limits and motion limits.
 	// Default: the built-in "ender3" profile.
 	Printer profile.Printer
+	// Firmware is the flavour to answer as, named as profiles name it:
+	// "marlin" (the default, also for ""), "prusa", "klipper" or
+	// "reprapfirmware" (see flavour.go and the package doc for what each
+	// emulates). It is not taken from Printer.Firmware, so a profile's
+	// flavour is emulated only when asked for.
+	Firmware string
 	// Speed is the time-scale factor: 1 runs in real time, 100 is 100×
 	// faster, 0 is instant (no waiting for motion or heating; the modelled
 	// durations are still recorded).
