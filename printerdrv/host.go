@@ -394,6 +394,12 @@ func (h *Host) Received(line string, now time.Time) {
 		}
 		h.ack(r.HasTemps)
 	case KindResend:
+		if !h.cfg.Flavour.Numbered() {
+			// Bare lines cannot be asked for again: resending would run
+			// them twice. (Klipper never asks.)
+			h.emit(Event{Kind: EvError, Resp: r})
+			return
+		}
 		h.lastProgress = now
 		h.resend(r.Line, now)
 	case KindBusy:

@@ -79,6 +79,9 @@ func ParseResponse(line string) Response {
 	case low == "start":
 		r.Kind = KindStart
 		return r
+	case strings.HasPrefix(low, "emergency stop"): // RepRapFirmware's M112: "Emergency Stop! Reset the controller to continue."
+		r.Kind, r.Fatal = KindFatal, ErrHalted
+		return r
 	case strings.HasPrefix(low, "error:") || strings.HasPrefix(low, "!!"):
 		r.Kind = KindError
 		if f := fatalOf(low); f != nil {

@@ -217,7 +217,7 @@ func (f *firmware) step(wall time.Time) {
 			if !f.exec(f.cmdq[0], wall) {
 				break
 			}
-			if f.halted { // M112 emptied the queue
+			if f.halted || f.shutdown != "" { // M112 emptied the queue
 				break
 			}
 			f.cmdq = f.cmdq[1:]
