@@ -197,7 +197,7 @@ func TestPTYExactlyOnceEveryFlavour(t *testing.T) {
 	for _, fc := range flavourCases {
 		for _, corrupt := range []float64{0, 0.01, 0.05} {
 			t.Run(fc.flavour.String()+"/"+strconv.FormatFloat(corrupt*100, 'f', -1, 64)+"% corrupted", func(t *testing.T) {
-t.Parallel() // each flavour has its own pty; most of the time is waiting
+				t.Parallel() // each flavour has its own pty; most of the time is waiting
 				v, c := startFlavour(t, fc, vprinter.VirtualConfig{Faults: vprinter.Faults{Corrupt: corrupt}, Seed: 7}, printerdrv.Options{})
 				job := calibration(t, printer(t, fc.printer))
 				sum, err := c.Print(context.Background(), job, nil)
@@ -300,7 +300,7 @@ func TestPTYFaultsEndJob(t *testing.T) {
 	for _, fc := range flavourCases {
 		for _, tc := range tests {
 			t.Run(fc.flavour.String()+"/"+tc.name, func(t *testing.T) {
-t.Parallel() // each flavour has its own pty; most of the time is waiting
+				t.Parallel() // each flavour has its own pty; most of the time is waiting
 				v, c := startFlavour(t, fc, vprinter.VirtualConfig{Faults: tc.faults}, printerdrv.Options{})
 				faultEndsJob(t, v, c, printer(t, fc.printer), tc.want(fc.flavour))
 			})
