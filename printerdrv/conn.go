@@ -178,12 +178,16 @@ func (c *Conn) hostConfig() HostConfig {
 }
 
 // chooseFlavour switches the host to the flavour M115 named, when it named
-// one; the firmware's own word beats the profile's.
+// one; the firmware's own word beats the profile's. A host that sent bare
+// lines (a Klipper profile) to numbering firmware starts its count with M110.
 func (c *Conn) chooseFlavour() {
 	c.fw.Flavour = c.host.Flavour()
 	f, ok := FlavourFromM115(c.fw.Name)
 	if !ok || f == c.fw.Flavour {
 		return
+	}
+	if f.Numbered() && !c.fw.Flavour.Numbered() {
+		c.host.EnqueueHost(fmt.Sprintf("M110 N%d", c.host.NextLine()))
 	}
 	if c.opts.Printer.Firmware != "" {
 		c.log.Info("the firmware is not the profile's flavour; speaking the firmware's",
@@ -260,6 +264,11 @@ func (c *Conn) handshake(ctx context.Context) error {
 		return handshakeErr(err, c.opts.HandshakeTimeout)
 	}
 	c.chooseFlavour()
+	if !c.host.Idle() {
+		if err := c.loop(hctx, onEvent, nil); err != nil {
+			return handshakeErr(err, c.opts.HandshakeTimeout)
+		}
+	}
 	if c.fw.Caps["AUTOREPORT_TEMP"] {
 		c.host.EnqueueHost(fmt.Sprintf("M155 S%d", c.opts.ReportSeconds))
 		if err := c.loop(hctx, onEvent, nil); err != nil {

@@ -115,7 +115,8 @@ type entry struct {
 // no goroutines, no clock, no I/O. The driver feeds it received lines and
 // the time, and writes what Next returns.
 type Host struct {
-	cfg HostConfig
+	cfg      HostConfig
+	pingPong bool // as configured, before the flavour's rule
 
 	nextN  int
 	job    []entry // job commands not yet sent
@@ -153,7 +154,7 @@ type Host struct {
 
 // NewHost returns a host whose first line will be numbered firstN.
 func NewHost(cfg HostConfig, firstN int) *Host {
-	return &Host{cfg: cfg.withDefaults(), nextN: firstN, lastTag: -1, lastResendK: -1, episodeK: -1}
+	return &Host{cfg: cfg.withDefaults(), pingPong: cfg.PingPong, nextN: firstN, lastTag: -1, lastResendK: -1, episodeK: -1}
 }
 
 // Enqueue adds a job command (already stripped of comments); tag is its index
@@ -186,9 +187,10 @@ func (h *Host) Urgent(cmd string) {
 }
 
 // SetFlavour changes the dialect once the firmware has named itself (M115);
-// call it between exchanges, with nothing in flight.
+// call it between exchanges, with nothing in flight. Going from bare lines
+// to numbered ones, the firmware's line count is stale: send M110 next.
 func (h *Host) SetFlavour(f Flavour) {
-	h.cfg.Flavour = f
+	h.cfg.Flavour, h.cfg.PingPong = f, h.pingPong
 	h.cfg = h.cfg.withDefaults()
 }
 

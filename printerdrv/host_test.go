@@ -283,3 +283,30 @@ func fuzzHost(t *testing.T, fl Flavour, s string) {
 		t.Fatalf("%s: %d lines resent to firmware that never asks", fl, resent)
 	}
 }
+
+// TestHostSetFlavourFlowControl: RepRapFirmware's one line at a time goes
+// with its flavour; a profile's own ping-pong stays whatever the flavour.
+func TestHostSetFlavourFlowControl(t *testing.T) {
+	tests := []struct {
+		name     string
+		pingPong bool
+		from, to Flavour
+		lines    int
+	}{
+		{"RepRapFirmware profile on Marlin", false, FlavourRepRap, FlavourMarlin, 3},
+		{"Marlin profile on RepRapFirmware", false, FlavourMarlin, FlavourRepRap, 1},
+		{"ping-pong profile on Marlin", true, FlavourRepRap, FlavourMarlin, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := NewHost(HostConfig{RXBuffer: 128, PingPong: tc.pingPong, Flavour: tc.from}, 1)
+			h.SetFlavour(tc.to)
+			for i := range 3 {
+				h.Enqueue("G1 X1", i)
+			}
+			if got := strings.Count(string(h.Next(time.Unix(0, 0))), "\n"); got != tc.lines || h.Flavour() != tc.to {
+				t.Fatalf("%d lines in flight, flavour %s; want %d", got, h.Flavour(), tc.lines)
+			}
+		})
+	}
+}

@@ -228,21 +228,37 @@ func TestPTYExactlyOnceEveryFlavour(t *testing.T) {
 }
 
 // TestPTYFlavourFromM115: the firmware's M115 answer beats the profile's
-// firmware field (a Klipper machine behind a Marlin-flavoured profile).
+// firmware field, whichever way they differ (a Klipper machine behind a
+// Marlin profile; Marlin boards behind Klipper and RepRapFirmware ones,
+// where the host must start numbering lines, or stop sending one at a time).
 func TestPTYFlavourFromM115(t *testing.T) {
-	p := printer(t, "ender3")
-	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Firmware: "klipper"})
-	c := dial(t, path, printerdrv.Options{Printer: p})
-	if f := c.Firmware().Flavour; f != printerdrv.FlavourKlipper || !strings.Contains(c.Firmware().Name, "FIRMWARE_NAME:Klipper") {
-		t.Fatalf("flavour %s from %q", f, c.Firmware().Name)
+	tests := []struct {
+		profile, firmware string
+		want              printerdrv.Flavour
+		name              string
+	}{
+		{"ender3", "klipper", printerdrv.FlavourKlipper, "FIRMWARE_NAME:Klipper"},
+		{"voron24", "marlin", printerdrv.FlavourMarlin, "FIRMWARE_NAME:Marlin"},
+		{"duet", "prusa", printerdrv.FlavourPrusa, "FIRMWARE_NAME:Prusa-Firmware"},
 	}
-	job := printerdrv.Job{Name: "short", Printer: p, Lines: []string{"G28", "G1 X10 F3000", "G1 Y10"}}
-	if _, err := c.Print(context.Background(), job, nil); err != nil {
-		t.Fatal(err)
-	}
-	r := v.Record()
-	if got := jobPart(r.Commands); !slices.Equal(got, job.Lines) {
-		t.Fatalf("executed %q", got)
+	for _, tc := range tests {
+		t.Run(tc.profile+" on "+tc.firmware, func(t *testing.T) {
+			t.Parallel()
+			p := printer(t, tc.profile)
+			v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Firmware: tc.firmware})
+			c := dial(t, path, printerdrv.Options{Printer: p, StartWait: 100 * time.Millisecond})
+			if f := c.Firmware().Flavour; f != tc.want || !strings.HasPrefix(c.Firmware().Name, tc.name) {
+				t.Fatalf("flavour %s from %q", f, c.Firmware().Name)
+			}
+			job := calibration(t, p)
+			if sum, err := c.Print(context.Background(), job, nil); err != nil {
+				t.Fatalf("%v (%+v)", err, sum)
+			}
+			r := v.Record()
+			if got, want := jobPart(r.Commands), mustPrepare(t, job).Commands; !slices.Equal(got, want) || r.Rejected != 0 {
+				t.Fatalf("executed %d commands of %d, %d lines rejected", len(got), len(want), r.Rejected)
+			}
+		})
 	}
 }
 
