@@ -49,7 +49,7 @@ type VirtualConfig struct {
 	NoEmergencyParser bool
 	// FlushOnError empties the RX buffer after a line error, as Marlin
 	// does: the lines behind the bad one vanish without an answer, and the
-	// host must wait before resending.
+	// host must wait before resending. The prusa flavour always flushes.
 	FlushOnError bool
 	// CommandQueue (Marlin's BUFSIZE, default 4) and PlannerBlocks (default 16).
 	CommandQueue  int
@@ -110,7 +110,7 @@ func (r *recorder) count(fn func(*Record)) {
 	r.mu.Unlock()
 }
 
-// Virtual is a Marlin-compatible firmware emulator.
+// Virtual is a firmware emulator: Marlin, or the flavour VirtualConfig.Firmware names.
 type Virtual struct {
 	cfg VirtualConfig
 	rec recorder
