@@ -33,8 +33,9 @@
 //     on as it arrives, no M155, temperatures each modelled second while
 //     heating and nothing during other long commands. A shutdown (M112,
 //     thermal runaway) prints "// Klipper state: Shutdown" and answers
-//     every later command with "!! <reason>"; a reset prints "Disconnect"
-//     then "Ready". Klipper's queueing of moves (lookahead, the MCU link)
+//     every later command with "!! <reason>"; a reset prints "Disconnect",
+//     refuses every line as not ready for a second of modelled time (at
+//     least 200 ms of wall time), then prints "Ready". Klipper's queueing of moves (lookahead, the MCU link)
 //     is the emulator's planner; macros and extended commands other than
 //     STATUS are unknown commands. The Corrupt fault does not apply: a
 //     pseudo-terminal does not garble bytes, and Klipper has no checksum

@@ -24,7 +24,8 @@ type firmware struct {
 	instant bool
 	flavour flavour
 
-	shutdown string // Klipper shut down, for this reason
+	shutdown string    // Klipper shut down (or is starting), for this reason
+	readyAt  time.Time // Klipper restarting: ready at this time
 
 	rx    []byte
 	ep    []byte // the emergency parser's view of the current line
@@ -190,6 +191,10 @@ func (f *firmware) step(wall time.Time) {
 	if f.halted {
 		return
 	}
+	if !f.readyAt.IsZero() && !wall.Before(f.readyAt) {
+		f.readyAt, f.shutdown = time.Time{}, ""
+		f.boot(wall)
+	}
 	for len(f.planner) > 0 && !f.planner[0].After(wall) {
 		f.planner = f.planner[1:]
 	}
@@ -261,6 +266,7 @@ func (f *firmware) next() time.Time {
 	if f.halted {
 		return t
 	}
+	consider(f.readyAt)
 	if len(f.planner) > 0 {
 		consider(f.planner[0])
 	}
@@ -393,15 +399,20 @@ func (f *firmware) check(line string) (n int, cmd, errMsg string) {
 }
 
 func (f *firmware) reset(wall time.Time) {
+	f.resetState(wall)
+	f.boot(wall)
+}
+
+// resetState is the restart without the banner.
+func (f *firmware) resetState(wall time.Time) {
 	f.rec.count(func(r *Record) { r.Resets++ })
-	f.shutdown = ""
+	f.shutdown, f.readyAt = "", time.Time{}
 	f.rx, f.ep, f.cmdq, f.planner, f.blocked = nil, nil, nil, nil, nil
 	f.lastN = 0
 	f.report = 0
 	f.hot.set(f.sim(wall), 0)
 	f.bed.set(f.sim(wall), 0)
 	f.mach = motion.NewMachine(motion.LimitsFor(f.cfg.Printer))
-	f.boot(wall)
 }
 
 func (f *firmware) tempLine(wall time.Time, prefix string) string {

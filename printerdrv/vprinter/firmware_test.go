@@ -1,6 +1,7 @@
 package vprinter
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,4 +128,42 @@ func FuzzFirmwareLine(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestKlipperRestartRefusesLines: while Klipper restarts (an injected
+// reset) it runs nothing it is sent, answering "not ready", until it says
+// it is ready again; without that a host that had not yet read
+// "Disconnect" would have lines run out of order.
+func TestKlipperRestartRefusesLines(t *testing.T) {
+	v := NewVirtual(VirtualConfig{Firmware: "klipper", Faults: Faults{ResetAt: 2}})
+	rec := &recorder{}
+	now := time.Unix(0, 0)
+	fw := newFirmware(v.cfg, rec, now)
+	var out []string
+	send := func(line string, at time.Time) {
+		fw.feed([]byte(line+"\n"), at)
+		fw.step(at)
+		for _, o := range fw.out {
+			out = append(out, strings.Split(strings.TrimSuffix(string(o.data), "\n"), "\n")...)
+		}
+		fw.out = nil
+	}
+	send("G1 X1", now)
+	send("G1 X2", now) // line 2: the reset
+	send("G1 X3", now)
+	if !strings.Contains(strings.Join(out, "|"), "ok|// Klipper state: Disconnect|") || !slices.Contains(out, "!! Printer is not ready") {
+		t.Fatalf("answers %q", out)
+	}
+	later := now.Add(klipperStartupWall)
+	if next := fw.next(); next.IsZero() || next.After(later) {
+		t.Fatalf("ready at %v", next)
+	}
+	out = nil
+	send("G1 X4", later)
+	if len(out) < 2 || out[0] != "// Klipper state: Ready" || out[len(out)-1] != "ok" {
+		t.Fatalf("after the restart: %q", out)
+	}
+	if got := rec.r.Commands; !slices.Equal(got, []string{"G1 X1", "G1 X4"}) || rec.r.Resets != 1 {
+		t.Fatalf("executed %q, %d resets", got, rec.r.Resets)
+	}
 }

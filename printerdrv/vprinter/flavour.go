@@ -41,6 +41,11 @@ func parseFlavour(name string) (flavour, bool) {
 const (
 	klipperRunaway = "Heater extruder not heating at expected rate"
 	klipperM112    = "Shutdown due to M112 command"
+	klipperStartup = "Printer is not ready"
+	// klipperStartupWall is the least wall time a restart takes: long
+	// enough for a host to read "Disconnect" before Klipper would run a
+	// line again, even in instant mode.
+	klipperStartupWall = 200 * time.Millisecond
 )
 
 // banner is what the firmware prints when it (re)starts.
@@ -214,7 +219,13 @@ func (f *firmware) reboot(wall time.Time) {
 		f.disconnect = true
 		return
 	case flavourKlipper:
+		// Until it is ready again (a second of modelled time, and at least
+		// klipperStartupWall), every command is refused as not ready.
 		f.emit(wall, "// Klipper state: Disconnect\n")
+		f.resetState(wall)
+		f.shutdown = klipperStartup
+		f.readyAt = wall.Add(max(f.wallFor(1), klipperStartupWall))
+		return
 	}
 	f.reset(wall)
 }
