@@ -276,7 +276,9 @@ func TestPTYDroppedOKRecovered(t *testing.T) {
 		t.Run(fc.flavour.String(), func(t *testing.T) {
 			t.Parallel() // each flavour has its own pty; most of the time is waiting
 			v, c := startFlavour(t, fc, vprinter.VirtualConfig{Faults: vprinter.Faults{DropOK: 0.01}, Seed: 3},
-				printerdrv.Options{HostConfig: printerdrv.HostConfig{AckTimeout: 200 * time.Millisecond}})
+				// Ten unanswered pokes, not three, end the job: the flavours run
+				// at once, and a loaded machine can stall a run past 3 × 200 ms.
+				printerdrv.Options{HostConfig: printerdrv.HostConfig{AckTimeout: 200 * time.Millisecond, MaxPokes: 10}})
 			job := calibration(t, printer(t, fc.printer))
 			sum, err := c.Print(context.Background(), job, nil)
 			if err != nil {
