@@ -416,8 +416,10 @@ func (h *Host) Received(line string, now time.Time) {
 	case KindShutdown:
 		// Klipper says why only in answer to a command: STATUS asks, and
 		// every line in flight is answered with the reason too.
-		h.shutdown, h.shutdownAt = true, now
-		h.prio = append([]entry{newEntry("STATUS", -1)}, h.prio...)
+		if !h.shutdown {
+			h.shutdown, h.shutdownAt = true, now
+			h.prio = append([]entry{newEntry("STATUS", -1)}, h.prio...)
+		}
 	case KindFatal:
 		h.fail(fmt.Errorf("%w: firmware said %q", r.Fatal, r.Text))
 	case KindError:
