@@ -76,6 +76,9 @@ func (o Options) withDefaults() Options {
 type Firmware struct {
 	Name string          // the FIRMWARE_NAME line
 	Caps map[string]bool // Cap: lines (AUTOREPORT_TEMP, EMERGENCY_PARSER, ADVANCED_OK…)
+	// Flavour is the dialect the connection speaks: the one FIRMWARE_NAME
+	// names, or else the profile's firmware field.
+	Flavour Flavour
 }
 
 // CancelSequence is sent when a job is cancelled: heaters off, fan off,
@@ -166,13 +169,40 @@ func (c *Conn) hostConfig() HostConfig {
 	}
 	cfg.PingPong = cfg.PingPong || p.FlowControl == profile.FlowPingPong
 	cfg.PollInterval = 0
+	if f, err := ParseFlavour(p.Firmware); err == nil {
+		cfg.Flavour = f
+	} else {
+		c.log.Warn("unknown firmware flavour in the profile, speaking Marlin until M115 says otherwise", "firmware", p.Firmware)
+	}
 	return cfg
+}
+
+// chooseFlavour switches the host to the flavour M115 named, when it named
+// one; the firmware's own word beats the profile's. A host that sent bare
+// lines (a Klipper profile) to numbering firmware starts its count with M110.
+func (c *Conn) chooseFlavour() {
+	c.fw.Flavour = c.host.Flavour()
+	f, ok := FlavourFromM115(c.fw.Name)
+	if !ok || f == c.fw.Flavour {
+		return
+	}
+	if f.Numbered() && !c.fw.Flavour.Numbered() {
+		c.host.EnqueueHost(fmt.Sprintf("M110 N%d", c.host.NextLine()))
+	}
+	if c.opts.Printer.Firmware != "" {
+		c.log.Info("the firmware is not the profile's flavour; speaking the firmware's",
+			"profile", c.opts.Printer.Firmware, "firmware", f.String(), "name", c.fw.Name)
+	}
+	c.host.SetFlavour(f)
+	c.fw.Flavour = f
 }
 
 func (c *Conn) handshake(ctx context.Context) error {
 	if c.opts.StartWait > 0 {
 		// Boards that reset when the port opens print "start" after
 		// booting; one that did not reset answers a probe at once.
+		// Klipper says "// Klipper state: Ready" where Marlin says "start".
+		parse := c.hostConfig().Flavour.Parse
 		t := time.NewTimer(c.opts.StartWait)
 		probe := time.NewTimer(min(300*time.Millisecond, c.opts.StartWait/2))
 		defer probe.Stop()
@@ -180,7 +210,7 @@ func (c *Conn) handshake(ctx context.Context) error {
 		for {
 			select {
 			case l := <-c.lines:
-				if k := ParseResponse(l).Kind; k == KindStart || k == KindOK {
+				if k := parse(l).Kind; k == KindStart || k == KindOK {
 					break wait
 				}
 			case <-probe.C:
@@ -233,6 +263,12 @@ func (c *Conn) handshake(ctx context.Context) error {
 	if err != nil {
 		return handshakeErr(err, c.opts.HandshakeTimeout)
 	}
+	c.chooseFlavour()
+	if !c.host.Idle() {
+		if err := c.loop(hctx, onEvent, nil); err != nil {
+			return handshakeErr(err, c.opts.HandshakeTimeout)
+		}
+	}
 	if c.fw.Caps["AUTOREPORT_TEMP"] {
 		c.host.EnqueueHost(fmt.Sprintf("M155 S%d", c.opts.ReportSeconds))
 		if err := c.loop(hctx, onEvent, nil); err != nil {
@@ -243,7 +279,7 @@ func (c *Conn) handshake(ctx context.Context) error {
 		cfg.PollInterval = c.opts.PollInterval
 		c.host.cfg = cfg
 	}
-	c.log.Info("printer connected", "firmware", c.fw.Name, "caps", c.fw.Caps)
+	c.log.Info("printer connected", "firmware", c.fw.Name, "flavour", c.fw.Flavour.String(), "caps", c.fw.Caps)
 	return nil
 }
 

@@ -35,6 +35,9 @@ type HostConfig struct {
 	// PollInterval, when positive, inserts M105 between commands at this
 	// interval (for firmware without AUTOREPORT_TEMP).
 	PollInterval time.Duration
+	// Flavour is the firmware's dialect (flavour.go). The zero value is
+	// Marlin; RepRapFirmware implies PingPong.
+	Flavour Flavour
 }
 
 func (c HostConfig) withDefaults() HostConfig {
@@ -55,6 +58,9 @@ func (c HostConfig) withDefaults() HostConfig {
 	}
 	if c.ResendSettle <= 0 {
 		c.ResendSettle = 50 * time.Millisecond
+	}
+	if c.Flavour.PingPong() {
+		c.PingPong = true
 	}
 	return c
 }
@@ -109,7 +115,8 @@ type entry struct {
 // no goroutines, no clock, no I/O. The driver feeds it received lines and
 // the time, and writes what Next returns.
 type Host struct {
-	cfg HostConfig
+	cfg      HostConfig
+	pingPong bool // as configured, before the flavour's rule
 
 	nextN  int
 	job    []entry // job commands not yet sent
@@ -130,6 +137,9 @@ type Host struct {
 	lastResendK int
 	sameCount   int
 
+	shutdown   bool // Klipper shut down: waiting for the reason ("!! …")
+	shutdownAt time.Time
+
 	lastProgress time.Time
 	lastPoll     time.Time
 	pokes        int
@@ -144,7 +154,7 @@ type Host struct {
 
 // NewHost returns a host whose first line will be numbered firstN.
 func NewHost(cfg HostConfig, firstN int) *Host {
-	return &Host{cfg: cfg.withDefaults(), nextN: firstN, lastTag: -1, lastResendK: -1, episodeK: -1}
+	return &Host{cfg: cfg.withDefaults(), pingPong: cfg.PingPong, nextN: firstN, lastTag: -1, lastResendK: -1, episodeK: -1}
 }
 
 // Enqueue adds a job command (already stripped of comments); tag is its index
@@ -175,6 +185,17 @@ func (h *Host) Urgent(cmd string) {
 	e.wire = cmd + "\n"
 	h.urgent = append(h.urgent, e)
 }
+
+// SetFlavour changes the dialect once the firmware has named itself (M115);
+// call it between exchanges, with nothing in flight. Going from bare lines
+// to numbered ones, the firmware's line count is stale: send M110 next.
+func (h *Host) SetFlavour(f Flavour) {
+	h.cfg.Flavour, h.cfg.PingPong = f, h.pingPong
+	h.cfg = h.cfg.withDefaults()
+}
+
+// Flavour is the dialect the host speaks.
+func (h *Host) Flavour() Flavour { return h.cfg.Flavour }
 
 // Hold pauses (true) or resumes (false) sending job commands.
 func (h *Host) Hold(on bool) { h.hold = on }
@@ -290,14 +311,14 @@ func (h *Host) Next(now time.Time) []byte {
 	if len(h.resendQ) > 0 {
 		return h.out
 	}
-	for len(h.prio) > 0 || (!h.hold && len(h.job) > 0) {
+	for len(h.prio) > 0 || (!h.hold && !h.shutdown && len(h.job) > 0) {
 		q := &h.job
 		if len(h.prio) > 0 {
 			q = &h.prio
 		}
 		if (*q)[0].wire == "" || (*q)[0].n != h.nextN { // format once, not on every blocked call
 			(*q)[0].n = h.nextN
-			(*q)[0].wire = gcode.FormatLine(h.nextN, (*q)[0].cmd)
+			(*q)[0].wire = h.format(h.nextN, (*q)[0].cmd)
 		}
 		e := (*q)[0]
 		if !h.canSend(len(e.wire), e.force) {
@@ -309,6 +330,15 @@ func (h *Host) Next(now time.Time) []byte {
 		h.send(e, now)
 	}
 	return h.out
+}
+
+// format writes one line as the flavour wants it: "N12 G1 X1*57\n", or
+// bare for Klipper (numbered internally all the same, for the bookkeeping).
+func (h *Host) format(n int, cmd string) string {
+	if !h.cfg.Flavour.Numbered() {
+		return cmd + "\n"
+	}
+	return gcode.FormatLine(n, cmd)
 }
 
 func (h *Host) remember(e entry) {
@@ -346,10 +376,17 @@ func (h *Host) Received(line string, now time.Time) {
 	if h.fatal != nil {
 		return
 	}
-	r := ParseResponse(line)
+	r := h.cfg.Flavour.Parse(line)
+	if h.shutdown && (r.Kind == KindError || r.Kind == KindFatal) {
+		h.failShutdown(r)
+		return
+	}
 	switch r.Kind {
 	case KindOK:
 		h.lastProgress, h.pokes = now, 0
+		if r.Firmware != "" {
+			h.emit(Event{Kind: EvInfo, Resp: Response{Kind: KindFirmware, Line: -1, Planner: -1, Buffer: -1, Text: r.Firmware}})
+		}
 		if r.HasTemps {
 			h.setTemps(r.Temps)
 		}
@@ -359,6 +396,12 @@ func (h *Host) Received(line string, now time.Time) {
 		}
 		h.ack(r.HasTemps)
 	case KindResend:
+		if !h.cfg.Flavour.Numbered() {
+			// Bare lines cannot be asked for again: resending would run
+			// them twice. (Klipper never asks.)
+			h.emit(Event{Kind: EvError, Resp: r})
+			return
+		}
 		h.lastProgress = now
 		h.resend(r.Line, now)
 	case KindBusy:
@@ -366,7 +409,17 @@ func (h *Host) Received(line string, now time.Time) {
 		h.emit(Event{Kind: EvBusy, Resp: r})
 	case KindWait:
 	case KindTemp:
+		if h.cfg.Flavour.heatReportsAreProgress() {
+			h.lastProgress = now
+		}
 		h.setTemps(r.Temps)
+	case KindShutdown:
+		// Klipper says why only in answer to a command: STATUS asks, and
+		// every line in flight is answered with the reason too.
+		if !h.shutdown {
+			h.shutdown, h.shutdownAt = true, now
+			h.prio = append([]entry{newEntry("STATUS", -1)}, h.prio...)
+		}
 	case KindFatal:
 		h.fail(fmt.Errorf("%w: firmware said %q", r.Fatal, r.Text))
 	case KindError:
@@ -378,6 +431,15 @@ func (h *Host) Received(line string, now time.Time) {
 	default:
 		h.emit(Event{Kind: EvInfo, Resp: r})
 	}
+}
+
+// failShutdown ends the job with the reason Klipper gave for shutting down.
+func (h *Host) failShutdown(r Response) {
+	err := r.Fatal
+	if err == nil {
+		err = ErrHalted
+	}
+	h.fail(fmt.Errorf("%w: Klipper shut down: %q (fix the cause, then FIRMWARE_RESTART)", err, r.Text))
 }
 
 func (h *Host) setTemps(t Temps) {
@@ -496,6 +558,10 @@ func (h *Host) popGhost() {
 // silence, and queues temperature polls.
 func (h *Host) Tick(now time.Time) {
 	if h.fatal != nil {
+		return
+	}
+	if h.shutdown && now.Sub(h.shutdownAt) >= h.cfg.AckTimeout {
+		h.fail(fmt.Errorf("%w: Klipper shut down and gave no reason within %s (fix the cause, then FIRMWARE_RESTART)", ErrHalted, h.cfg.AckTimeout))
 		return
 	}
 	if len(h.inflight) > 0 {

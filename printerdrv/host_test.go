@@ -16,7 +16,7 @@ import (
 
 // transcript replays a golden protocol exchange from testdata/host/*.txt.
 //
-//	config rx=64 pingpong=1 ack=3s poll=0 settle=50ms resends=12
+//	config rx=64 pingpong=1 ack=3s long=10m poll=0 settle=50ms resends=12 flavour=klipper
 //	job G1 X1          enqueue a job command
 //	host M105          enqueue a host command
 //	urgent M108        an unnumbered line for the emergency parser
@@ -82,6 +82,14 @@ func runTranscript(t *testing.T, path string) {
 					cfg.MaxResends = n
 				case "pokes":
 					cfg.MaxPokes = n
+				case "long":
+					cfg.LongTimeout = d
+				case "flavour":
+					f, err := ParseFlavour(v)
+					if err != nil {
+						t.Fatalf("%s: %v", where, err)
+					}
+					cfg.Flavour = f
 				default:
 					t.Fatalf("%s: unknown config %q", where, k)
 				}
@@ -209,49 +217,96 @@ func TestHostNeverOverflows(t *testing.T) {
 	}
 }
 
-// FuzzHostReceived feeds arbitrary firmware output to a streaming host: it
-// must not panic, never count more bytes in flight than the buffer or fewer
-// than zero, and never send a line number twice except as a resend.
+// FuzzHostReceived feeds arbitrary firmware output to a streaming host of
+// each flavour: it must not panic, never count more bytes in flight than
+// the buffer or fewer than zero, and never send a line twice except as a
+// resend.
 func FuzzHostReceived(f *testing.F) {
 	for _, s := range []string{"ok\nok\nok", "Resend: 2\nok\nResend: 2\nok", "rs 1\nok\nok T:1 /2", "Resend: 999\nok",
 		"ok T:20 /0\nok\nstart", "echo:busy: processing\nwait\nok", "Error:checksum mismatch\nResend:1\nok\nok\nok",
-		"Error:Printer halted. kill() called!"} {
+		"Error:Printer halted. kill() called!", "ok\n// Klipper state: Shutdown\n!! Move out of range\nok",
+		"B:60.0 /60.0 T0:150.0 /200.0\nok B:1 /0 T0:2 /0\nok", "// Klipper state: Shutdown\nok\nok", "rs:3\nok N3\nok",
+		"ok FIRMWARE_NAME:Klipper FIRMWARE_VERSION:v0.12.0\nok"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		h := NewHost(HostConfig{RXBuffer: 64}, 1)
-		for i := range 20 {
-			h.Enqueue(fmt.Sprintf("G1 X%d", i), i)
-		}
-		now := time.Unix(0, 0)
-		sent := map[int]int{}
-		check := func() {
-			for _, l := range strings.SplitAfter(string(h.Next(now)), "\n") {
-				if l == "" {
-					continue
-				}
-				var n int
-				fmt.Sscanf(l, "N%d", &n)
-				sent[n]++
-			}
-			if l, b := h.InFlight(); b < 0 || l < 0 || b > 64 {
-				t.Fatalf("in flight %d lines %d bytes", l, b)
-			}
-		}
-		check()
-		for _, line := range strings.Split(s, "\n") {
-			h.Received(line, now)
-			now = now.Add(10 * time.Millisecond)
-			h.Tick(now)
-			check()
-		}
-		resent := h.Stats().Resent
-		extra := 0
-		for _, c := range sent {
-			extra += c - 1
-		}
-		if extra > resent {
-			t.Fatalf("%d repeated lines, %d resends", extra, resent)
+		for _, fl := range Flavours() {
+			fuzzHost(t, fl, s)
 		}
 	})
+}
+
+func fuzzHost(t *testing.T, fl Flavour, s string) {
+	h := NewHost(HostConfig{RXBuffer: 64, Flavour: fl}, 1)
+	for i := range 20 {
+		h.Enqueue(fmt.Sprintf("G1 X%d", i), i)
+	}
+	now := time.Unix(0, 0)
+	// Numbered lines are told apart by number; Klipper's bare ones by
+	// their text (the job's commands differ; the host's own may repeat).
+	sent := map[string]int{}
+	check := func() {
+		for _, l := range strings.SplitAfter(string(h.Next(now)), "\n") {
+			if l == "" {
+				continue
+			}
+			key := strings.TrimSpace(l)
+			if fl.Numbered() {
+				var n int
+				fmt.Sscanf(l, "N%d", &n)
+				key = strconv.Itoa(n)
+			} else if !strings.HasPrefix(key, "G1") {
+				continue
+			}
+			sent[key]++
+		}
+		if l, b := h.InFlight(); b < 0 || l < 0 || b > 64 {
+			t.Fatalf("%s: in flight %d lines %d bytes", fl, l, b)
+		}
+	}
+	check()
+	for _, line := range strings.Split(s, "\n") {
+		h.Received(line, now)
+		now = now.Add(10 * time.Millisecond)
+		h.Tick(now)
+		check()
+	}
+	resent := h.Stats().Resent
+	extra := 0
+	for _, c := range sent {
+		extra += c - 1
+	}
+	if extra > resent {
+		t.Fatalf("%s: %d repeated lines, %d resends", fl, extra, resent)
+	}
+	if !fl.Numbered() && resent > 0 {
+		t.Fatalf("%s: %d lines resent to firmware that never asks", fl, resent)
+	}
+}
+
+// TestHostSetFlavourFlowControl: RepRapFirmware's one line at a time goes
+// with its flavour; a profile's own ping-pong stays whatever the flavour.
+func TestHostSetFlavourFlowControl(t *testing.T) {
+	tests := []struct {
+		name     string
+		pingPong bool
+		from, to Flavour
+		lines    int
+	}{
+		{"RepRapFirmware profile on Marlin", false, FlavourRepRap, FlavourMarlin, 3},
+		{"Marlin profile on RepRapFirmware", false, FlavourMarlin, FlavourRepRap, 1},
+		{"ping-pong profile on Marlin", true, FlavourRepRap, FlavourMarlin, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := NewHost(HostConfig{RXBuffer: 128, PingPong: tc.pingPong, Flavour: tc.from}, 1)
+			h.SetFlavour(tc.to)
+			for i := range 3 {
+				h.Enqueue("G1 X1", i)
+			}
+			if got := strings.Count(string(h.Next(time.Unix(0, 0))), "\n"); got != tc.lines || h.Flavour() != tc.to {
+				t.Fatalf("%d lines in flight, flavour %s; want %d", got, h.Flavour(), tc.lines)
+			}
+		})
+	}
 }

@@ -98,8 +98,8 @@ func (c *Conn) Print(ctx context.Context, job Job, progress func(Progress)) (Sum
 	onEvent := func(e Event) error {
 		switch e.Kind {
 		case EvStart:
-			return fmt.Errorf("%w: the firmware restarted (\"start\") after %d of %d commands; the print is lost",
-				ErrReset, h.Stats().Acked-base.Acked, len(prep.Commands))
+			return fmt.Errorf("%w: the firmware restarted (%q) after %d of %d commands; the print is lost",
+				ErrReset, e.Resp.Text, h.Stats().Acked-base.Acked, len(prep.Commands))
 		case EvError:
 			c.log.Warn("printer error", "line", e.Resp.Text)
 		case EvResend:

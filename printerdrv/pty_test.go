@@ -91,6 +91,56 @@ func jobPart(cmds []string) []string {
 	return out
 }
 
+// flavourCase is one firmware flavour the pty suite runs against: a bundled
+// profile of that flavour, whose firmware field the virtual printer
+// emulates and the host starts from.
+type flavourCase struct {
+	flavour printerdrv.Flavour
+	printer string
+}
+
+// flavourCases has one bundled profile for each flavour.
+var flavourCases = []flavourCase{
+	{printerdrv.FlavourMarlin, "ender3"},
+	{printerdrv.FlavourPrusa, "mk3s"},
+	{printerdrv.FlavourKlipper, "voron24"},
+	{printerdrv.FlavourRepRap, "duet"},
+}
+
+// startFlavour serves a virtual printer of the case's flavour and connects
+// to it, checking the host chose that flavour.
+func startFlavour(t testing.TB, fc flavourCase, cfg vprinter.VirtualConfig, opts printerdrv.Options) (*vprinter.Virtual, *printerdrv.Conn) {
+	t.Helper()
+	p := printer(t, fc.printer)
+	if p.Firmware != fc.flavour.String() {
+		t.Fatalf("profile %s is %q, not %s", p.ID, p.Firmware, fc.flavour)
+	}
+	cfg.Printer, cfg.Firmware = p, p.Firmware
+	opts.Printer = p
+	if fc.flavour == printerdrv.FlavourRepRap && opts.StartWait == 0 {
+		// A Duet prints nothing when its USB port opens: the host probes
+		// after half the start wait.
+		opts.StartWait = 100 * time.Millisecond
+	}
+	v, path := startPTY(t, cfg)
+	c := dial(t, path, opts)
+	if got := c.Firmware().Flavour; got != fc.flavour {
+		t.Fatalf("host speaks %s to %q, want %s", got, c.Firmware().Name, fc.flavour)
+	}
+	return v, c
+}
+
+// withoutPolls drops the M105s a host polls with from a record.
+func withoutPolls(cmds []string) []string {
+	var out []string
+	for _, c := range cmds {
+		if c != "M105" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func mustPrepare(t testing.TB, j printerdrv.Job) printerdrv.Prepared {
 	t.Helper()
 	p, err := printerdrv.Prepare(j)
@@ -106,9 +156,7 @@ func TestPTYExactlyOnceInOrder(t *testing.T) {
 		printer string
 		corrupt float64
 	}{
-		{"clean", "ender3", 0},
-		{"1% corrupted", "ender3", 0.01},
-		{"5% corrupted", "ender3", 0.05},
+		// Clean, 1 % and 5 % on Marlin are in TestPTYExactlyOnceEveryFlavour.
 		{"5% corrupted ping-pong", "cr10s5", 0.05},
 		{"5% corrupted, Marlin flushes its buffer on errors", "ender3", 0.05},
 	}
@@ -141,6 +189,79 @@ func TestPTYExactlyOnceInOrder(t *testing.T) {
 	}
 }
 
+// TestPTYExactlyOnceEveryFlavour runs the exactly-once suite against each
+// flavour's emulation. Klipper's pseudo-terminal cannot garble a line and
+// Klipper has no checksum to notice if it did: there the corruption fault
+// does not apply, and the test checks that nothing was corrupted or resent.
+func TestPTYExactlyOnceEveryFlavour(t *testing.T) {
+	for _, fc := range flavourCases {
+		for _, corrupt := range []float64{0, 0.01, 0.05} {
+			t.Run(fc.flavour.String()+"/"+strconv.FormatFloat(corrupt*100, 'f', -1, 64)+"% corrupted", func(t *testing.T) {
+				t.Parallel() // each flavour has its own pty; most of the time is waiting
+				v, c := startFlavour(t, fc, vprinter.VirtualConfig{Faults: vprinter.Faults{Corrupt: corrupt}, Seed: 7}, printerdrv.Options{})
+				job := calibration(t, printer(t, fc.printer))
+				sum, err := c.Print(context.Background(), job, nil)
+				if err != nil {
+					t.Fatalf("print: %v (%+v)", err, sum)
+				}
+				rec := v.Record()
+				want := mustPrepare(t, job).Commands
+				if got := jobPart(rec.Commands); !slices.Equal(got, want) {
+					t.Fatalf("executed %d commands, file has %d; first difference at %d", len(got), len(want), firstDiff(got, want))
+				}
+				if rec.OverflowBytes != 0 {
+					t.Fatalf("RX buffer overflowed by %d bytes", rec.OverflowBytes)
+				}
+				checksummed := fc.flavour.Numbered()
+				switch {
+				case corrupt > 0 && checksummed && (rec.Corrupted == 0 || sum.Resends == 0):
+					t.Fatalf("no corruption exercised: %d corrupted, %+v", rec.Corrupted, sum)
+				case !checksummed && (rec.Corrupted != 0 || sum.Resends != 0):
+					t.Fatalf("%d lines corrupted on a pseudo-terminal, %d resends", rec.Corrupted, sum.Resends)
+				}
+				if sum.Outcome != "done" || sum.Acked != len(want) {
+					t.Fatalf("summary %+v", sum)
+				}
+			})
+		}
+	}
+}
+
+// TestPTYFlavourFromM115: the firmware's M115 answer beats the profile's
+// firmware field, whichever way they differ (a Klipper machine behind a
+// Marlin profile; Marlin boards behind Klipper and RepRapFirmware ones,
+// where the host must start numbering lines, or stop sending one at a time).
+func TestPTYFlavourFromM115(t *testing.T) {
+	tests := []struct {
+		profile, firmware string
+		want              printerdrv.Flavour
+		name              string
+	}{
+		{"ender3", "klipper", printerdrv.FlavourKlipper, "FIRMWARE_NAME:Klipper"},
+		{"voron24", "marlin", printerdrv.FlavourMarlin, "FIRMWARE_NAME:Marlin"},
+		{"duet", "prusa", printerdrv.FlavourPrusa, "FIRMWARE_NAME:Prusa-Firmware"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.profile+" on "+tc.firmware, func(t *testing.T) {
+			t.Parallel()
+			p := printer(t, tc.profile)
+			v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Firmware: tc.firmware})
+			c := dial(t, path, printerdrv.Options{Printer: p, StartWait: 100 * time.Millisecond})
+			if f := c.Firmware().Flavour; f != tc.want || !strings.HasPrefix(c.Firmware().Name, tc.name) {
+				t.Fatalf("flavour %s from %q", f, c.Firmware().Name)
+			}
+			job := calibration(t, p)
+			if sum, err := c.Print(context.Background(), job, nil); err != nil {
+				t.Fatalf("%v (%+v)", err, sum)
+			}
+			r := v.Record()
+			if got, want := jobPart(r.Commands), mustPrepare(t, job).Commands; !slices.Equal(got, want) || r.Rejected != 0 {
+				t.Fatalf("executed %d commands of %d, %d lines rejected", len(got), len(want), r.Rejected)
+			}
+		})
+	}
+}
+
 func firstDiff(a, b []string) int {
 	for i := range min(len(a), len(b)) {
 		if a[i] != b[i] {
@@ -151,61 +272,80 @@ func firstDiff(a, b []string) int {
 }
 
 func TestPTYDroppedOKRecovered(t *testing.T) {
-	p := printer(t, "ender3")
-	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Faults: vprinter.Faults{DropOK: 0.01}, Seed: 3})
-	c := dial(t, path, printerdrv.Options{Printer: p, HostConfig: printerdrv.HostConfig{AckTimeout: 200 * time.Millisecond}})
-	job := calibration(t, p)
-	sum, err := c.Print(context.Background(), job, nil)
-	if err != nil {
-		t.Fatalf("print: %v", err)
-	}
-	rec := v.Record()
-	if rec.DroppedOKs == 0 {
-		t.Fatal("no ok was dropped: the test proves nothing")
-	}
-	if got, want := jobPart(rec.Commands), mustPrepare(t, job).Commands; !slices.Equal(got, want) {
-		t.Fatalf("executed %d commands, want %d", len(got), len(want))
-	}
-	if sum.Acked != sum.Commands || rec.OverflowBytes != 0 {
-		t.Fatalf("summary %+v overflow %d", sum, rec.OverflowBytes)
+	for _, fc := range flavourCases {
+		t.Run(fc.flavour.String(), func(t *testing.T) {
+			t.Parallel() // each flavour has its own pty; most of the time is waiting
+			v, c := startFlavour(t, fc, vprinter.VirtualConfig{Faults: vprinter.Faults{DropOK: 0.01}, Seed: 3},
+				// Ten unanswered pokes, not three, end the job: the flavours run
+				// at once, and a loaded machine can stall a run past 3 × 200 ms.
+				printerdrv.Options{HostConfig: printerdrv.HostConfig{AckTimeout: 200 * time.Millisecond, MaxPokes: 10}})
+			job := calibration(t, printer(t, fc.printer))
+			sum, err := c.Print(context.Background(), job, nil)
+			if err != nil {
+				t.Fatalf("print: %v", err)
+			}
+			rec := v.Record()
+			if rec.DroppedOKs == 0 {
+				t.Fatal("no ok was dropped: the test proves nothing")
+			}
+			if got, want := jobPart(rec.Commands), mustPrepare(t, job).Commands; !slices.Equal(got, want) {
+				t.Fatalf("executed %d commands, want %d", len(got), len(want))
+			}
+			if sum.Acked != sum.Commands || rec.OverflowBytes != 0 {
+				t.Fatalf("summary %+v overflow %d", sum, rec.OverflowBytes)
+			}
+		})
 	}
 }
 
 func TestPTYFaultsEndJob(t *testing.T) {
+	// A Duet restarting drops off the USB bus: its reset is a disconnect.
+	resetErr := func(f printerdrv.Flavour) error {
+		if f == printerdrv.FlavourRepRap {
+			return printerdrv.ErrDisconnected
+		}
+		return printerdrv.ErrReset
+	}
 	tests := []struct {
 		name   string
 		faults vprinter.Faults
-		want   error
+		want   func(printerdrv.Flavour) error
 	}{
-		{"reset", vprinter.Faults{ResetAt: 200}, printerdrv.ErrReset},
-		{"disconnect", vprinter.Faults{DisconnectAt: 200}, printerdrv.ErrDisconnected},
-		{"thermal runaway", vprinter.Faults{ThermalRunawayAt: 200}, printerdrv.ErrThermalRunaway},
+		{"reset", vprinter.Faults{ResetAt: 200}, resetErr},
+		{"disconnect", vprinter.Faults{DisconnectAt: 200}, func(printerdrv.Flavour) error { return printerdrv.ErrDisconnected }},
+		{"thermal runaway", vprinter.Faults{ThermalRunawayAt: 200}, func(printerdrv.Flavour) error { return printerdrv.ErrThermalRunaway }},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			p := printer(t, "ender3")
-			v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Faults: tc.faults})
-			c := dial(t, path, printerdrv.Options{Printer: p})
-			start := time.Now()
-			sum, err := c.Print(context.Background(), calibration(t, p), nil)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("err %v, want %v", err, tc.want)
-			}
-			if d := time.Since(start); d > 5*time.Second {
-				t.Fatalf("job ended after %s", d)
-			}
-			if sum.Outcome != "failed" || sum.Acked >= sum.Commands {
-				t.Fatalf("summary %+v", sum)
-			}
-			// Nothing was executed twice or out of order before the fault.
-			got := jobPart(v.Record().Commands)
-			want := mustPrepare(t, calibration(t, p)).Commands
-			if !slices.Equal(got, want[:len(got)]) {
-				t.Fatalf("executed commands are not a prefix of the file")
-			}
-			t.Logf("%v", err)
-		})
+	for _, fc := range flavourCases {
+		for _, tc := range tests {
+			t.Run(fc.flavour.String()+"/"+tc.name, func(t *testing.T) {
+				t.Parallel() // each flavour has its own pty; most of the time is waiting
+				v, c := startFlavour(t, fc, vprinter.VirtualConfig{Faults: tc.faults}, printerdrv.Options{})
+				faultEndsJob(t, v, c, printer(t, fc.printer), tc.want(fc.flavour))
+			})
+		}
 	}
+}
+
+func faultEndsJob(t *testing.T, v *vprinter.Virtual, c *printerdrv.Conn, p profile.Printer, want error) {
+	t.Helper()
+	start := time.Now()
+	sum, err := c.Print(context.Background(), calibration(t, p), nil)
+	if !errors.Is(err, want) {
+		t.Fatalf("err %v, want %v", err, want)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("job ended after %s", d)
+	}
+	if sum.Outcome != "failed" || sum.Acked >= sum.Commands {
+		t.Fatalf("summary %+v", sum)
+	}
+	// Nothing was executed twice or out of order before the fault.
+	got := jobPart(v.Record().Commands)
+	wantCmds := mustPrepare(t, calibration(t, p)).Commands
+	if !slices.Equal(got, wantCmds[:len(got)]) {
+		t.Fatalf("executed commands are not a prefix of the file")
+	}
+	t.Logf("%v", err)
 }
 
 func TestPTYOverLimitRefusedBeforeAnyByte(t *testing.T) {
@@ -232,9 +372,17 @@ func TestPTYOverLimitRefusedBeforeAnyByte(t *testing.T) {
 }
 
 func TestPTYCancelSendsSafeSequence(t *testing.T) {
-	p := printer(t, "ender3")
-	v, path := startPTY(t, vprinter.VirtualConfig{Printer: p, Speed: 200})
-	c := dial(t, path, printerdrv.Options{Printer: p})
+	for _, fc := range flavourCases {
+		t.Run(fc.flavour.String(), func(t *testing.T) {
+			t.Parallel() // each flavour has its own pty; most of the time is waiting
+			v, c := startFlavour(t, fc, vprinter.VirtualConfig{Speed: 200}, printerdrv.Options{})
+			cancelSendsSafeSequence(t, v, c, printer(t, fc.printer))
+		})
+	}
+}
+
+func cancelSendsSafeSequence(t *testing.T, v *vprinter.Virtual, c *printerdrv.Conn, p profile.Printer) {
+	t.Helper()
 	var cancelled atomic.Bool
 	sum, err := c.Print(context.Background(), calibration(t, p), func(pr printerdrv.Progress) {
 		if pr.Acked > 60 && !cancelled.Swap(true) {
@@ -244,7 +392,9 @@ func TestPTYCancelSendsSafeSequence(t *testing.T) {
 	if !errors.Is(err, printerdrv.ErrCancelled) || sum.Outcome != "cancelled" {
 		t.Fatalf("err %v summary %+v", err, sum)
 	}
-	rec := v.Record().Commands
+	// Flavours without auto-report poll M105 between commands, the safe
+	// sequence too.
+	rec := withoutPolls(v.Record().Commands)
 	tail := rec[len(rec)-len(printerdrv.CancelSequence):]
 	if !slices.Equal(tail, printerdrv.CancelSequence) {
 		t.Fatalf("last commands %q, want the safe sequence %q", tail, printerdrv.CancelSequence)

@@ -21,6 +21,7 @@ const (
 	KindStart                // "start": the firmware (re)booted
 	KindFirmware             // M115's "FIRMWARE_NAME:…" line
 	KindCap                  // M115's "Cap:NAME:0|1" line
+	KindShutdown             // Klipper's "// Klipper state: Shutdown": the reason follows as "!! …" (Flavour.Parse only)
 )
 
 // Temps are the heater readings of one report. A NaN-free zero value means
@@ -42,6 +43,7 @@ type Response struct {
 	Fatal    error  // for KindFatal: ErrHalted or ErrThermalRunaway
 	Cap      string // for KindCap: capability name
 	CapOn    bool   // for KindCap: enabled
+	Firmware string // for KindOK: the FIRMWARE_NAME answer an ok carries (Klipper answers M115 on its ok)
 	Text     string // the line, trimmed
 }
 
@@ -57,6 +59,10 @@ func ParseResponse(line string) Response {
 	case low == "ok" || strings.HasPrefix(low, "ok ") || strings.HasPrefix(low, "ok:") || strings.HasPrefix(low, "ok\t"):
 		r.Kind = KindOK
 		rest := s[2:]
+		if i := strings.Index(rest, "FIRMWARE_NAME:"); i >= 0 {
+			r.Firmware = rest[i:]
+			return r
+		}
 		parseAdvancedOK(rest, &r)
 		r.Temps, r.HasTemps = parseTemps(rest)
 		return r
@@ -72,6 +78,9 @@ func ParseResponse(line string) Response {
 		return r
 	case low == "start":
 		r.Kind = KindStart
+		return r
+	case strings.HasPrefix(low, "emergency stop"): // RepRapFirmware's M112: "Emergency Stop! Reset the controller to continue."
+		r.Kind, r.Fatal = KindFatal, ErrHalted
 		return r
 	case strings.HasPrefix(low, "error:") || strings.HasPrefix(low, "!!"):
 		r.Kind = KindError
@@ -99,14 +108,21 @@ func ParseResponse(line string) Response {
 }
 
 // fatalOf maps an error line to the fatal sentinel it means, or nil for a
-// recoverable or unknown error.
+// recoverable or unknown error. Marlin and Prusa: "Thermal Runaway",
+// MINTEMP, MAXTEMP, "Heating failed", "kill() called"; Klipper: "Heater
+// extruder not heating at expected rate", "ADC out of range" (its MINTEMP
+// and MAXTEMP), "Shutdown due to M112 command", "MCU 'mcu' shutdown";
+// RepRapFirmware: "Heater 1 fault: …", "Emergency Stop!".
 func fatalOf(low string) error {
 	switch {
 	case strings.Contains(low, "thermal runaway"), strings.Contains(low, "mintemp"),
-		strings.Contains(low, "maxtemp"), strings.Contains(low, "heating failed"):
+		strings.Contains(low, "maxtemp"), strings.Contains(low, "heating failed"),
+		strings.Contains(low, "not heating at expected rate"), strings.Contains(low, "adc out of range"),
+		strings.Contains(low, "heater") && strings.Contains(low, "fault"):
 		return ErrThermalRunaway
 	case strings.Contains(low, "printer halted"), strings.Contains(low, "kill() called"),
-		strings.Contains(low, "emergency stop"), strings.Contains(low, "killed"):
+		strings.Contains(low, "emergency stop"), strings.Contains(low, "killed"),
+		strings.Contains(low, "shutdown due to"), strings.Contains(low, "mcu") && strings.Contains(low, "shutdown"):
 		return ErrHalted
 	}
 	return nil

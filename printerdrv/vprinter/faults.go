@@ -8,7 +8,7 @@ import (
 
 // Faults are the seeded faults the virtual printer injects.
 type Faults struct {
-	Corrupt          float64 // probability that a received numbered line is corrupted (checksum error → resend)
+	Corrupt          float64 // probability that a received numbered line is corrupted (checksum error → resend); not on Klipper (see the package doc)
 	DropOK           float64 // probability that the ok of an executed command is not sent
 	ResetAt          int     // firmware reset ("start") on receiving this line number (0: never)
 	DisconnectAt     int     // the link closes on receiving this line number (0: never)

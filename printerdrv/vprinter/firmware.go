@@ -12,15 +12,20 @@ import (
 	"github.com/fabgrid/fabgrid/motion"
 )
 
-// firmware is the emulated Marlin: RX buffer, line checks, command queue,
-// planner, heaters, faults. It is driven by one goroutine with the wall time
-// and collects output; it does no I/O itself.
+// firmware is the emulated firmware: RX buffer, line checks, command
+// queue, planner, heaters, faults, answering as Marlin or as one of the
+// other flavours (flavour.go). It is driven by one goroutine with the wall
+// time and collects output; it does no I/O itself.
 type firmware struct {
 	cfg     VirtualConfig
 	rng     *rand.Rand
 	mach    *motion.Machine
 	rec     *recorder
 	instant bool
+	flavour flavour
+
+	shutdown string    // Klipper shut down (or is starting), for this reason
+	readyAt  time.Time // Klipper restarting: ready at this time
 
 	rx    []byte
 	ep    []byte // the emergency parser's view of the current line
@@ -74,6 +79,10 @@ func newFirmware(cfg VirtualConfig, rec *recorder, now time.Time) *firmware {
 		bed:     newHeater(cfg.Ambient, cfg.Printer.MaxBedC+20, 180),
 		fired:   map[string]bool{},
 	}
+	var known bool
+	if f.flavour, known = parseFlavour(cfg.Firmware); !known {
+		cfg.Logger.Warn("virtual printer: unknown firmware flavour, emulating Marlin", "firmware", cfg.Firmware)
+	}
 	return f
 }
 
@@ -105,7 +114,9 @@ func (f *firmware) ok(wall time.Time, c fwCmd) {
 }
 
 func (f *firmware) boot(wall time.Time) {
-	f.emit(wall, "start\necho:Marlin 2.1.2 (fabgrid virtual printer)\necho: Last Updated: 2026-01-01 | Author: fabgrid\n")
+	if b := f.banner(); b != "" {
+		f.emit(wall, b)
+	}
 }
 
 // feed takes bytes from the link into the RX buffer. Bytes that do not fit
@@ -114,13 +125,27 @@ func (f *firmware) feed(b []byte, wall time.Time) {
 	if f.halted {
 		return
 	}
-	if !f.cfg.NoEmergencyParser {
+	if f.flavour == flavourMarlin && !f.cfg.NoEmergencyParser || f.flavour == flavourKlipper {
 		for _, c := range b {
 			if c == '\n' || c == '\r' {
-				switch strings.ToUpper(gcode.Strip(string(f.ep))) {
+				cmd := strings.ToUpper(gcode.Strip(string(f.ep)))
+				if f.flavour == flavourKlipper && len(cmd) > 1 && cmd[0] == 'N' { // its m112_r skips a line number
+					if i := strings.IndexByte(cmd, ' '); i > 0 {
+						cmd = strings.TrimSpace(cmd[i:])
+					}
+					if i := strings.LastIndexByte(cmd, '*'); i > 0 {
+						cmd = strings.TrimSpace(cmd[:i])
+					}
+				}
+				if !f.emergencyParser(cmd) {
+					cmd = ""
+				}
+				switch cmd {
 				case "M112":
-					f.kill(wall, "Printer halted. kill() called!")
-					return
+					f.halt(wall, false)
+					if f.halted {
+						return
+					}
 				case "M108": // break out of a heating wait
 					if f.blocked != nil && f.blocked.heat {
 						f.blocked.until = wall
@@ -151,7 +176,9 @@ func (f *firmware) feed(b []byte, wall time.Time) {
 }
 
 func (f *firmware) kill(wall time.Time, msg string) {
-	f.emit(wall, "Error:"+msg+"\n")
+	if msg != "" {
+		f.emit(wall, "Error:"+msg+"\n")
+	}
 	f.halted = true
 	f.rx, f.cmdq, f.planner, f.blocked = nil, nil, nil, nil
 	f.hot.set(f.sim(wall), 0)
@@ -164,6 +191,10 @@ func (f *firmware) step(wall time.Time) {
 	if f.halted {
 		return
 	}
+	if !f.readyAt.IsZero() && !wall.Before(f.readyAt) {
+		f.readyAt, f.shutdown = time.Time{}, ""
+		f.boot(wall)
+	}
 	for len(f.planner) > 0 && !f.planner[0].After(wall) {
 		f.planner = f.planner[1:]
 	}
@@ -174,12 +205,15 @@ func (f *firmware) step(wall time.Time) {
 		if !b.until.IsZero() && !wall.Before(b.until) {
 			f.blocked = nil
 			f.ok(wall, b.cmd)
-		} else if !wall.Before(b.nextBusy) {
-			if b.heat {
-				f.emit(wall, f.tempLine(wall, "")+" W:?\n")
+		} else if !b.nextBusy.IsZero() && !wall.Before(b.nextBusy) {
+			report, every := f.busyReport(wall, b.heat)
+			if report != "" {
+				f.emit(wall, report)
 			}
-			f.emit(wall, "echo:busy: processing\n")
-			b.nextBusy = wall.Add(f.wallFor(f.cfg.BusyInterval.Seconds()))
+			b.nextBusy = time.Time{}
+			if every > 0 {
+				b.nextBusy = wall.Add(every)
+			}
 		}
 	}
 	for !f.halted && !f.disconnect {
@@ -188,7 +222,7 @@ func (f *firmware) step(wall time.Time) {
 			if !f.exec(f.cmdq[0], wall) {
 				break
 			}
-			if f.halted { // M112 emptied the queue
+			if f.halted || f.shutdown != "" { // M112 emptied the queue
 				break
 			}
 			f.cmdq = f.cmdq[1:]
@@ -212,7 +246,11 @@ func (f *firmware) step(wall time.Time) {
 		}
 	}
 	if f.report > 0 && !wall.Before(f.nextReport) && !f.halted {
-		f.emit(wall, f.tempLine(wall, " ")+"\n")
+		if f.flavour == flavourPrusa {
+			f.emit(wall, f.temps(wall)+"\n")
+		} else {
+			f.emit(wall, f.tempLine(wall, " ")+"\n")
+		}
 		f.nextReport = wall.Add(f.report)
 	}
 }
@@ -228,6 +266,7 @@ func (f *firmware) next() time.Time {
 	if f.halted {
 		return t
 	}
+	consider(f.readyAt)
 	if len(f.planner) > 0 {
 		consider(f.planner[0])
 	}
@@ -242,14 +281,31 @@ func (f *firmware) next() time.Time {
 }
 
 // accept checks one received line as Marlin's queue does: line number
-// first, then checksum; errors ask for the expected line again.
+// first, then checksum; errors ask for the expected line again. Klipper
+// checks nothing; RepRapFirmware only the checksum (flavour.go).
 func (f *firmware) accept(line string, wall time.Time) {
 	f.rec.count(func(r *Record) { r.LinesReceived++ })
-	n, cmd, errMsg := f.check(line)
+	var (
+		n           int
+		cmd, errMsg string
+	)
+	switch f.flavour {
+	case flavourKlipper:
+		n, cmd = f.acceptKlipper(line)
+	case flavourRepRap:
+		var resend int
+		if n, cmd, resend = f.checkRepRap(line); resend >= 0 {
+			f.rec.count(func(r *Record) { r.Rejected++ })
+			f.emit(wall, fmt.Sprintf("rs %d\nok\n", resend))
+			return
+		}
+	default:
+		n, cmd, errMsg = f.check(line)
+	}
 	if errMsg != "" {
 		f.rec.count(func(r *Record) { r.Rejected++ })
 		f.emit(wall, fmt.Sprintf("Error:%s, Last Line: %d\nResend: %d\nok\n", errMsg, f.lastN, f.lastN+1))
-		if f.cfg.FlushOnError {
+		if f.cfg.FlushOnError || f.flavour == flavourPrusa {
 			f.rx = f.rx[:0]
 		}
 		return
@@ -257,12 +313,16 @@ func (f *firmware) accept(line string, wall time.Time) {
 	if cmd == "" {
 		return
 	}
+	if f.shutdown != "" {
+		f.shutdownAnswer(wall, fwCmd{n: n, cmd: cmd})
+		return
+	}
 	if n > 0 {
 		ft := f.cfg.Faults
 		switch {
 		case n == ft.ResetAt && !f.fired["reset"]:
 			f.fired["reset"] = true
-			f.reset(wall)
+			f.reboot(wall)
 			return
 		case n == ft.DisconnectAt && !f.fired["disconnect"]:
 			f.fired["disconnect"] = true
@@ -270,8 +330,7 @@ func (f *firmware) accept(line string, wall time.Time) {
 			return
 		case n == ft.ThermalRunawayAt && !f.fired["runaway"]:
 			f.fired["runaway"] = true
-			f.emit(wall, "Error:Thermal Runaway, system stopped! Heater_ID: 0\n")
-			f.kill(wall, "Printer halted. kill() called!")
+			f.halt(wall, true)
 			return
 		}
 	}
@@ -340,14 +399,20 @@ func (f *firmware) check(line string) (n int, cmd, errMsg string) {
 }
 
 func (f *firmware) reset(wall time.Time) {
+	f.resetState(wall)
+	f.boot(wall)
+}
+
+// resetState is the restart without the banner.
+func (f *firmware) resetState(wall time.Time) {
 	f.rec.count(func(r *Record) { r.Resets++ })
+	f.shutdown, f.readyAt = "", time.Time{}
 	f.rx, f.ep, f.cmdq, f.planner, f.blocked = nil, nil, nil, nil, nil
 	f.lastN = 0
 	f.report = 0
 	f.hot.set(f.sim(wall), 0)
 	f.bed.set(f.sim(wall), 0)
 	f.mach = motion.NewMachine(motion.LimitsFor(f.cfg.Printer))
-	f.boot(wall)
 }
 
 func (f *firmware) tempLine(wall time.Time, prefix string) string {
@@ -415,17 +480,21 @@ func (f *firmware) exec(c fwCmd, wall time.Time) bool {
 		return true
 	case gcode.M(105):
 		f.rec.add(c, 0)
-		f.emit(wall, "ok "+f.tempLine(wall, "")+"\n")
+		f.emit(wall, "ok "+f.temps(wall)+"\n")
 		return true
 	case gcode.M(115):
 		f.rec.add(c, 0)
+		if f.flavour != flavourMarlin {
+			f.emit(wall, f.m115())
+			return true
+		}
 		f.emit(wall, f.caps())
 		f.ok(wall, c)
 		return true
 	case gcode.M(155):
 		f.rec.add(c, 0)
 		w, _ := gcode.ParseWords(cmd.Args)
-		if s, ok := w.Get('S'); ok && !f.cfg.NoAutoReport {
+		if s, ok := w.Get('S'); ok && f.autoReports() {
 			f.report = 0
 			if s > 0 {
 				f.report = time.Duration(s * float64(time.Second))
@@ -439,7 +508,10 @@ func (f *firmware) exec(c fwCmd, wall time.Time) bool {
 		return true
 	case gcode.M(112):
 		f.rec.add(c, 0)
-		f.kill(wall, "Printer halted. kill() called!")
+		f.halt(wall, false)
+		if f.flavour == flavourKlipper {
+			f.ok(wall, c)
+		}
 		return true
 	case gcode.M(108), gcode.M(410), gcode.M(110), gcode.G(90), gcode.G(91), gcode.G(92), gcode.M(82), gcode.M(83),
 		gcode.M(84), gcode.M(18), gcode.M(106), gcode.M(107), gcode.M(117), gcode.M(73),
@@ -452,7 +524,14 @@ func (f *firmware) exec(c fwCmd, wall time.Time) bool {
 		return true
 	}
 	f.rec.add(c, 0)
-	f.emit(wall, fmt.Sprintf("echo:Unknown command: %q\n", c.cmd))
+	switch f.flavour {
+	case flavourKlipper:
+		f.emit(wall, fmt.Sprintf("// Unknown command:%q\n", strings.ToUpper(strings.Fields(c.cmd + " ")[0])))
+	case flavourRepRap:
+		f.emit(wall, fmt.Sprintf("Error: Unsupported command: %s\n", c.cmd))
+	default:
+		f.emit(wall, fmt.Sprintf("echo:Unknown command: %q\n", c.cmd))
+	}
 	f.ok(wall, c)
 	return true
 }

@@ -12,7 +12,8 @@ import (
 
 // TestFirmwareTranscripts replays golden exchanges with the emulator's
 // firmware core (testdata/firmware/*.txt): "> line" is sent to it, "< line"
-// is the next line it must answer, "skip-boot" drops the boot banner.
+// is the next line it must answer, "skip-boot" drops the boot banner,
+// "firmware NAME" (first) makes it a firmware of that flavour.
 // Checksums in the files are written as Marlin computes them; a "*0" or a
 // wrong one is meant to be wrong.
 func TestFirmwareTranscripts(t *testing.T) {
@@ -48,6 +49,11 @@ func TestFirmwareTranscripts(t *testing.T) {
 				case line == "" || strings.HasPrefix(line, "#"):
 				case line == "skip-boot":
 					got = nil
+				case strings.HasPrefix(line, "firmware "):
+					fw = testFirmwareOf(line[len("firmware "):])
+					fw.boot(now)
+					got = nil
+					collect()
 				case strings.HasPrefix(line, "> "):
 					fw.feed([]byte(line[2:]+"\n"), now)
 					fw.step(now)

@@ -1,6 +1,8 @@
 package vprinter
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -8,8 +10,11 @@ import (
 	"github.com/fabgrid/fabgrid/gcode"
 )
 
-func testFirmware() *firmware {
-	v := NewVirtual(VirtualConfig{})
+func testFirmware() *firmware { return testFirmwareOf("") }
+
+// testFirmwareOf is an instant Ender-3 answering as the named flavour.
+func testFirmwareOf(flavour string) *firmware {
+	v := NewVirtual(VirtualConfig{Firmware: flavour})
 	return newFirmware(v.cfg, &recorder{}, time.Unix(0, 0))
 }
 
@@ -77,31 +82,88 @@ func TestFirmwareRXOverflowDetected(t *testing.T) {
 	}
 }
 
-// FuzzFirmwareLine feeds arbitrary lines to the emulator's line parser: it
+// FuzzFirmwareLine feeds arbitrary lines to each flavour's line reader: it
 // must not panic, never hold more than its RX buffer, and accept a correctly
 // numbered and checksummed version of any plain command.
 func FuzzFirmwareLine(f *testing.F) {
 	for _, s := range []string{"N1 G28*18", "N1 G28*19", "G28*18", "M105", "N-1 M110*15", "N0 M110 N0*125",
-		"N", "N*", "N1*", "N99999999999999999999 G1*1", "M112", ";", "N1 M110 N-5*0", "G1 X1 ; c"} {
+		"N", "N*", "N1*", "N99999999999999999999 G1*1", "M112", ";", "N1 M110 N-5*0", "G1 X1 ; c",
+		"N5 M112*0", "STATUS", "N3 G1 X1*0", "*", "N1 *5"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		now := time.Unix(0, 0)
-		fw := testFirmware()
-		fw.feed([]byte(s+"\n"), now)
-		fw.step(now)
-		if len(fw.rx) > fw.cfg.Printer.RXBufferBytes {
-			t.Fatalf("rx holds %d bytes", len(fw.rx))
-		}
-		cmd := strings.TrimSpace(s)
-		if strings.ContainsAny(cmd, "*;\n\r") || cmd == "" || strings.Contains(strings.ToUpper(cmd), "M110") ||
-			strings.Contains(strings.ToUpper(cmd), "M112") || len(cmd) > 80 {
-			return
-		}
-		fw = testFirmware()
-		n, got, errMsg := fw.check(strings.TrimSuffix(gcode.FormatLine(1, cmd), "\n"))
-		if errMsg != "" || n != 1 || got != cmd {
-			t.Fatalf("valid line for %q: n=%d cmd=%q err=%q", cmd, n, got, errMsg)
+		for _, name := range []string{"", "prusa", "klipper", "reprapfirmware"} {
+			now := time.Unix(0, 0)
+			fw := testFirmwareOf(name)
+			fw.feed([]byte(s+"\n"), now)
+			fw.step(now)
+			if len(fw.rx) > fw.cfg.Printer.RXBufferBytes {
+				t.Fatalf("%s: rx holds %d bytes", name, len(fw.rx))
+			}
+			cmd := strings.TrimSpace(s)
+			if strings.ContainsAny(cmd, "*;\n\r") || cmd == "" || strings.Contains(strings.ToUpper(cmd), "M110") ||
+				strings.Contains(strings.ToUpper(cmd), "M112") || len(cmd) > 80 {
+				continue
+			}
+			fw = testFirmwareOf(name)
+			line := strings.TrimSuffix(gcode.FormatLine(1, cmd), "\n")
+			var (
+				n      int
+				got    string
+				errMsg string
+			)
+			switch fw.flavour {
+			case flavourKlipper:
+				n, got = fw.acceptKlipper(line)
+			case flavourRepRap:
+				var rs int
+				if n, got, rs = fw.checkRepRap(line); rs >= 0 {
+					errMsg = "rs " + strconv.Itoa(rs)
+				}
+			default:
+				n, got, errMsg = fw.check(line)
+			}
+			if errMsg != "" || n != 1 || got != cmd {
+				t.Fatalf("%s: valid line for %q: n=%d cmd=%q err=%q", name, cmd, n, got, errMsg)
+			}
 		}
 	})
+}
+
+// TestKlipperRestartRefusesLines: while Klipper restarts (an injected
+// reset) it runs nothing it is sent, answering "not ready", until it says
+// it is ready again; without that a host that had not yet read
+// "Disconnect" would have lines run out of order.
+func TestKlipperRestartRefusesLines(t *testing.T) {
+	v := NewVirtual(VirtualConfig{Firmware: "klipper", Faults: Faults{ResetAt: 2}})
+	rec := &recorder{}
+	now := time.Unix(0, 0)
+	fw := newFirmware(v.cfg, rec, now)
+	var out []string
+	send := func(line string, at time.Time) {
+		fw.feed([]byte(line+"\n"), at)
+		fw.step(at)
+		for _, o := range fw.out {
+			out = append(out, strings.Split(strings.TrimSuffix(string(o.data), "\n"), "\n")...)
+		}
+		fw.out = nil
+	}
+	send("G1 X1", now)
+	send("G1 X2", now) // line 2: the reset
+	send("G1 X3", now)
+	if !strings.Contains(strings.Join(out, "|"), "ok|// Klipper state: Disconnect|") || !slices.Contains(out, "!! Printer is not ready") {
+		t.Fatalf("answers %q", out)
+	}
+	later := now.Add(klipperStartupWall)
+	if next := fw.next(); next.IsZero() || next.After(later) {
+		t.Fatalf("ready at %v", next)
+	}
+	out = nil
+	send("G1 X4", later)
+	if len(out) < 2 || out[0] != "// Klipper state: Ready" || out[len(out)-1] != "ok" {
+		t.Fatalf("after the restart: %q", out)
+	}
+	if got := rec.r.Commands; !slices.Equal(got, []string{"G1 X1", "G1 X4"}) || rec.r.Resets != 1 {
+		t.Fatalf("executed %q, %d resets", got, rec.r.Resets)
+	}
 }

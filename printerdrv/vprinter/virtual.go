@@ -24,6 +24,12 @@ type VirtualConfig struct {
 	// Printer gives the RX buffer size, heater limits and motion limits.
 	// Default: the built-in "ender3" profile.
 	Printer profile.Printer
+	// Firmware is the flavour to answer as, named as profiles name it:
+	// "marlin" (the default, also for ""), "prusa", "klipper" or
+	// "reprapfirmware" (see flavour.go and the package doc for what each
+	// emulates). It is not taken from Printer.Firmware, so a profile's
+	// flavour is emulated only when asked for.
+	Firmware string
 	// Speed is the time-scale factor: 1 runs in real time, 100 is 100×
 	// faster, 0 is instant (no waiting for motion or heating; the modelled
 	// durations are still recorded).
@@ -43,7 +49,7 @@ type VirtualConfig struct {
 	NoEmergencyParser bool
 	// FlushOnError empties the RX buffer after a line error, as Marlin
 	// does: the lines behind the bad one vanish without an answer, and the
-	// host must wait before resending.
+	// host must wait before resending. The prusa flavour always flushes.
 	FlushOnError bool
 	// CommandQueue (Marlin's BUFSIZE, default 4) and PlannerBlocks (default 16).
 	CommandQueue  int
@@ -104,7 +110,7 @@ func (r *recorder) count(fn func(*Record)) {
 	r.mu.Unlock()
 }
 
-// Virtual is a Marlin-compatible firmware emulator.
+// Virtual is a firmware emulator: Marlin, or the flavour VirtualConfig.Firmware names.
 type Virtual struct {
 	cfg VirtualConfig
 	rec recorder
