@@ -45,6 +45,8 @@ type batcher struct {
 	spawn func(func())
 	// observe records a submission's time from queueing to its answer.
 	observe func(time.Duration)
+	// stop closes when the node does: waits for raft give up then.
+	stop <-chan struct{}
 }
 
 type batchReq struct {
@@ -58,8 +60,8 @@ type batchAnswer struct {
 	err error
 }
 
-func newBatcher(r applier, timeout time.Duration, spawn func(func()), observe func(time.Duration)) *batcher {
-	return &batcher{r: r, timeout: timeout, max: fsm.MaxBatch, in: make(chan *batchReq), spawn: spawn, observe: observe}
+func newBatcher(r applier, timeout time.Duration, spawn func(func()), observe func(time.Duration), stop <-chan struct{}) *batcher {
+	return &batcher{r: r, timeout: timeout, max: fsm.MaxBatch, in: make(chan *batchReq), spawn: spawn, observe: observe, stop: stop}
 }
 
 // submit queues an encoded order submission and waits for its outcome:
@@ -127,8 +129,8 @@ func (b *batcher) answer(reqs []*batchReq, f raft.ApplyFuture) {
 			r.done <- a
 		}
 	}
-	if err := f.Error(); err != nil {
-		all(batchAnswer{err: fmt.Errorf("%w: %v", ErrNoLeader, err)})
+	if err := awaitFuture(f, b.stop); err != nil {
+		all(batchAnswer{err: fmt.Errorf("%w: %w", ErrNoLeader, err)})
 		return
 	}
 	now := time.Now()

@@ -80,7 +80,7 @@ func (f *fakeFuture) Index() uint64 { return 0 }
 func (f *fakeFuture) Response() any { return f.resp }
 
 func newTestBatcher(r applier) *batcher {
-	return newBatcher(r, time.Second, func(fn func()) { go fn() }, func(time.Duration) {})
+	return newBatcher(r, time.Second, func(fn func()) { go fn() }, func(time.Duration) {}, nil)
 }
 
 func TestBatcherAnswersEachSubmitter(t *testing.T) {
@@ -179,5 +179,52 @@ func TestBatcherStoppedRefuses(t *testing.T) {
 	cancel()
 	if _, err := bt.submit(ctx, []byte("{}")); !errors.Is(err, ErrNoLeader) {
 		t.Fatalf("submit to a stopped batcher: %v", err)
+	}
+}
+
+// silentRaft takes entries and never answers their futures, as
+// hashicorp/raft does with a future its FSM goroutine had not reached
+// when it shut down.
+type silentRaft struct{}
+
+func (silentRaft) Apply([]byte, time.Duration) raft.ApplyFuture { return silentFuture{} }
+
+type silentFuture struct{}
+
+func (silentFuture) Error() error  { select {} }
+func (silentFuture) Index() uint64 { return 0 }
+func (silentFuture) Response() any { return nil }
+
+// TestBatcherGivesUpWhenRaftIsDown: a submission whose future raft never
+// answers is answered ErrClosed once raft has shut down, and the
+// goroutine that waited for it ends, so the node's Close and Kill (which
+// wait for the node's goroutines) return. Before, a leader crashed with
+// submissions in flight hung its Kill for ever (sim TestChaos).
+func TestBatcherGivesUpWhenRaftIsDown(t *testing.T) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	bt := newBatcher(silentRaft{}, time.Second, func(fn func()) { wg.Add(1); go func() { defer wg.Done(); fn() }() }, func(time.Duration) {}, stop)
+	req := &batchReq{data: []byte("x"), done: make(chan batchAnswer, 1)}
+	bt.propose([]*batchReq{req})
+	select {
+	case a := <-req.done:
+		t.Fatalf("answered %v before raft was down", a.err)
+	default:
+	}
+	close(stop)
+	select {
+	case a := <-req.done:
+		if !errors.Is(a.err, ErrNoLeader) || !errors.Is(a.err, ErrClosed) {
+			t.Fatalf("answer %v, want ErrNoLeader and ErrClosed", a.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer 10 s after raft shut down")
+	}
+	ended := make(chan struct{})
+	go func() { wg.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the answering goroutine did not end after raft shut down")
 	}
 }

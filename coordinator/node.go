@@ -39,6 +39,9 @@ type Node struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// raftDown closes once raft has shut down: a future it has not
+	// answered by then it never will (awaitFuture).
+	raftDown chan struct{}
 
 	kick    chan struct{}
 	reasons reasonCache
@@ -66,7 +69,7 @@ func New(cfg Config) (*Node, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), clock: cfg.Clock,
-		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
+		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1), raftDown: make(chan struct{}),
 	}
 	n.contacts = newContactTimes()
 	n.proxyTransport = cfg.ForwardTransport
@@ -172,7 +175,7 @@ func (n *Node) start() error {
 		return fmt.Errorf("coordinator: raft: %w", err)
 	}
 	n.raft = r
-	n.orders = newBatcher(r, cfg.ApplyTimeout, n.goFunc, func(d time.Duration) { n.metrics.applyLatency.Update(d.Seconds()) })
+	n.orders = newBatcher(r, cfg.ApplyTimeout, n.goFunc, func(d time.Duration) { n.metrics.applyLatency.Update(d.Seconds()) }, n.raftDown)
 	n.goFunc(func() { n.orders.run(n.ctx) })
 	if !existing && cfg.Bootstrap {
 		f := r.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{
@@ -255,6 +258,7 @@ func (n *Node) Close() error {
 		}
 		stop()
 		n.closeErr = n.raft.Shutdown().Error()
+		close(n.raftDown)
 		n.wg.Wait()
 		n.closeResources()
 		n.log.Info("coordinator stopped")
@@ -272,6 +276,7 @@ func (n *Node) Kill() {
 			c.Close()
 		}
 		n.closeErr = n.raft.Shutdown().Error()
+		close(n.raftDown)
 		n.wg.Wait()
 		n.closeResources()
 	})
@@ -352,8 +357,8 @@ func (n *Node) proposeOrder(c *fsm.Command) (fsm.ApplyResult, error) {
 
 // wait blocks until the proposal is committed and applied (or refused).
 func (p *proposal) wait() (fsm.ApplyResult, error) {
-	if err := p.f.Error(); err != nil {
-		return fsm.ApplyResult{}, fmt.Errorf("%w: %v", ErrNoLeader, err)
+	if err := awaitFuture(p.f, p.n.raftDown); err != nil {
+		return fsm.ApplyResult{}, fmt.Errorf("%w: %w", ErrNoLeader, err)
 	}
 	p.n.metrics.applyLatency.UpdateDuration(p.start)
 	r, _ := p.f.Response().(fsm.ApplyResult)
