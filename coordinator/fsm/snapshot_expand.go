@@ -1,0 +1,208 @@
+package fsm
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// ExpandSnapshot copies a persisted snapshot (index, then the encoded
+// state) from r to w with the bytes of every model that r only refers
+// to read from models, so that w stands alone: what a follower or a
+// backup receives. A snapshot of format 1 stands alone already and is
+// copied as it is. Nothing is held in memory but one buffer.
+func ExpandSnapshot(w io.Writer, r io.Reader, models ModelStore) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	var idx [8]byte
+	if _, err := io.ReadFull(r, idx[:]); err != nil {
+		return fmt.Errorf("%w: index: %v", ErrBadSnapshot, err)
+	}
+	bw.Write(idx[:])
+	sr, js, err := newSnapReader(r)
+	if err != nil {
+		return err
+	}
+	magic := snapMagic
+	if sr.version == 2 {
+		magic = snapMagicV2
+	}
+	bw.WriteString(magic)
+	_ = binary.Write(bw, binary.BigEndian, uint64(len(js)))
+	bw.Write(js)
+	count, err := sr.count("model")
+	if err != nil {
+		return err
+	}
+	_ = binary.Write(bw, binary.BigEndian, count)
+	var hdr bytes.Buffer
+	for range count {
+		h, kind, size, err := sr.blobHeader(false)
+		if err != nil {
+			return err
+		}
+		hdr.Reset()
+		k := byte(0)
+		if sr.version >= 2 {
+			k = kindBytes
+		}
+		writeBlobHeader(&hdr, h, k, size)
+		bw.Write(hdr.Bytes())
+		if kind == kindBytes {
+			if _, err := io.CopyN(bw, sr.br, size); err != nil {
+				return fmt.Errorf("%w: blob %s: %v", ErrBadSnapshot, h, err)
+			}
+			continue
+		}
+		if err := copyModel(bw, models, h, size); err != nil {
+			return err
+		}
+	}
+	ucount, err := sr.count("upload")
+	if err != nil {
+		return err
+	}
+	_ = binary.Write(bw, binary.BigEndian, ucount)
+	// The uploads and anything after them as they are.
+	if _, err := io.Copy(bw, sr.br); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func copyModel(w io.Writer, models ModelStore, h string, size int64) error {
+	f, err := models.Open(h)
+	if err != nil {
+		return fmt.Errorf("snapshot: model %s: %w", h, err)
+	}
+	defer f.Close()
+	n, err := io.Copy(w, f)
+	if err != nil {
+		return fmt.Errorf("snapshot: model %s: %w", h, err)
+	}
+	if n != size {
+		return fmt.Errorf("snapshot: model %s has %d bytes in the store, %d in the state", h, n, size)
+	}
+	return nil
+}
+
+// SnapshotInfo describes a persisted snapshot (ScanSnapshot).
+type SnapshotInfo struct {
+	// Version is the format of the encoded state (1 or 2).
+	Version int    `json:"version"`
+	Index   uint64 `json:"index"`
+	// Size is the snapshot's length in bytes; StateSize that of its
+	// state's JSON.
+	Size      int64 `json:"size"`
+	StateSize int64 `json:"state_size"`
+	// Models counts every model; ModelBytes sums their sizes.
+	// Referenced counts those whose bytes are not in the snapshot
+	// (ReferencedBytes of them): it stands alone when that is 0.
+	Models          int   `json:"models"`
+	ModelBytes      int64 `json:"model_bytes"`
+	Referenced      int   `json:"referenced"`
+	ReferencedBytes int64 `json:"referenced_bytes"`
+	Uploads         int   `json:"uploads"`
+	UploadBytes     int64 `json:"upload_bytes"`
+
+	Communities int `json:"communities"`
+	Orders      int `json:"orders"`
+	Jobs        int `json:"jobs"`
+	Workers     int `json:"workers"`
+	Nodes       int `json:"nodes"`
+}
+
+// ExpandedSize is the length of the snapshot once expanded.
+func (i SnapshotInfo) ExpandedSize() int64 { return i.Size + i.ReferencedBytes }
+
+// ScanSnapshot reads a persisted snapshot to its end and describes it.
+// It checks what Restore checks but that referenced models are held:
+// every model with its bytes is hashed.
+func ScanSnapshot(r io.Reader) (SnapshotInfo, error) {
+	cr := &countingReader{r: r}
+	var info SnapshotInfo
+	var idx [8]byte
+	if _, err := io.ReadFull(cr, idx[:]); err != nil {
+		return info, fmt.Errorf("%w: index: %v", ErrBadSnapshot, err)
+	}
+	info.Index = binary.BigEndian.Uint64(idx[:])
+	sr, js, err := newSnapReader(cr)
+	if err != nil {
+		return info, err
+	}
+	info.Version, info.StateSize = sr.version, int64(len(js))
+	var s struct {
+		Communities map[string]json.RawMessage `json:"communities"`
+		Models      map[string]*Model          `json:"models"`
+		Orders      map[string]json.RawMessage `json:"orders"`
+		Jobs        map[string]json.RawMessage `json:"jobs"`
+		Workers     map[string]json.RawMessage `json:"workers"`
+		Nodes       map[string]json.RawMessage `json:"nodes"`
+	}
+	if err := json.Unmarshal(js, &s); err != nil {
+		return info, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
+	}
+	info.Communities, info.Orders, info.Jobs, info.Workers, info.Nodes = len(s.Communities), len(s.Orders), len(s.Jobs), len(s.Workers), len(s.Nodes)
+	count, err := sr.count("model")
+	if err != nil {
+		return info, err
+	}
+	for range count {
+		h, kind, size, err := sr.blobHeader(false)
+		if err != nil {
+			return info, err
+		}
+		if m := s.Models[h]; m == nil || m.Size != size {
+			return info, fmt.Errorf("%w: model %s not in the state or of another size", ErrBadSnapshot, h)
+		}
+		info.Models++
+		info.ModelBytes += size
+		if kind == kindRef {
+			info.Referenced++
+			info.ReferencedBytes += size
+			continue
+		}
+		got, err := sr.copyBlob(io.Discard, h, size)
+		if err != nil {
+			return info, err
+		}
+		if got != h {
+			return info, fmt.Errorf("%w: model %s does not match its hash", ErrBadSnapshot, h)
+		}
+	}
+	if info.Models != len(s.Models) {
+		return info, fmt.Errorf("%w: %d models in the state, %d in the snapshot", ErrBadSnapshot, len(s.Models), info.Models)
+	}
+	if count, err = sr.count("upload"); err != nil {
+		return info, err
+	}
+	for range count {
+		h, _, size, err := sr.blobHeader(true)
+		if err != nil {
+			return info, err
+		}
+		if _, err := sr.copyBlob(io.Discard, h, size); err != nil {
+			return info, err
+		}
+		info.Uploads++
+		info.UploadBytes += size
+	}
+	if err := sr.end(); err != nil {
+		return info, err
+	}
+	info.Size = cr.n
+	return info, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
