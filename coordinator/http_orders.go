@@ -324,19 +324,25 @@ func (n *Node) handleCancel(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// handleModel streams a model from the model store; Range requests
+// get the part asked for (http.ServeContent), the ETag being the hash.
 func (n *Node) handleModel(w http.ResponseWriter, r *http.Request) {
 	sum := r.PathValue("sha256")
-	b, ok := n.fsm.Model(sum)
-	if !ok {
-		if !n.IsLeader() && r.Header.Get(forwardedHeader) == "" {
+	f, _, err := n.fsm.OpenModel(sum)
+	if err != nil {
+		if errors.Is(err, fsm.ErrNoModel) && !n.IsLeader() && r.Header.Get(forwardedHeader) == "" {
 			n.forward(w, r) // not applied here yet: the leader has it
 			return
 		}
-		writeError(w, http.StatusNotFound, api.CodeNotFound, "no model "+sum)
+		if errors.Is(err, fsm.ErrNoModel) {
+			writeError(w, http.StatusNotFound, api.CodeNotFound, "no model "+sum)
+			return
+		}
+		writeErr(w, err)
 		return
 	}
+	defer f.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+	w.Header().Set("ETag", `"`+sum+`"`)
+	http.ServeContent(w, r, "", time.Time{}, f)
 }

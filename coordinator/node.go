@@ -115,11 +115,9 @@ func (n *Node) start() error {
 		g := newGuardedStore(bs, bs, bs.Close)
 		n.closers = append(n.closers, g)
 		logs, stable = g, g
-		fs, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, 2, hlog)
-		if err != nil {
-			return fmt.Errorf("coordinator: snapshot store: %w", err)
+		if snaps, err = n.openModels(hlog); err != nil {
+			return err
 		}
-		snaps = fs
 	default:
 		ms := raft.NewInmemStore()
 		logs, stable, snaps = ms, ms, raft.NewInmemSnapshotStore()
@@ -160,6 +158,9 @@ func (n *Node) start() error {
 		return fmt.Errorf("coordinator: raft: %w", err)
 	}
 	n.raft = r
+	if ms, ok := snaps.(*modelSnapshots); ok {
+		ms.Started() // raft has restored its last snapshot, if any
+	}
 	n.orders = newBatcher(r, cfg.ApplyTimeout, n.goFunc, func(d time.Duration) { n.metrics.applyLatency.Update(d.Seconds()) })
 	n.goFunc(func() { n.orders.run(n.ctx) })
 	if !existing && cfg.Bootstrap {

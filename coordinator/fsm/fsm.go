@@ -169,13 +169,20 @@ func (s *Snapshot) Index() uint64 { return s.index }
 // Persist writes the snapshot to w in the current format
 // (SnapshotVersion), its models as references into the model store;
 // on an error w holds part of it. ExpandSnapshot makes it stand alone.
-func (s *Snapshot) Persist(w io.Writer) error {
+func (s *Snapshot) Persist(w io.Writer) error { return s.persist(w, false) }
+
+// PersistStandalone writes the snapshot with every model's bytes,
+// streamed from the model store: for a node whose model store does not
+// outlive it (in memory), whose snapshots must hold the models.
+func (s *Snapshot) PersistStandalone(w io.Writer) error { return s.persist(w, true) }
+
+func (s *Snapshot) persist(w io.Writer, inline bool) error {
 	var idx [8]byte
 	binary.BigEndian.PutUint64(idx[:], s.index)
 	bw := bufio.NewWriterSize(w, 1<<20)
 	_, err := bw.Write(idx[:])
 	if err == nil {
-		err = writeSnapshotV2(bw, s.state)
+		err = writeSnapshotV2(bw, s.state, inline)
 	}
 	if err == nil {
 		err = bw.Flush()

@@ -30,14 +30,15 @@ var ErrBadSnapshot = errors.New("coordinator: bad snapshot")
 //	    64 bytes hex sha256, uint64 length, the bytes received so far
 //
 // Version 2 (Persist writes it) lets a model's bytes stay in the model
-// store:
+// store, and lists the models before any of their bytes:
 //
 //	"FGSNAP2\n"
 //	uint64 length, the State as JSON
-//	uint32 model count, then per model in hash order:
-//	    64 bytes hex sha256, 1 byte kind, uint64 length, then for
-//	    kind 'b' the bytes; kind 'r' (a reference) carries none: they
-//	    are in the model store of the node that wrote the snapshot
+//	uint32 model count, then the table, per model in hash order:
+//	    64 bytes hex sha256, 1 byte kind, uint64 length
+//	then the bytes of each model of kind 'b', in the table's order;
+//	    kind 'r' (a reference) has none here: they are in the model
+//	    store of the node that wrote the snapshot
 //	uint32 upload count, then uploads as in version 1
 //
 // The snapshot a node keeps for itself holds references; one that
@@ -90,8 +91,9 @@ func encodeSnapshot(s *State) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// writeSnapshotV2 writes the state in format 2, each model a reference.
-func writeSnapshotV2(w io.Writer, s *State) error {
+// writeSnapshotV2 writes the state in format 2: each model a
+// reference, or, inline, with its bytes streamed from the store.
+func writeSnapshotV2(w io.Writer, s *State, inline bool) error {
 	js, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
@@ -108,9 +110,25 @@ func writeSnapshotV2(w io.Writer, s *State) error {
 	buf.Reset()
 	keys := SortedKeys(s.Models)
 	_ = binary.Write(&buf, binary.BigEndian, uint32(len(keys)))
-	for _, k := range keys {
-		writeBlobHeader(&buf, k, kindRef, s.Models[k].Size)
+	kind := byte(kindRef)
+	if inline {
+		kind = kindBytes
 	}
+	for _, k := range keys {
+		writeBlobHeader(&buf, k, kind, s.Models[k].Size)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !inline {
+			break
+		}
+		if err := copyModel(w, s.models, k, s.Models[k].Size); err != nil {
+			return err
+		}
+	}
+	buf.Reset()
 	writeUploads(&buf, s)
 	_, err = w.Write(buf.Bytes())
 	return err
@@ -140,6 +158,15 @@ func writeUploads(buf *bytes.Buffer, s *State) {
 type snapReader struct {
 	br      *bufio.Reader
 	version int
+	// tab is the rest of a format 2 model table.
+	tab []blobEntry
+}
+
+// blobEntry is a model's or upload's hash, kind and length.
+type blobEntry struct {
+	hash string
+	kind byte
+	size int64
 }
 
 func newSnapReader(r io.Reader) (*snapReader, []byte, error) {
@@ -179,22 +206,51 @@ func (sr *snapReader) count(what string) (uint32, error) {
 
 // blobHeader reads a blob's hash, kind and length; uploads and format 1
 // have bytes always (kindBytes).
-func (sr *snapReader) blobHeader(upload bool) (h string, kind byte, size int64, err error) {
+func (sr *snapReader) blobHeader(upload bool) (blobEntry, error) {
 	hb := make([]byte, 64)
 	if _, err := io.ReadFull(sr.br, hb); err != nil {
-		return "", 0, 0, fmt.Errorf("%w: blob hash", ErrBadSnapshot)
+		return blobEntry{}, fmt.Errorf("%w: blob hash", ErrBadSnapshot)
 	}
-	kind = kindBytes
+	e := blobEntry{hash: string(hb), kind: kindBytes}
 	if sr.version >= 2 && !upload {
-		if kind, err = sr.br.ReadByte(); err != nil || kind != kindBytes && kind != kindRef {
-			return "", 0, 0, fmt.Errorf("%w: blob %s kind", ErrBadSnapshot, hb)
+		var err error
+		if e.kind, err = sr.br.ReadByte(); err != nil || e.kind != kindBytes && e.kind != kindRef {
+			return blobEntry{}, fmt.Errorf("%w: blob %s kind", ErrBadSnapshot, hb)
 		}
 	}
 	var n uint64
 	if err := binary.Read(sr.br, binary.BigEndian, &n); err != nil || n > maxBlob {
-		return "", 0, 0, fmt.Errorf("%w: blob size", ErrBadSnapshot)
+		return blobEntry{}, fmt.Errorf("%w: blob size", ErrBadSnapshot)
 	}
-	return string(hb), kind, int64(n), nil
+	e.size = int64(n)
+	return e, nil
+}
+
+// modelCount reads the number of models and, in format 2, their table.
+func (sr *snapReader) modelCount() (uint32, error) {
+	n, err := sr.count("model")
+	if err != nil || sr.version < 2 {
+		return n, err
+	}
+	for range n {
+		e, err := sr.blobHeader(false)
+		if err != nil {
+			return 0, err
+		}
+		sr.tab = append(sr.tab, e)
+	}
+	return n, nil
+}
+
+// nextModel returns the next model's entry; the bytes of one of kind
+// 'b' are next to read, in either format.
+func (sr *snapReader) nextModel() (blobEntry, error) {
+	if sr.version < 2 {
+		return sr.blobHeader(false)
+	}
+	e := sr.tab[0]
+	sr.tab = sr.tab[1:]
+	return e, nil
 }
 
 // copyBlob copies a blob's size bytes to w and returns their hash.
@@ -235,15 +291,16 @@ func decodeSnapshot(r io.Reader, models ModelStore) (*State, error) {
 		}
 	}()
 	seen := map[string]bool{}
-	count, err := sr.count("model")
+	count, err := sr.modelCount()
 	if err != nil {
 		return nil, err
 	}
 	for range count {
-		h, kind, size, err := sr.blobHeader(false)
+		e, err := sr.nextModel()
 		if err != nil {
 			return nil, err
 		}
+		h, kind, size := e.hash, e.kind, e.size
 		m := s.Models[h]
 		if m == nil || m.Size != size || seen[h] {
 			return nil, fmt.Errorf("%w: model %s not in the state, of another size or twice", ErrBadSnapshot, h)
@@ -277,10 +334,11 @@ func decodeSnapshot(r io.Reader, models ModelStore) (*State, error) {
 		return nil, err
 	}
 	for range count {
-		h, _, size, err := sr.blobHeader(true)
+		e, err := sr.blobHeader(true)
 		if err != nil {
 			return nil, err
 		}
+		h, size := e.hash, e.size
 		u := s.Uploads[h]
 		if u == nil || u.Received != size || u.Bytes != nil {
 			return nil, fmt.Errorf("%w: upload %s not in the state or of another length", ErrBadSnapshot, h)

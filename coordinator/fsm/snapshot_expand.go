@@ -32,31 +32,36 @@ func ExpandSnapshot(w io.Writer, r io.Reader, models ModelStore) error {
 	bw.WriteString(magic)
 	_ = binary.Write(bw, binary.BigEndian, uint64(len(js)))
 	bw.Write(js)
-	count, err := sr.count("model")
+	count, err := sr.modelCount()
 	if err != nil {
 		return err
 	}
 	_ = binary.Write(bw, binary.BigEndian, count)
 	var hdr bytes.Buffer
+	if sr.version >= 2 {
+		// The table, every model's bytes now in the snapshot.
+		for _, e := range sr.tab {
+			writeBlobHeader(&hdr, e.hash, kindBytes, e.size)
+		}
+		bw.Write(hdr.Bytes())
+	}
 	for range count {
-		h, kind, size, err := sr.blobHeader(false)
+		e, err := sr.nextModel()
 		if err != nil {
 			return err
 		}
-		hdr.Reset()
-		k := byte(0)
-		if sr.version >= 2 {
-			k = kindBytes
+		if sr.version < 2 {
+			hdr.Reset()
+			writeBlobHeader(&hdr, e.hash, 0, e.size)
+			bw.Write(hdr.Bytes())
 		}
-		writeBlobHeader(&hdr, h, k, size)
-		bw.Write(hdr.Bytes())
-		if kind == kindBytes {
-			if _, err := io.CopyN(bw, sr.br, size); err != nil {
-				return fmt.Errorf("%w: blob %s: %v", ErrBadSnapshot, h, err)
+		if e.kind == kindBytes {
+			if _, err := io.CopyN(bw, sr.br, e.size); err != nil {
+				return fmt.Errorf("%w: blob %s: %v", ErrBadSnapshot, e.hash, err)
 			}
 			continue
 		}
-		if err := copyModel(bw, models, h, size); err != nil {
+		if err := copyModel(bw, models, e.hash, e.size); err != nil {
 			return err
 		}
 	}
@@ -145,15 +150,16 @@ func ScanSnapshot(r io.Reader) (SnapshotInfo, error) {
 		return info, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
 	}
 	info.Communities, info.Orders, info.Jobs, info.Workers, info.Nodes = len(s.Communities), len(s.Orders), len(s.Jobs), len(s.Workers), len(s.Nodes)
-	count, err := sr.count("model")
+	count, err := sr.modelCount()
 	if err != nil {
 		return info, err
 	}
 	for range count {
-		h, kind, size, err := sr.blobHeader(false)
+		e, err := sr.nextModel()
 		if err != nil {
 			return info, err
 		}
+		h, kind, size := e.hash, e.kind, e.size
 		if m := s.Models[h]; m == nil || m.Size != size {
 			return info, fmt.Errorf("%w: model %s not in the state or of another size", ErrBadSnapshot, h)
 		}
@@ -179,10 +185,11 @@ func ScanSnapshot(r io.Reader) (SnapshotInfo, error) {
 		return info, err
 	}
 	for range count {
-		h, _, size, err := sr.blobHeader(true)
+		e, err := sr.blobHeader(true)
 		if err != nil {
 			return info, err
 		}
+		h, size := e.hash, e.size
 		if _, err := sr.copyBlob(io.Discard, h, size); err != nil {
 			return info, err
 		}
@@ -205,4 +212,28 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// ReferencedBytes reads a persisted snapshot's head and returns how
+// many bytes of models it refers to without holding them: expanded, it
+// grows by that much. It reads no model bytes.
+func ReferencedBytes(r io.Reader) (int64, error) {
+	var idx [8]byte
+	if _, err := io.ReadFull(r, idx[:]); err != nil {
+		return 0, fmt.Errorf("%w: index: %v", ErrBadSnapshot, err)
+	}
+	sr, _, err := newSnapReader(r)
+	if err != nil || sr.version < 2 {
+		return 0, err
+	}
+	if _, err := sr.modelCount(); err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, e := range sr.tab {
+		if e.kind == kindRef {
+			n += e.size
+		}
+	}
+	return n, nil
 }

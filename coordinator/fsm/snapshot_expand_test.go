@@ -37,6 +37,9 @@ func TestPersistedSnapshotRefersToTheStoreAndExpandsToStandAlone(t *testing.T) {
 	if info.Version != SnapshotVersion || info.Models != 2 || info.Referenced != 2 || info.Size != int64(len(snap)) {
 		t.Fatalf("persisted: %+v", info)
 	}
+	if ref, err := ReferencedBytes(bytes.NewReader(snap)); err != nil || ref != info.ReferencedBytes || ref != info.ModelBytes {
+		t.Fatalf("ReferencedBytes %d, %v; scan says %d of %d", ref, err, info.ReferencedBytes, info.ModelBytes)
+	}
 	if int64(len(snap)) > info.ModelBytes {
 		t.Fatalf("persisted snapshot of %d bytes holds model bytes (%d)", len(snap), info.ModelBytes)
 	}
@@ -67,9 +70,14 @@ func TestPersistedSnapshotRefersToTheStoreAndExpandsToStandAlone(t *testing.T) {
 	if len(into.puts) != 2 || !bytes.Equal(a.SnapshotBytes(), b.SnapshotBytes()) || b.Index() != a.Index() {
 		t.Fatalf("expanded restore: puts %v", into.puts)
 	}
-	// Expanding what stands alone changes nothing.
+	// Expanding what stands alone changes nothing, and is what
+	// PersistStandalone writes.
 	if again := expanded(t, full, NewMemModels()); !bytes.Equal(again, full) {
 		t.Fatal("expanding an expanded snapshot changed it")
+	}
+	var sa bytes.Buffer
+	if err := a.Snapshot().PersistStandalone(&sa); err != nil || !bytes.Equal(sa.Bytes(), full) {
+		t.Fatalf("PersistStandalone is not the expanded snapshot: %v", err)
 	}
 }
 
