@@ -35,6 +35,7 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/orders", n.read(n.auth(roleAdmin|roleCommunity, n.handleOrders)))
 	mux.HandleFunc("GET /v1/orders/{id}", n.read(n.auth(roleAdmin|roleCommunity, n.handleOrder)))
 	mux.HandleFunc("DELETE /v1/orders/{id}", n.write(n.auth(roleAdmin|roleCommunity, n.handleCancel)))
+	mux.HandleFunc("GET /v1/jobs", n.read(n.auth(roleAdmin|roleCommunity, n.handleJobs)))
 	mux.HandleFunc("GET /v1/workers", n.read(n.auth(roleAny, n.handleWorkers)))
 	// Workers: all on the leader, whose memory holds the leases.
 	mux.HandleFunc("POST /v1/workers/register", n.write(n.auth(roleWorker, n.handleRegister)))

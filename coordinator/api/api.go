@@ -227,10 +227,30 @@ type Order struct {
 	Jobs        []Job     `json:"jobs,omitempty"`
 }
 
-// Orders is GET /v1/orders.
+// Orders is GET /v1/orders: one page (see Page).
 type Orders struct {
 	Orders []Order `json:"orders"`
+	// NextCursor, when set, fetches the next page (cursor=…).
+	NextCursor string `json:"next_cursor,omitempty"`
 }
+
+// Jobs is GET /v1/jobs: one page (see Page).
+type Jobs struct {
+	Jobs       []Job  `json:"jobs"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// Page parameters of every list (GET /v1/orders, /v1/jobs, /v1/workers):
+// limit=N items (default DefaultPageLimit, at most MaxPageLimit), in
+// ascending id order; cursor=the previous page's next_cursor; state=s
+// keeps the items in state s (several: state=a,b or state=a&state=b).
+const (
+	LimitParam       = "limit"
+	CursorParam      = "cursor"
+	StateParam       = "state"
+	DefaultPageLimit = 100
+	MaxPageLimit     = 1000
+)
 
 // Job is one copy of an order.
 type Job struct {
@@ -281,9 +301,10 @@ type Worker struct {
 	Failures      int        `json:"failures"`
 }
 
-// Workers is GET /v1/workers.
+// Workers is GET /v1/workers: one page (see Page).
 type Workers struct {
-	Workers []Worker `json:"workers"`
+	Workers    []Worker `json:"workers"`
+	NextCursor string   `json:"next_cursor,omitempty"`
 }
 
 // RegisterRequest is POST /v1/workers/register.
