@@ -26,6 +26,8 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/cluster/join", n.write(n.auth(roleAdmin, n.handleJoin)))
 	mux.HandleFunc("POST /v1/cluster/remove", n.write(n.auth(roleAdmin, n.handleRemove)))
 	mux.HandleFunc("POST /v1/cluster/transfer-leader", n.write(n.auth(roleAdmin, n.handleTransfer)))
+	mux.HandleFunc("GET /v1/cluster/snapshot", n.write(n.auth(roleAdmin, n.handleSnapshotSave)))
+	mux.HandleFunc("POST /v1/cluster/snapshot", n.write(n.auth(roleAdmin, n.handleSnapshotRestore)))
 	mux.HandleFunc("POST /v1/communities", n.write(n.auth(roleAdmin, n.handleCreateCommunity)))
 	mux.HandleFunc("GET /v1/communities", n.read(n.auth(roleAdmin, n.handleCommunities)))
 	mux.HandleFunc("POST /v1/worker-tokens", n.write(n.auth(roleAdmin, n.handleWorkerToken)))

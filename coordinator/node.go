@@ -28,6 +28,7 @@ type Node struct {
 	fsm   *FSM
 	raft  *raft.Raft
 	trans raft.Transport
+	snaps raft.SnapshotStore
 	// closers are the stores and transport to close after raft stops.
 	closers []io.Closer
 
@@ -153,6 +154,7 @@ func (n *Node) start() error {
 	if err != nil {
 		return fmt.Errorf("coordinator: raft state: %w", err)
 	}
+	n.snaps = snaps
 	r, err := raft.NewRaft(rc, n.fsm, logs, stable, snaps, trans)
 	if err != nil {
 		return fmt.Errorf("coordinator: raft: %w", err)

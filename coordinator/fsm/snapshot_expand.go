@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/fabgrid/fabgrid/coordinator/api"
 )
 
 // ExpandSnapshot copies a persisted snapshot (index, then the encoded
@@ -93,34 +95,9 @@ func copyModel(w io.Writer, models ModelStore, h string, size int64) error {
 	return nil
 }
 
-// SnapshotInfo describes a persisted snapshot (ScanSnapshot).
-type SnapshotInfo struct {
-	// Version is the format of the encoded state (1 or 2).
-	Version int    `json:"version"`
-	Index   uint64 `json:"index"`
-	// Size is the snapshot's length in bytes; StateSize that of its
-	// state's JSON.
-	Size      int64 `json:"size"`
-	StateSize int64 `json:"state_size"`
-	// Models counts every model; ModelBytes sums their sizes.
-	// Referenced counts those whose bytes are not in the snapshot
-	// (ReferencedBytes of them): it stands alone when that is 0.
-	Models          int   `json:"models"`
-	ModelBytes      int64 `json:"model_bytes"`
-	Referenced      int   `json:"referenced"`
-	ReferencedBytes int64 `json:"referenced_bytes"`
-	Uploads         int   `json:"uploads"`
-	UploadBytes     int64 `json:"upload_bytes"`
-
-	Communities int `json:"communities"`
-	Orders      int `json:"orders"`
-	Jobs        int `json:"jobs"`
-	Workers     int `json:"workers"`
-	Nodes       int `json:"nodes"`
-}
-
-// ExpandedSize is the length of the snapshot once expanded.
-func (i SnapshotInfo) ExpandedSize() int64 { return i.Size + i.ReferencedBytes }
+// SnapshotInfo describes a persisted snapshot (ScanSnapshot); it is
+// the API's type, shown by fabgrid cluster snapshot inspect.
+type SnapshotInfo = api.SnapshotInfo
 
 // ScanSnapshot reads a persisted snapshot to its end and describes it.
 // It checks what Restore checks but that referenced models are held:

@@ -61,7 +61,7 @@ func TestPersistedSnapshotRefersToTheStoreAndExpandsToStandAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if xi.Referenced != 0 || xi.Models != 2 || xi.Size != info.ExpandedSize() || xi.Orders != info.Orders || xi.Index != a.Index() {
+	if xi.Referenced != 0 || xi.Models != 2 || xi.Size != info.Size+info.ReferencedBytes || xi.Orders != info.Orders || xi.Index != a.Index() {
 		t.Fatalf("expanded: %+v, persisted %+v", xi, info)
 	}
 	if err := b.Restore(bytes.NewReader(full)); err != nil {
