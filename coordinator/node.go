@@ -9,14 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/fsm"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
 
 // Node is one coordinator: a raft member with its FSM, the HTTP API and,
@@ -109,11 +107,11 @@ func (n *Node) start() error {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return fmt.Errorf("coordinator: data dir: %w", err)
 		}
-		bs, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.DataDir, "raft.db")})
+		rs, err := openRaftStores(cfg.DataDir, hlog)
 		if err != nil {
-			return fmt.Errorf("coordinator: raft store: %w", err)
+			return err
 		}
-		g := newGuardedStore(bs, bs, bs.Close)
+		g := newGuardedStore(rs.logs, rs.stable, rs.Close)
 		n.closers = append(n.closers, g)
 		logs, stable = g, g
 		if snaps, err = n.openModels(hlog); err != nil {

@@ -136,8 +136,13 @@ func TestListsComeInPagesWithFilters(t *testing.T) {
 	if got := pageAll(t, u, "/v1/workers", c.WorkerToken, 2, nil, workerIDs); !slices.Equal(got, []string{"w-0", "w-1", "w-2", "w-3", "w-4"}) {
 		t.Fatalf("workers %v", got)
 	}
-	if got := pageAll(t, u, "/v1/workers", c.WorkerToken, 2, url.Values{"state": {"busy"}}, workerIDs); len(got) != 0 {
-		t.Fatalf("busy workers %v", got)
+	// The leader places the pending jobs on them meanwhile: each is
+	// idle or busy, none paused.
+	if got := pageAll(t, u, "/v1/workers", c.WorkerToken, 2, url.Values{"state": {"paused"}}, workerIDs); len(got) != 0 {
+		t.Fatalf("paused workers %v", got)
+	}
+	if got := pageAll(t, u, "/v1/workers", c.WorkerToken, 2, url.Values{"state": {"idle", "busy"}}, workerIDs); len(got) != 5 {
+		t.Fatalf("idle or busy workers %v", got)
 	}
 
 	// Bad paging is refused with what to do.

@@ -63,7 +63,7 @@ func TestStartsOnTheDataDirOfFormat1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer n.Close()
+	defer func() { n.Close() }()
 	coordinatortest.WaitFor(t, 10*time.Second, "the node to lead and apply its log", func() bool {
 		found := 0
 		n.FSM().View(func(s *fsm.State) { found = len(s.Orders) })
@@ -79,6 +79,27 @@ func TestStartsOnTheDataDirOfFormat1(t *testing.T) {
 			t.Errorf("%d models, want %d", len(s.Models), len(want.Models))
 		}
 	})
+	// The log moved from raft.db into the WAL; the models went to the
+	// model store. A second start finds it all again.
+	if _, err := os.Stat(filepath.Join(dir, "wal")); err != nil {
+		t.Fatalf("no wal after the first start: %v", err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err = coordinator.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	coordinatortest.WaitFor(t, 10*time.Second, "the restarted node to lead and apply its log", func() bool {
+		found := 0
+		n.FSM().View(func(s *fsm.State) { found = len(s.Orders) })
+		return n.IsLeader() && found == len(want.Orders)
+	})
+	for sha := range want.Models {
+		if _, err := os.Stat(filepath.Join(dir, "models", sha)); err != nil {
+			t.Errorf("model %s not in the model store: %v", sha, err)
+		}
+	}
 	for sha, size := range want.Models {
 		req, _ := http.NewRequest(http.MethodGet, n.URL()+"/v1/models/"+sha, nil)
 		req.Header.Set("Authorization", "Bearer "+want.AdminToken)
