@@ -117,4 +117,3 @@ func TestAMoveCutShortIsDoneAgainOrFinished(t *testing.T) {
 		})
 	}
 }
-

@@ -11,9 +11,11 @@
 # (default 60) MiB (copies of one box; the header makes them distinct),
 # then stops it (SIGTERM) and starts it again on the same data dir,
 # which replays the log (SNAPSHOT=1: after taking a raft snapshot with
-# `fabgrid cluster snapshot save`, which the restart restores). It reports VmRSS and
+# `fabgrid cluster snapshot save`, which the restart restores, so only
+# the log after it is replayed). It reports VmRSS (and its anonymous
+# and file-backed parts) and
 # VmHWM of the first process after the uploads, of the restarted one
-# once it answers /v1/health as leader and again SETTLE_S (default 10)
+# once it leads and has applied every committed entry, and again SETTLE_S (default 10)
 # seconds later, the restart-to-ready time, and the data dir's size by
 # part (raft.db, snapshots, models).
 # Needs curl and python3.
@@ -44,14 +46,15 @@ start() {
   pid=$!
 }
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null || true' EXIT
-ready() { # waits until the node leads
+ready() { # waits until the node leads and has applied everything committed
   for _ in $(seq 1 6000); do
-    curl -sf "$URL/v1/health" 2>/dev/null | grep -q '"role":"leader"' && return 0
+    curl -sf -H "Authorization: Bearer $ADMIN" "$URL/v1/cluster" 2>/dev/null |
+      python3 -c 'import json,sys; c=json.load(sys.stdin); sys.exit(0 if c["leader"]=="c1" and c["applied_index"]>=c["commit_index"] else 1)' 2>/dev/null && return 0
     sleep 0.01
   done
   echo "bench-model-rss: coordinator not ready" >&2; exit 1
 }
-rss() { awk '/VmRSS|VmHWM/ {printf "%s %d MB  ", $1, $2/1024}' /proc/$pid/status; echo; }
+rss() { awk '/VmRSS|VmHWM|RssAnon|RssFile/ {printf "%s %d MB  ", $1, $2/1024}' /proc/$pid/status; echo; }
 
 start --bootstrap
 ready
@@ -74,6 +77,10 @@ PY
   [ "$code" = 201 ] || { echo "bench-model-rss: order $i: $code $(cat "$W/order$i.json")" >&2; exit 1; }
 done
 echo "after $COUNT orders of $SIZE_MIB MiB:  $(rss)"
+if [ -n "${SNAPSHOT:-}" ]; then
+  FABGRID_TOKEN=$ADMIN "$BIN" cluster snapshot save "$W/backup.snap" --coordinator "$URL"
+  rm -f "$W/backup.snap"
+fi
 kill -TERM $pid; wait $pid || true
 t0=$(date +%s.%N)
 start
@@ -82,5 +89,5 @@ t1=$(date +%s.%N)
 echo "restarted, ready after $(echo "$t1 - $t0" | bc) s:  $(rss)"
 sleep "$SETTLE_S"
 echo "restarted + ${SETTLE_S} s:  $(rss)"
-du -sh "$W/data/raft.db" "$W/data/snapshots" "$W/data/models" 2>/dev/null || true
+du -sh "$W/data/raft.db" "$W/data/wal" "$W/data/snapshots" "$W/data/models" 2>/dev/null || true
 du -sh "$W/data"

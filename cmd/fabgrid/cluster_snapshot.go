@@ -164,4 +164,3 @@ func runSnapshotRestore(ctx context.Context, args []string, stdout, stderr io.Wr
 	_, err = fmt.Fprintf(stdout, "restored %s: %s\n", path, summary(*info))
 	return err
 }
-
