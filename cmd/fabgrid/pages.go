@@ -13,6 +13,7 @@ import (
 // pageFlags are the flags of every list command: one page by default,
 // --all for every item.
 type pageFlags struct {
+	fs     *flag.FlagSet
 	state  *string
 	limit  *int
 	cursor *string
@@ -21,15 +22,16 @@ type pageFlags struct {
 
 func addPageFlags(fs *flag.FlagSet, what string, states []string) *pageFlags {
 	return &pageFlags{
+		fs:     fs,
 		state:  fs.String("state", "", "only "+what+" in these states, comma-separated ("+strings.Join(states, ", ")+")"),
-		limit:  fs.Int("limit", api.DefaultPageLimit, fmt.Sprintf("%s per page (1 to %d)", what, api.MaxPageLimit)),
+		limit:  fs.Int("limit", 0, fmt.Sprintf("%s per page, 1 to %d (default: the coordinator's, %d)", what, api.MaxPageLimit, api.DefaultPageLimit)),
 		cursor: fs.String("cursor", "", "start after the page that printed this cursor"),
 		all:    fs.Bool("all", false, "every page, not just one"),
 	}
 }
 
 func (p *pageFlags) options(consistent bool) (client.ListOptions, error) {
-	if *p.limit < 1 || *p.limit > api.MaxPageLimit {
+	if *p.limit < 0 || *p.limit > api.MaxPageLimit || p.set("limit") && *p.limit == 0 {
 		return client.ListOptions{}, usageError("--limit %d: want 1 to %d", *p.limit, api.MaxPageLimit)
 	}
 	o := client.ListOptions{Limit: *p.limit, Cursor: *p.cursor, Consistent: consistent}
@@ -37,6 +39,13 @@ func (p *pageFlags) options(consistent bool) (client.ListOptions, error) {
 		o.State = strings.Split(*p.state, ",")
 	}
 	return o, nil
+}
+
+// set reports whether the flag name was given.
+func (p *pageFlags) set(name string) bool {
+	found := false
+	p.fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }
 
 // more tells how to get the next page, after a table.
