@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -139,6 +141,23 @@ func TestSnapshotSaveAndRestoreIntoAFreshCluster(t *testing.T) {
 		for sha, m := range wantBytes {
 			if !bytes.Equal(gotBytes[sha], m) {
 				t.Errorf("%s: model %s differs", n.ID(), sha)
+			}
+		}
+	}
+	// Each node keeps the snapshot it restored or was sent in its own
+	// form: the state, its models referred to in the model store.
+	var modelBytes int64
+	for _, m := range wantBytes {
+		modelBytes += int64(len(m))
+	}
+	for i := range b.Nodes {
+		snaps, _ := filepath.Glob(filepath.Join(b.Configs[i].DataDir, "snapshots", "*", "state.bin"))
+		if len(snaps) == 0 {
+			t.Fatalf("%s has no snapshot after the restore", b.Nodes[i].ID())
+		}
+		for _, p := range snaps {
+			if st, err := os.Stat(p); err != nil || st.Size() >= modelBytes {
+				t.Fatalf("%s: snapshot %s of %d bytes for %d bytes of models (%v)", b.Nodes[i].ID(), p, st.Size(), modelBytes, err)
 			}
 		}
 	}

@@ -100,6 +100,9 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	if s.refs {
 		persist = s.s.Persist
 	}
+	if d, ok := sink.(interface{ direct() raft.SnapshotSink }); ok {
+		sink = d.direct() // in this node's form already (snapshotstore.go)
+	}
 	if err := persist(sink); err != nil {
 		sink.Cancel()
 		return err

@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -76,4 +77,63 @@ func (n *Node) openModels(hlog hclog.Logger) (raft.SnapshotStore, error) {
 	}
 	n.fsm = NewFSMOver(dm, n.log, n.metrics.observeApply)
 	return newModelSnapshots(fs, dm, n.goFunc), nil
+}
+
+// Create returns a sink that turns a snapshot arriving with its models
+// (installed from the leader, or restored from a backup) into the form
+// this node persists itself: the models into the store, references in
+// the snapshot file (fsm.ReferSnapshot), so that the snapshot does not
+// keep a second copy of every model. The state machine's own snapshots,
+// references already, are written straight through (fsmSnapshot.Persist).
+func (s *modelSnapshots) Create(version raft.SnapshotVersion, index, term uint64, configuration raft.Configuration,
+	configurationIndex uint64, trans raft.Transport) (raft.SnapshotSink, error) {
+	sink, err := s.SnapshotStore.Create(version, index, term, configuration, configurationIndex, trans)
+	if err != nil {
+		return nil, err
+	}
+	return &referSink{SnapshotSink: sink, s: s}, nil
+}
+
+// referSink is the sink of modelSnapshots.Create.
+type referSink struct {
+	raft.SnapshotSink // the store's own
+	s                 *modelSnapshots
+	pw                *io.PipeWriter
+	done              chan error
+}
+
+// direct is the store's own sink, for a snapshot in this node's form.
+func (r *referSink) direct() raft.SnapshotSink { return r.SnapshotSink }
+
+func (r *referSink) Write(p []byte) (int, error) {
+	if r.pw == nil {
+		pr, pw := io.Pipe()
+		r.pw, r.done = pw, make(chan error, 1)
+		r.s.goFunc(func() {
+			err := fsm.ReferSnapshot(r.SnapshotSink, pr, r.s.models)
+			pr.CloseWithError(errors.Join(err, io.ErrClosedPipe)) // writes fail from now on
+			r.done <- err
+		})
+	}
+	return r.pw.Write(p)
+}
+
+func (r *referSink) Close() error {
+	if r.pw == nil {
+		return r.SnapshotSink.Close()
+	}
+	r.pw.Close()
+	if err := <-r.done; err != nil {
+		r.SnapshotSink.Cancel()
+		return err
+	}
+	return r.SnapshotSink.Close()
+}
+
+func (r *referSink) Cancel() error {
+	if r.pw != nil {
+		r.pw.CloseWithError(errors.New("coordinator: snapshot cancelled"))
+		<-r.done
+	}
+	return r.SnapshotSink.Cancel()
 }

@@ -214,3 +214,71 @@ func ReferencedBytes(r io.Reader) (int64, error) {
 	}
 	return n, nil
 }
+
+// ReferSnapshot is ExpandSnapshot's inverse: it copies a persisted
+// snapshot from r to w, storing the bytes of every model that r carries
+// in models (each checked against its hash) and writing a reference in
+// their place, so that w is what the node would have persisted itself.
+// A snapshot of format 1 is copied as it is (Restore stores its models).
+func ReferSnapshot(w io.Writer, r io.Reader, models ModelStore) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	var idx [8]byte
+	if _, err := io.ReadFull(r, idx[:]); err != nil {
+		return fmt.Errorf("%w: index: %v", ErrBadSnapshot, err)
+	}
+	bw.Write(idx[:])
+	sr, js, err := newSnapReader(r)
+	if err != nil {
+		return err
+	}
+	if sr.version < 2 {
+		bw.WriteString(snapMagic)
+		_ = binary.Write(bw, binary.BigEndian, uint64(len(js)))
+		bw.Write(js)
+		if _, err := io.Copy(bw, sr.br); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	bw.WriteString(snapMagicV2)
+	_ = binary.Write(bw, binary.BigEndian, uint64(len(js)))
+	bw.Write(js)
+	count, err := sr.modelCount()
+	if err != nil {
+		return err
+	}
+	_ = binary.Write(bw, binary.BigEndian, count)
+	var hdr bytes.Buffer
+	for _, e := range sr.tab {
+		writeBlobHeader(&hdr, e.hash, kindRef, e.size)
+	}
+	bw.Write(hdr.Bytes())
+	for range count {
+		e, err := sr.nextModel()
+		if err != nil {
+			return err
+		}
+		if e.kind != kindBytes {
+			continue
+		}
+		mw, err := models.Create(e.hash, e.size)
+		if err != nil {
+			return fmt.Errorf("snapshot: model %s: %w", e.hash, err)
+		}
+		got, err := sr.copyBlob(mw, e.hash, e.size)
+		if err == nil && got != e.hash {
+			err = fmt.Errorf("%w: model %s does not match its hash", ErrBadSnapshot, e.hash)
+		}
+		if err == nil {
+			err = mw.Commit()
+		}
+		if err != nil {
+			mw.Abort()
+			return err
+		}
+	}
+	if _, err := io.Copy(bw, sr.br); err != nil {
+		return err
+	}
+	return bw.Flush()
+}

@@ -3,6 +3,7 @@ package fsm
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"testing"
 )
@@ -78,6 +79,23 @@ func TestPersistedSnapshotRefersToTheStoreAndExpandsToStandAlone(t *testing.T) {
 	var sa bytes.Buffer
 	if err := a.Snapshot().PersistStandalone(&sa); err != nil || !bytes.Equal(sa.Bytes(), full) {
 		t.Fatalf("PersistStandalone is not the expanded snapshot: %v", err)
+	}
+	// Referred again into another store: the models are there, and the
+	// snapshot is what Persist writes.
+	other := NewMemModels()
+	var back bytes.Buffer
+	if err := ReferSnapshot(&back, bytes.NewReader(full), other); err != nil || !bytes.Equal(back.Bytes(), snap) {
+		t.Fatalf("ReferSnapshot of the expanded snapshot: %v", err)
+	}
+	for _, m := range [][]byte{testModel, bigModel} {
+		if b, ok := other.Get(sha256Hex(m)); !ok || !bytes.Equal(b, m) {
+			t.Fatalf("model %s not stored by ReferSnapshot", sha256Hex(m))
+		}
+	}
+	flipped := bytes.Clone(full)
+	flipped[len(flipped)-5] ^= 1
+	if err := ReferSnapshot(io.Discard, bytes.NewReader(flipped), NewMemModels()); !errors.Is(err, ErrBadSnapshot) {
+		t.Fatalf("ReferSnapshot of a damaged snapshot: %v", err)
 	}
 }
 
