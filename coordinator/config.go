@@ -23,8 +23,10 @@ const (
 type Config struct {
 	// NodeID is this coordinator's raft server ID (required).
 	NodeID string
-	// DataDir holds raft.db and the snapshots. Empty: everything in
-	// memory (then nothing survives a restart).
+	// DataDir holds the raft log (wal/), the stable state (raft.db),
+	// the snapshots (snapshots/) and the models (models/, one file per
+	// sha256). Empty: everything in memory (then nothing survives a
+	// restart).
 	DataDir string
 	// HTTPAddr is where the API listens ("127.0.0.1:8740"; port 0 picks
 	// one, see Node.HTTPAddr).
@@ -67,7 +69,9 @@ type Config struct {
 	// ApplyTimeout bounds one proposal (default 5 s).
 	ApplyTimeout time.Duration
 	// SnapshotThreshold and SnapshotInterval as in raft.Config (defaults
-	// 8192 entries, 2 min); TrailingLogs default 10240.
+	// 8192 entries, 2 min); TrailingLogs default 10240. A snapshot holds
+	// the state, not the models, so it is cheap; the log on disk is
+	// about TrailingLogs entries (docs/benchmarks.md, "Log store").
 	SnapshotThreshold uint64
 	SnapshotInterval  time.Duration
 	TrailingLogs      uint64

@@ -8,11 +8,15 @@
 //	     │   follower? ──► forward.go proxies writes to the leader
 //	     ▼
 //	command (fsm/commands.go, versioned, IDs and times inside)
-//	     │   raft.Apply (node.go: hashicorp/raft, boltdb, TCP transport;
+//	     │   raft.Apply (node.go: hashicorp/raft, TCP transport; the log
+//	     │   in raft-wal, the stable state in boltdb: logstore.go;
 //	     │   batch.go group-commits order submissions)
 //	     ▼
 //	FSM (fsm.go, raft's adapter) ──► package fsm: State and apply, pure
-//	     │          and deterministic; snapshots carry everything, models too
+//	     │          and deterministic; models' bytes in the model store
+//	     │          on disk (modelstore.go), snapshots refer to them and
+//	     │          carry them when they leave the node (snapshotstore.go;
+//	     │          backups: backup.go, http_snapshot.go)
 //	     ▼
 //	leader loop (leader.go): barrier, fresh lease grace, placement
 //	(placement.go, via package scheduler) and lease expiry (leases.go),

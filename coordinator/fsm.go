@@ -14,6 +14,10 @@ import (
 // Changed and Index, as on fsm.Machine.
 type FSM struct {
 	m *fsm.Machine
+	// refs: snapshots refer to the models in a model store that lasts
+	// as long as the snapshots (the data dir's); otherwise they carry
+	// the models' bytes.
+	refs bool
 }
 
 var (
@@ -25,6 +29,13 @@ var (
 // after each command with its type and result.
 func NewFSM(log *slog.Logger, applied func(typ string, r fsm.ApplyResult)) *FSM {
 	return &FSM{m: fsm.New(fsm.Options{Log: log, Applied: applied})}
+}
+
+// NewFSMOver returns an FSM whose models are kept in models, a store
+// that lasts as long as raft's snapshots: the snapshots refer to its
+// models rather than carry them (snapshotstore.go).
+func NewFSMOver(models fsm.ModelStore, log *slog.Logger, applied func(typ string, r fsm.ApplyResult)) *FSM {
+	return &FSM{m: fsm.New(fsm.Options{Log: log, Applied: applied, Models: models}), refs: true}
 }
 
 // Apply applies one log entry (fsm.Machine.ApplyEntry); entries other
@@ -39,7 +50,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 // Snapshot captures the state; raft persists it later, off the apply
 // path.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
-	return &fsmSnapshot{s: f.m.Snapshot()}, nil
+	return &fsmSnapshot{s: f.m.Snapshot(), refs: f.refs}, nil
 }
 
 // Restore replaces the state with a snapshot's.
@@ -61,8 +72,13 @@ func (f *FSM) Changed() <-chan struct{} { return f.m.Changed() }
 // Index returns the index of the last applied entry.
 func (f *FSM) Index() uint64 { return f.m.Index() }
 
-// Model returns the bytes of a model in the state.
+// Model returns the bytes of a model in the state, read whole.
 func (f *FSM) Model(sha256 string) ([]byte, bool) { return f.m.Model(sha256) }
+
+// OpenModel opens a model of the state to read it from the store.
+func (f *FSM) OpenModel(sha256 string) (io.ReadSeekCloser, fsm.Model, error) {
+	return f.m.OpenModel(sha256)
+}
 
 // SnapshotBytes returns the encoded state (without the applied index),
 // for comparing two FSMs.
@@ -75,11 +91,19 @@ func (f *FSM) ApplyCommand(index uint64, c *fsm.Command) fsm.ApplyResult {
 
 // fsmSnapshot persists an fsm.Snapshot into raft's sink.
 type fsmSnapshot struct {
-	s *fsm.Snapshot
+	s    *fsm.Snapshot
+	refs bool
 }
 
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if err := s.s.Persist(sink); err != nil {
+	persist := s.s.PersistStandalone
+	if s.refs {
+		persist = s.s.Persist
+	}
+	if d, ok := sink.(interface{ direct() raft.SnapshotSink }); ok {
+		sink = d.direct() // in this node's form already (snapshotstore.go)
+	}
+	if err := persist(sink); err != nil {
 		sink.Cancel()
 		return err
 	}

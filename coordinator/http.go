@@ -26,6 +26,8 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/cluster/join", n.write(n.auth(roleAdmin, n.handleJoin)))
 	mux.HandleFunc("POST /v1/cluster/remove", n.write(n.auth(roleAdmin, n.handleRemove)))
 	mux.HandleFunc("POST /v1/cluster/transfer-leader", n.write(n.auth(roleAdmin, n.handleTransfer)))
+	mux.HandleFunc("GET /v1/cluster/snapshot", n.write(n.auth(roleAdmin, n.handleSnapshotSave)))
+	mux.HandleFunc("POST /v1/cluster/snapshot", n.write(n.auth(roleAdmin, n.handleSnapshotRestore)))
 	mux.HandleFunc("POST /v1/communities", n.write(n.auth(roleAdmin, n.handleCreateCommunity)))
 	mux.HandleFunc("GET /v1/communities", n.read(n.auth(roleAdmin, n.handleCommunities)))
 	mux.HandleFunc("POST /v1/worker-tokens", n.write(n.auth(roleAdmin, n.handleWorkerToken)))
@@ -35,6 +37,7 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/orders", n.read(n.auth(roleAdmin|roleCommunity, n.handleOrders)))
 	mux.HandleFunc("GET /v1/orders/{id}", n.read(n.auth(roleAdmin|roleCommunity, n.handleOrder)))
 	mux.HandleFunc("DELETE /v1/orders/{id}", n.write(n.auth(roleAdmin|roleCommunity, n.handleCancel)))
+	mux.HandleFunc("GET /v1/jobs", n.read(n.auth(roleAdmin|roleCommunity, n.handleJobs)))
 	mux.HandleFunc("GET /v1/workers", n.read(n.auth(roleAny, n.handleWorkers)))
 	// Workers: all on the leader, whose memory holds the leases.
 	mux.HandleFunc("POST /v1/workers/register", n.write(n.auth(roleWorker, n.handleRegister)))

@@ -184,32 +184,38 @@ func (n *Node) orderView(s *fsm.State, o *fsm.Order, withJobs bool, reasons map[
 	}
 	v.Jobs = []api.Job{}
 	for _, j := range s.OrderJobs(o) {
-		jv := api.Job{
-			ID: j.ID, OrderID: j.OrderID, Copy: j.Copy, State: j.State, Printer: j.WorkerID, Attempts: j.Attempts,
-			Epoch: j.Epoch, Failures: j.Failures, EstSeconds: j.EstSeconds, Pickup: j.Pickup,
-		}
-		if j.Progress != nil {
-			pp := *j.Progress
-			jv.Progress = &pp
-		}
-		switch {
-		case j.State == api.JobPending:
-			jv.Reason = reasons[j.ID]
-			if jv.Reason == "" {
-				jv.Reason = "waiting for the next placement round"
-			}
-		case j.State == api.JobFailed:
-			var rs []string
-			for _, f := range j.Failures {
-				rs = append(rs, f.Printer+": "+f.Reason)
-			}
-			jv.Reason = "failed on every printer tried: " + strings.Join(rs, "; ")
-		case j.CancelRequested:
-			jv.Reason = "cancel requested; the worker stops at its next report"
-		}
-		v.Jobs = append(v.Jobs, jv)
+		v.Jobs = append(v.Jobs, jobView(j, reasons))
 	}
 	return v
+}
+
+// jobView is the API's view of a job; reasons are the unplaced reasons
+// of pending jobs, by job id (nil: none known).
+func jobView(j *fsm.Job, reasons map[string]string) api.Job {
+	jv := api.Job{
+		ID: j.ID, OrderID: j.OrderID, Copy: j.Copy, State: j.State, Printer: j.WorkerID, Attempts: j.Attempts,
+		Epoch: j.Epoch, Failures: j.Failures, EstSeconds: j.EstSeconds, Pickup: j.Pickup,
+	}
+	if j.Progress != nil {
+		pp := *j.Progress
+		jv.Progress = &pp
+	}
+	switch {
+	case j.State == api.JobPending:
+		jv.Reason = reasons[j.ID]
+		if jv.Reason == "" {
+			jv.Reason = "waiting for the next placement round"
+		}
+	case j.State == api.JobFailed:
+		var rs []string
+		for _, f := range j.Failures {
+			rs = append(rs, f.Printer+": "+f.Reason)
+		}
+		jv.Reason = "failed on every printer tried: " + strings.Join(rs, "; ")
+	case j.CancelRequested:
+		jv.Reason = "cancel requested; the worker stops at its next report"
+	}
+	return jv
 }
 
 // reasonCache keeps the last on-demand plan's reasons for a second, so
@@ -262,14 +268,46 @@ func visible(p principal, o *fsm.Order) bool {
 	return p.role == roleAdmin || p.role == roleCommunity && p.community == o.Community
 }
 
+// handleOrders serves a page of the orders the principal may see
+// (pages.go).
 func (n *Node) handleOrders(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
+	pg, err := parsePage(r, orderStates)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
 	out := api.Orders{Orders: []api.Order{}}
 	n.fsm.View(func(s *fsm.State) {
-		for _, id := range fsm.SortedKeys(s.Orders) {
-			if o := s.Orders[id]; visible(p, o) {
-				out.Orders = append(out.Orders, n.orderView(s, o, false, nil))
-			}
+		var ids []string
+		ids, out.NextCursor = pageIDs(pg, s.Orders, func(_ string, o *fsm.Order) bool {
+			return visible(p, o) && pg.wants(o.State)
+		})
+		for _, id := range ids {
+			out.Orders = append(out.Orders, n.orderView(s, s.Orders[id], false, nil))
+		}
+	})
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleJobs serves a page of the jobs of the orders the principal may
+// see (pages.go).
+func (n *Node) handleJobs(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	pg, err := parsePage(r, jobStates)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	out := api.Jobs{Jobs: []api.Job{}}
+	n.fsm.View(func(s *fsm.State) {
+		var ids []string
+		ids, out.NextCursor = pageIDs(pg, s.Jobs, func(_ string, j *fsm.Job) bool {
+			o := s.Orders[j.OrderID]
+			return o != nil && visible(p, o) && pg.wants(j.State)
+		})
+		for _, id := range ids {
+			out.Jobs = append(out.Jobs, jobView(s.Jobs[id], nil))
 		}
 	})
 	writeJSON(w, http.StatusOK, out)
@@ -324,19 +362,25 @@ func (n *Node) handleCancel(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// handleModel streams a model from the model store; Range requests
+// get the part asked for (http.ServeContent), the ETag being the hash.
 func (n *Node) handleModel(w http.ResponseWriter, r *http.Request) {
 	sum := r.PathValue("sha256")
-	b, ok := n.fsm.Model(sum)
-	if !ok {
-		if !n.IsLeader() && r.Header.Get(forwardedHeader) == "" {
+	f, _, err := n.fsm.OpenModel(sum)
+	if err != nil {
+		if errors.Is(err, fsm.ErrNoModel) && !n.IsLeader() && r.Header.Get(forwardedHeader) == "" {
 			n.forward(w, r) // not applied here yet: the leader has it
 			return
 		}
-		writeError(w, http.StatusNotFound, api.CodeNotFound, "no model "+sum)
+		if errors.Is(err, fsm.ErrNoModel) {
+			writeError(w, http.StatusNotFound, api.CodeNotFound, "no model "+sum)
+			return
+		}
+		writeErr(w, err)
 		return
 	}
+	defer f.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+	w.Header().Set("ETag", `"`+sum+`"`)
+	http.ServeContent(w, r, "", time.Time{}, f)
 }

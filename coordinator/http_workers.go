@@ -295,10 +295,18 @@ func (n *Node) handleRelease(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.OK{OK: true})
 }
 
-func (n *Node) handleWorkers(w http.ResponseWriter, _ *http.Request) {
+// handleWorkers serves a page of the workers (pages.go).
+func (n *Node) handleWorkers(w http.ResponseWriter, r *http.Request) {
+	pg, err := parsePage(r, workerStates)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
 	out := api.Workers{Workers: []api.Worker{}}
 	n.fsm.View(func(s *fsm.State) {
-		for _, id := range fsm.SortedKeys(s.Workers) {
+		var ids []string
+		ids, out.NextCursor = pageIDs(pg, s.Workers, func(_ string, wk *fsm.Worker) bool { return pg.wants(wk.State) })
+		for _, id := range ids {
 			wk := s.Workers[id]
 			last := fsm.CommandTime(wk.Registered)
 			if t, ok := n.contacts.heartbeat(id); ok && t.After(last) {

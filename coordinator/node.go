@@ -9,14 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/fsm"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
 
 // Node is one coordinator: a raft member with its FSM, the HTTP API and,
@@ -28,6 +26,7 @@ type Node struct {
 	fsm   *FSM
 	raft  *raft.Raft
 	trans raft.Transport
+	snaps raft.SnapshotStore
 	// closers are the stores and transport to close after raft stops.
 	closers []io.Closer
 
@@ -115,18 +114,16 @@ func (n *Node) start() error {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return fmt.Errorf("coordinator: data dir: %w", err)
 		}
-		bs, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.DataDir, "raft.db")})
+		rs, err := openRaftStores(cfg.DataDir, hlog)
 		if err != nil {
-			return fmt.Errorf("coordinator: raft store: %w", err)
+			return err
 		}
-		g := newGuardedStore(bs, bs, bs.Close)
+		g := newGuardedStore(rs.logs, rs.stable, rs.Close)
 		n.closers = append(n.closers, g)
 		logs, stable = g, g
-		fs, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, 2, hlog)
-		if err != nil {
-			return fmt.Errorf("coordinator: snapshot store: %w", err)
+		if snaps, err = n.openModels(hlog); err != nil {
+			return err
 		}
-		snaps = fs
 	default:
 		ms := raft.NewInmemStore()
 		logs, stable, snaps = ms, ms, raft.NewInmemSnapshotStore()
@@ -170,11 +167,15 @@ func (n *Node) start() error {
 	if err != nil {
 		return fmt.Errorf("coordinator: raft state: %w", err)
 	}
+	n.snaps = snaps
 	r, err := raft.NewRaft(rc, n.fsm, logs, stable, snaps, trans)
 	if err != nil {
 		return fmt.Errorf("coordinator: raft: %w", err)
 	}
 	n.raft = r
+	if ms, ok := snaps.(*modelSnapshots); ok {
+		ms.Started() // raft has restored its last snapshot, if any
+	}
 	n.orders = newBatcher(r, cfg.ApplyTimeout, n.goFunc, func(d time.Duration) { n.metrics.applyLatency.Update(d.Seconds()) }, n.raftDown)
 	n.goFunc(func() { n.orders.run(n.ctx) })
 	if !existing && cfg.Bootstrap {

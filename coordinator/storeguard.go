@@ -30,8 +30,9 @@ type guardedStore struct {
 }
 
 var (
-	_ raft.LogStore    = (*guardedStore)(nil)
-	_ raft.StableStore = (*guardedStore)(nil)
+	_ raft.LogStore          = (*guardedStore)(nil)
+	_ raft.MonotonicLogStore = (*guardedStore)(nil)
+	_ raft.StableStore       = (*guardedStore)(nil)
 )
 
 func newGuardedStore(logs raft.LogStore, stable raft.StableStore, close func() error) *guardedStore {
@@ -57,6 +58,13 @@ func (g *guardedStore) do(ifClosed error, op func() error) error {
 		return ifClosed
 	}
 	return op()
+}
+
+// IsMonotonic passes on whether the log store needs raft to keep its
+// log without gaps (raft.MonotonicLogStore: raft-wal does).
+func (g *guardedStore) IsMonotonic() bool {
+	m, ok := g.logs.(raft.MonotonicLogStore)
+	return ok && m.IsMonotonic()
 }
 
 func (g *guardedStore) FirstIndex() (i uint64, err error) {

@@ -21,6 +21,7 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"join":            {"add a coordinator as a voter", runClusterJoin},
 		"remove":          {"remove a coordinator from the cluster", runClusterRemove},
 		"transfer-leader": {"hand leadership to another coordinator", runClusterTransfer},
+		"snapshot":        {"save, inspect or restore a backup of the cluster (state and models)", runClusterSnapshot},
 	}, args, stdout, stderr)
 }
 

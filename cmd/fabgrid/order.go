@@ -161,6 +161,7 @@ func runOrderList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		"Lists the orders the token may see: its community's (the admin token sees all).", stderr)
 	rf := addRemoteFlags(fs)
 	consistent := fs.Bool("consistent", false, "read through the leader (never stale; fails without a majority)")
+	pf := addPageFlags(fs, "orders", []string{api.OrderOpen, api.OrderDone, api.OrderCancelled, api.OrderFailed})
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -168,19 +169,36 @@ func runOrderList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 0 {
 		return usageError("list: unexpected argument %q", pos[0])
 	}
+	opts, err := pf.options(*consistent)
+	if err != nil {
+		return err
+	}
 	c, err := rf.client()
 	if err != nil {
 		return err
 	}
-	list, err := c.ListOrders(ctx, *consistent)
+	var page api.Orders
+	if *pf.all {
+		page.Orders, err = c.AllOrders(ctx, opts)
+	} else {
+		var p *api.Orders
+		if p, err = c.OrdersPage(ctx, opts); err == nil {
+			page = *p
+		}
+	}
 	if err != nil {
 		return rf.explain(err)
 	}
+	list := page.Orders
 	if rf.json {
-		if list == nil {
-			list = []api.Order{}
+		if page.Orders == nil {
+			page.Orders = []api.Order{}
 		}
-		return printJSON(stdout, api.Orders{Orders: list})
+		return printJSON(stdout, page)
+	}
+	if len(list) == 0 && (*pf.state != "" || *pf.cursor != "") {
+		_, err := fmt.Fprintln(stdout, "no orders on this page (--state, --cursor)")
+		return err
 	}
 	if len(list) == 0 {
 		_, err := fmt.Fprintln(stdout, "no orders yet: submit one with 'fabgrid order submit MODEL.stl --material PLA'")
@@ -191,7 +209,10 @@ func runOrderList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		t.row(o.ID, o.Community, o.ModelName, fmt.Sprintf("%d/%d", o.JobsDone, o.Quantity), o.Material, o.Colour,
 			o.State, o.Deadline, formatTime(o.Created))
 	}
-	return t.flush()
+	if err := t.flush(); err != nil {
+		return err
+	}
+	return pf.more(stdout, "order list", page.NextCursor)
 }
 
 func formatTime(t time.Time) string {

@@ -25,6 +25,7 @@ func runWorkers(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			"(admin token) frees it, so that its next registration binds it to the token that makes\n"+
 			"it: for an owner whose token changed, or a printer that changed hands.", stderr)
 	rf := addRemoteFlags(fs)
+	pf := addPageFlags(fs, "workers", []string{api.WorkerIdle, api.WorkerBusy, api.WorkerAwaitingBedClear, api.WorkerPaused, api.WorkerOffline})
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -38,21 +39,36 @@ func runWorkers(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 0 {
 		return usageError("unexpected argument %q", pos[0])
 	}
+	opts, err := pf.options(false)
+	if err != nil {
+		return err
+	}
 	c, err := rf.client()
 	if err != nil {
 		return err
 	}
-	list, err := c.Workers(ctx)
+	var page api.Workers
+	if *pf.all {
+		page.Workers, err = c.AllWorkers(ctx, opts)
+	} else {
+		var p *api.Workers
+		if p, err = c.WorkersPage(ctx, opts); err == nil {
+			page = *p
+		}
+	}
 	if err != nil {
 		return rf.explain(err)
 	}
 	if rf.json {
-		if list == nil {
-			list = []api.Worker{}
+		if page.Workers == nil {
+			page.Workers = []api.Worker{}
 		}
-		return printJSON(stdout, api.Workers{Workers: list})
+		return printJSON(stdout, page)
 	}
-	return printWorkers(stdout, list, time.Now())
+	if err := printWorkers(stdout, page.Workers, time.Now()); err != nil {
+		return err
+	}
+	return pf.more(stdout, "workers", page.NextCursor)
 }
 
 func releaseWorker(ctx context.Context, rf *remoteFlags, id string, stdout io.Writer) error {

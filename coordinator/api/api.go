@@ -231,10 +231,30 @@ type Order struct {
 	Jobs        []Job     `json:"jobs,omitempty"`
 }
 
-// Orders is GET /v1/orders.
+// Orders is GET /v1/orders: one page (see Page).
 type Orders struct {
 	Orders []Order `json:"orders"`
+	// NextCursor, when set, fetches the next page (cursor=…).
+	NextCursor string `json:"next_cursor,omitempty"`
 }
+
+// Jobs is GET /v1/jobs: one page (see Page).
+type Jobs struct {
+	Jobs       []Job  `json:"jobs"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// Page parameters of every list (GET /v1/orders, /v1/jobs, /v1/workers):
+// limit=N items (default DefaultPageLimit, at most MaxPageLimit), in
+// ascending id order; cursor=the previous page's next_cursor; state=s
+// keeps the items in state s (several: state=a,b or state=a&state=b).
+const (
+	LimitParam       = "limit"
+	CursorParam      = "cursor"
+	StateParam       = "state"
+	DefaultPageLimit = 100
+	MaxPageLimit     = 1000
+)
 
 // Job is one copy of an order.
 type Job struct {
@@ -285,9 +305,10 @@ type Worker struct {
 	Failures      int        `json:"failures"`
 }
 
-// Workers is GET /v1/workers.
+// Workers is GET /v1/workers: one page (see Page).
 type Workers struct {
-	Workers []Worker `json:"workers"`
+	Workers    []Worker `json:"workers"`
+	NextCursor string   `json:"next_cursor,omitempty"`
 }
 
 // RegisterRequest is POST /v1/workers/register.
@@ -372,3 +393,43 @@ type ResultRequest struct {
 
 // BedClearRequest is POST /v1/workers/{id}/bed-clear (an empty object).
 type BedClearRequest struct{}
+
+// SnapshotInfo describes a state machine snapshot (fsm.ScanSnapshot).
+type SnapshotInfo struct {
+	// Version is the format of the encoded state (1 or 2).
+	Version int    `json:"version"`
+	Index   uint64 `json:"index"`
+	// Size is the snapshot's length in bytes; StateSize that of its
+	// state's JSON.
+	Size      int64 `json:"size"`
+	StateSize int64 `json:"state_size"`
+	// Models counts every model; ModelBytes sums their sizes.
+	// Referenced counts those whose bytes are not in the snapshot
+	// (ReferencedBytes of them): it stands alone when that is 0.
+	Models          int   `json:"models"`
+	ModelBytes      int64 `json:"model_bytes"`
+	Referenced      int   `json:"referenced"`
+	ReferencedBytes int64 `json:"referenced_bytes"`
+	Uploads         int   `json:"uploads"`
+	UploadBytes     int64 `json:"upload_bytes"`
+
+	Communities int `json:"communities"`
+	Orders      int `json:"orders"`
+	Jobs        int `json:"jobs"`
+	Workers     int `json:"workers"`
+	Nodes       int `json:"nodes"`
+}
+
+// BackupInfo describes a backup file (fabgrid cluster snapshot
+// inspect; the answer of POST /v1/cluster/snapshot).
+type BackupInfo struct {
+	// Index and Term of the last entry the snapshot holds, and the
+	// cluster configuration it was taken in.
+	Index              uint64   `json:"index"`
+	Term               uint64   `json:"term"`
+	ConfigurationIndex uint64   `json:"configuration_index"`
+	Servers            []string `json:"servers"`
+	// Size is the file's length; Snapshot the state machine's snapshot.
+	Size     int64        `json:"size"`
+	Snapshot SnapshotInfo `json:"snapshot"`
+}

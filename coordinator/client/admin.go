@@ -107,10 +107,9 @@ func (c *Client) CreateWorkerToken(ctx context.Context, name string) (string, er
 }
 
 // Workers lists the printers of the grid (any valid token).
+// It pages through them (AllWorkers).
 func (c *Client) Workers(ctx context.Context) ([]api.Worker, error) {
-	var out api.Workers
-	err := c.call(ctx, request{method: http.MethodGet, path: "/v1/workers", idempotent: true}, &out)
-	return out.Workers, err
+	return c.AllWorkers(ctx, ListOptions{})
 }
 
 // ReleaseWorker unbinds a worker id from the worker token that registered

@@ -262,12 +262,11 @@ func (m *modelReader) Close() error     { return m.c.Close() }
 // uploadChunk is the unit of model upload and of its progress reports.
 const uploadChunk = 64 << 10
 
-// ListOrders returns the orders the token may see (its community's; all for
-// the admin). consistent asks for a leader-consistent read.
+// ListOrders returns every order the token may see (its community's;
+// all for the admin), paging through them (AllOrders). consistent asks
+// for leader-consistent reads.
 func (c *Client) ListOrders(ctx context.Context, consistent bool) ([]api.Order, error) {
-	var out api.Orders
-	err := c.call(ctx, request{method: http.MethodGet, path: "/v1/orders", query: consistency(consistent), idempotent: true}, &out)
-	return out.Orders, err
+	return c.AllOrders(ctx, ListOptions{Consistent: consistent})
 }
 
 // GetOrder returns one order with its jobs; each unplaced job says why.

@@ -17,7 +17,10 @@
 // applies the same log holds the same state, byte for byte. It imports
 // no network, reads no clock and opens no files (imports_test.go
 // checks): the models' bytes go to a ModelStore it is given (models.go;
-// MemModels keeps them in memory). Its one outside datum is the time zone
+// MemModels keeps them in memory, the coordinator's store keeps them on
+// disk), and the state holds only their metadata; its snapshots refer
+// to the models in the store, and ExpandSnapshot brings their bytes in
+// for a snapshot that leaves the node (snapshot.go, snapshot_expand.go). Its one outside datum is the time zone
 // database, read through package hours for a worker's registered zone
 // when a placement is re-checked with the scheduler's rules
 // (schedview.go). The raft adapter, the HTTP API and the leader's loops

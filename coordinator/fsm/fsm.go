@@ -117,17 +117,6 @@ func (m *Machine) Index() uint64 {
 	return m.index
 }
 
-// Model returns the bytes of a model in the state.
-func (m *Machine) Model(sha256 string) ([]byte, bool) {
-	m.mu.RLock()
-	_, ok := m.state.Models[sha256]
-	m.mu.RUnlock()
-	if !ok {
-		return nil, false
-	}
-	return m.models.Get(sha256)
-}
-
 // Snapshot captures the state between two applies. It only takes a
 // shallow copy (state.clone); the encoding happens in Persist, off the
 // apply path.
@@ -177,19 +166,23 @@ type Snapshot struct {
 // Index returns the index of the last entry the snapshot holds.
 func (s *Snapshot) Index() uint64 { return s.index }
 
-// Persist writes the snapshot to w, buffered; on an error w holds part
-// of it.
-func (s *Snapshot) Persist(w io.Writer) error {
+// Persist writes the snapshot to w in the current format
+// (SnapshotVersion), its models as references into the model store;
+// on an error w holds part of it. ExpandSnapshot makes it stand alone.
+func (s *Snapshot) Persist(w io.Writer) error { return s.persist(w, false) }
+
+// PersistStandalone writes the snapshot with every model's bytes,
+// streamed from the model store: for a node whose model store does not
+// outlive it (in memory), whose snapshots must hold the models.
+func (s *Snapshot) PersistStandalone(w io.Writer) error { return s.persist(w, true) }
+
+func (s *Snapshot) persist(w io.Writer, inline bool) error {
 	var idx [8]byte
 	binary.BigEndian.PutUint64(idx[:], s.index)
-	parts, err := cutSnapshot(s.state)
-	if err != nil {
-		return err
-	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	_, err = bw.Write(idx[:])
+	_, err := bw.Write(idx[:])
 	if err == nil {
-		err = parts.writeTo(bw)
+		err = writeSnapshotV2(bw, s.state, inline)
 	}
 	if err == nil {
 		err = bw.Flush()

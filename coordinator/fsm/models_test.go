@@ -14,12 +14,24 @@ type recordingModels struct {
 	err  error
 }
 
-func (r *recordingModels) Put(sha256 string, b []byte) error {
+func (r *recordingModels) Create(sha256 string, size int64) (ModelWriter, error) {
 	if r.err != nil {
-		return r.err
+		return nil, r.err
 	}
-	r.puts = append(r.puts, sha256)
-	return r.MemModels.Put(sha256, b)
+	w, err := r.MemModels.Create(sha256, size)
+	return &recordingWriter{ModelWriter: w, r: r, sha: sha256}, err
+}
+
+// recordingWriter records its model when committed.
+type recordingWriter struct {
+	ModelWriter
+	r   *recordingModels
+	sha string
+}
+
+func (w *recordingWriter) Commit() error {
+	w.r.puts = append(w.r.puts, w.sha)
+	return w.ModelWriter.Commit()
 }
 
 func TestModelsLiveInTheGivenStore(t *testing.T) {
