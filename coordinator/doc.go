@@ -4,7 +4,7 @@
 //
 // The pieces, one concern per file:
 //
-//	HTTP (http*.go) ──► auth, strict decoding, STL check (stl.go)
+//	HTTP (http*.go) ──► auth, strict decoding, model check: STL or 3MF (stl.go)
 //	     │   follower? ──► forward.go proxies writes to the leader
 //	     ▼
 //	command (fsm/commands.go, versioned, IDs and times inside)

@@ -19,6 +19,7 @@ var (
 	ErrNoLeader      = errors.New("coordinator: no leader")
 	ErrTooLarge      = errors.New("coordinator: too large")
 	ErrInvalidSTL    = errors.New("coordinator: invalid STL")
+	ErrInvalid3MF    = errors.New("coordinator: invalid 3MF")
 	ErrClosed        = errors.New("coordinator: node closed")
 
 	// ErrWorkerToken refuses a worker call made with another token than

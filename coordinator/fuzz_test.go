@@ -2,10 +2,13 @@ package coordinator
 
 import (
 	"bytes"
+	"errors"
 	"mime/multipart"
+	"os"
 	"testing"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/slicer/testmesh"
 )
 
 func FuzzDecodeJSON(f *testing.F) {
@@ -50,12 +53,23 @@ func FuzzParseOrderForm(f *testing.F) {
 	})
 }
 
-func FuzzCheckSTL(f *testing.F) {
+// FuzzCheckModel: any upload, STL or 3MF, is refused with one of the
+// check's errors or measured as a mesh with triangles, never a panic.
+func FuzzCheckModel(f *testing.F) {
 	f.Add(testModel)
 	f.Add([]byte("solid x\nendsolid x\n"))
 	f.Add(append(make([]byte, 80), 1, 0, 0, 0))
+	f.Add(testmesh.Write3MF(testmesh.Cube(2)))
+	f.Add(testmesh.Package3MF(map[string]string{"3D/3dmodel.model": "<model><resources><object"}))
+	f.Add([]byte("PK\x03\x04"))
+	if b, err := os.ReadFile("../slicer/testdata/3mf/tshape-prusaslicer.3mf"); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := CheckSTL(data)
+		m, err := CheckModel(data)
+		if err != nil && !errors.Is(err, ErrInvalidSTL) && !errors.Is(err, ErrInvalid3MF) && !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("error %v wraps none of the check's errors", err)
+		}
 		if err == nil && (m.Triangles == 0 || m.SizeMM[0] < 0) {
 			t.Fatalf("accepted %+v", m)
 		}

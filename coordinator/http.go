@@ -73,6 +73,8 @@ func writeErr(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, err.Error())
 	case errors.Is(err, ErrInvalidSTL):
 		writeError(w, http.StatusBadRequest, api.CodeInvalidSTL, err.Error())
+	case errors.Is(err, ErrInvalid3MF):
+		writeError(w, http.StatusBadRequest, api.CodeInvalid3MF, err.Error())
 	case errors.Is(err, ErrBadCommand):
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, err.Error())
 	case errors.Is(err, ErrForbidden):

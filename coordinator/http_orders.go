@@ -59,7 +59,7 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	if !known {
 		// A stored model passed this check when it was first uploaded.
 		var err error
-		if mesh, err = CheckSTL(f.Model); err != nil {
+		if mesh, err = CheckModel(f.Model); err != nil {
 			writeErr(w, err)
 			return
 		}

@@ -95,7 +95,7 @@ func ParseOrderForm(body io.Reader, boundary string, maxModel int64) (*OrderForm
 		}
 	}
 	if f.Model == nil {
-		return nil, formErr(api.CodeBadRequest, "the order needs a %q file part with the STL", api.FieldModel)
+		return nil, formErr(api.CodeBadRequest, "the order needs a %q file part with the model (STL or 3MF)", api.FieldModel)
 	}
 	if !seen[api.FieldQuantity] || !seen[api.FieldMaterial] {
 		return nil, formErr(api.CodeBadRequest, "the order needs quantity and material")

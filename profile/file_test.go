@@ -18,7 +18,7 @@ func ownPrinter(id string) Printer {
 	return p
 }
 
-func encodeFile(t *testing.T, f File) []byte {
+func encodeFile(t testing.TB, f File) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := f.Encode(&b); err != nil {
@@ -97,6 +97,7 @@ func TestParseFileErrorsNameTheField(t *testing.T) {
 		{"accel", mut(func(p *Printer) { p.PrintAccel = -1 }), "print_accel_mm_s2 is -1"},
 		{"jerk", mut(func(p *Printer) { p.MaxJerk.X = -8 }), "max_jerk_mm_s.x is -8"},
 		{"junction deviation", mut(func(p *Printer) { p.JunctionDeviationMM = 5 }), "junction_deviation_mm is 5"},
+		{"seam", mut(func(p *Printer) { p.Seam = "back" }), `seam is "back"; want one of nearest, rear, sharpest`},
 		{"placeholder", mut(func(p *Printer) { p.StartGCode = "M104 S{first_layer_temperature}" }), "start_gcode unknown placeholder {first_layer_temperature}"},
 		{"machine type", mut(func(p *Printer) { p.MachineTypes = []string{" "} }), "m115_machine_types[0]"},
 		{"material", `{"materials": [{"id": "PLA", "hotend_c": 200, "first_layer_hotend_c": 200, "density_g_cm3": 0}]}`, `material "PLA": density_g_cm3 is 0`},
@@ -152,6 +153,9 @@ func FuzzParseFile(f *testing.F) {
 	f.Add(materialsJSON)
 	f.Add([]byte(`{"printers": [], "materials": []}`))
 	f.Add([]byte(`{"printers": [{"id": "x", "start_gcode": "{bed_x"}]}`))
+	rear := ownPrinter("rear")
+	rear.Seam = SeamRear
+	f.Add(encodeFile(f, File{Printers: []Printer{rear}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, parse := range []func([]byte) (File, error){ParsePrinterFile, ParseMaterialFile} {
 			got, err := parse(data)
@@ -190,4 +194,23 @@ func normalised(f File) File {
 		}
 	}
 	return f
+}
+
+// TestParseFileSeam: a printer's seam is optional, kept through a round
+// trip, and one of the slicer's placements.
+func TestParseFileSeam(t *testing.T) {
+	for _, seam := range append([]string{""}, Seams()...) {
+		p := ownPrinter("mine")
+		p.Seam = seam
+		got, err := ParsePrinterFile(encodeFile(t, File{Printers: []Printer{p}}))
+		if err != nil {
+			t.Fatalf("seam %q: %v", seam, err)
+		}
+		if got.Printers[0].Seam != seam {
+			t.Fatalf("seam %q read back as %q", seam, got.Printers[0].Seam)
+		}
+	}
+	if b := encodeFile(t, File{Printers: []Printer{ownPrinter("mine")}}); bytes.Contains(b, []byte(`"seam"`)) {
+		t.Fatal("a printer without a seam writes the field")
+	}
 }

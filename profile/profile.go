@@ -78,7 +78,22 @@ type Printer struct {
 	// reports none, FIRMWARE_NAME fragments) of an M115 answer that
 	// identify this model; `fabgrid worker --detect` matches them.
 	MachineTypes []string `json:"m115_machine_types,omitempty"`
+	// Seam is where the slicer starts wall loops on this printer when
+	// no --seam is given: SeamNearest, SeamRear or SeamSharpest; ""
+	// (the field left out) is SeamNearest.
+	Seam string `json:"seam,omitempty"`
 }
+
+// Seam placements a printer profile may ask for (the slicer's
+// Settings.Seam takes the same values; slicer/seam.go places them).
+const (
+	SeamNearest  = "nearest"
+	SeamRear     = "rear"
+	SeamSharpest = "sharpest"
+)
+
+// Seams lists the seam placements, the default first.
+func Seams() []string { return []string{SeamNearest, SeamRear, SeamSharpest} }
 
 // Material describes one filament material.
 type Material struct {

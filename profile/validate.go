@@ -139,6 +139,9 @@ func (p Printer) Validate() error {
 			c.fail(fmt.Sprintf("m115_machine_types[%d]", i), "is %q; want 1 to %d characters", mt, maxNameLen)
 		}
 	}
+	if p.Seam != "" && !slices.Contains(Seams(), p.Seam) {
+		c.fail("seam", "is %q; want one of %s (or leave it out for %s)", p.Seam, strings.Join(Seams(), ", "), SeamNearest)
+	}
 	if c.err != nil {
 		return c.err
 	}

@@ -33,7 +33,8 @@
 //	per island: N perimeters (Offset −w/2, −3w/2 …), inner area,         toolpath.go
 //	   │ walls with nothing inside widened or narrowed to fill their
 //	   │ feature, one line down a feature under a line wide, gaps
-//	   │ between perimeters filled                                 thinwall.go
+//	   │ between perimeters and strips of sparse infill under two
+//	   │ lines wide (a neck's middle) filled                        thinwall.go
 //	   │ solid = inner ∩ (surfaces of the TopLayers above and BottomLayers
 //	   │ below, grown by the wall thickness), sparse = the rest;
 //	   │ skin hatch at line spacing, infill hatch at w/density, ±45°

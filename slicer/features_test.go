@@ -420,3 +420,65 @@ func TestShelfIsNotABridge(t *testing.T) {
 		t.Fatalf("shelf on two posts: bridge %+v, support %+v", types["BRIDGE"], types["SUPPORT"])
 	}
 }
+
+// TestInfillGapFill: in a neck inside a thick part (the rungs of
+// testmesh.Necks), the innermost walls' two sides leave a strip of sparse
+// infill narrower than two lines, which the infill's lines, millimetres
+// apart, hardly cross. It is filled with a line down its middle: on the
+// sparse layers the rungs up to 2.3 mm wide print within 10 % of their
+// volume, while the widest, with room for infill, stays sparse.
+func TestInfillGapFill(t *testing.T) {
+	ts := testmesh.Necks()
+	r, s := sliceTris(t, ts, nil)
+	box := placedBox(t, ts)
+	h := s.LayerHeight
+	// The sparse layers: above the bottom layers, below the top ones.
+	first, last := s.BottomLayers, r.Layers-s.TopLayers-1
+	vol := make([]float64, len(testmesh.NeckWidths))
+	x := 4.0
+	var x0 []float64
+	for _, w := range testmesh.NeckWidths {
+		x0 = append(x0, box.Min.X+x)
+		x += w + 8
+	}
+	walkGCode(t, r.GCode, func(mv move) {
+		if mv.travel || mv.layer < first || mv.layer > last {
+			return
+		}
+		for i, w := range testmesh.NeckWidths {
+			// The rung's middle 8 mm, away from the rails.
+			f := clipFraction(mv.from, mv.to, x0[i]-0.01, box.Min.Y+7, x0[i]+w+0.01, box.Min.Y+15)
+			vol[i] += f * mv.de * filArea(t)
+		}
+	})
+	n := float64(last - first + 1)
+	for i, w := range testmesh.NeckWidths {
+		got := vol[i] / (w * 8 * h * n)
+		t.Logf("%.1f mm rung: %.2f of its volume on the sparse layers", w, got)
+		switch {
+		case w <= 2.3 && (got < 0.9 || got > 1.15):
+			t.Errorf("%.1f mm rung prints %.2f of its volume on the sparse layers; want 0.9 to 1.15", w, got)
+		case w > 2.3 && got > 0.9:
+			t.Errorf("%.1f mm rung prints %.2f of its volume: it has room for sparse infill", w, got)
+		}
+	}
+}
+
+// clipFraction is the fraction of segment a–b inside the rectangle
+// (x0, y0)–(x1, y1) in XY (Liang–Barsky).
+func clipFraction(a, b Vec3, x0, y0, x1, y1 float64) float64 {
+	lo, hi := 0.0, 1.0
+	dx, dy := b.X-a.X, b.Y-a.Y
+	for _, c := range [4][2]float64{{-dx, a.X - x0}, {dx, x1 - a.X}, {-dy, a.Y - y0}, {dy, y1 - a.Y}} {
+		p, q := c[0], c[1]
+		switch {
+		case p == 0 && q < 0:
+			return 0
+		case p < 0:
+			lo = max(lo, q/p)
+		case p > 0:
+			hi = min(hi, q/p)
+		}
+	}
+	return max(0, hi-lo)
+}

@@ -3,22 +3,25 @@ package slicer
 import (
 	"math"
 
+	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/slicer/poly"
 )
 
-// Seam placements: where a wall loop starts and ends.
+// Seam placements: where a wall loop starts and ends. They are the values
+// of a printer profile's seam field (profile.Seams), which is what
+// Settings.Seam defaults to.
 const (
 	// SeamNearest starts each loop at the vertex nearest the nozzle: the
 	// least travel, the seam wherever the last move ended.
-	SeamNearest = "nearest"
+	SeamNearest = profile.SeamNearest
 	// SeamRear aligns the seams at the back of the part (largest Y), the
 	// side a printer's owner looks at least.
-	SeamRear = "rear"
+	SeamRear = profile.SeamRear
 	// SeamSharpest aligns the seams in the sharpest corner, concave
 	// corners first, where a seam hides best (CuraEngine's "sharpest
 	// corner", hide seam); a loop without a corner sharper than
 	// seamMinCorner falls back to the rear.
-	SeamSharpest = "sharpest"
+	SeamSharpest = profile.SeamSharpest
 )
 
 const (

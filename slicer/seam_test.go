@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/slicer/testmesh"
 	"github.com/hschendel/stl"
 )
@@ -87,5 +88,55 @@ func TestBadSeam(t *testing.T) {
 	s.Seam = "random"
 	if err := s.normalise(); !errors.Is(err, ErrBadSettings) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestProfileSeam: a printer profile's seam is the default, the setting
+// overrides it, and a profile without one slices as SeamNearest does,
+// byte for byte.
+func TestProfileSeam(t *testing.T) {
+	ts := testmesh.Cylinder(10, 20, 64)
+	slice := func(seam string, edit func(s *Settings)) *Result {
+		r, _ := sliceTris(t, ts, func(s *Settings) {
+			p := s.Printer
+			p.Seam = seam
+			*s = DefaultSettings(p, s.Material)
+			if edit != nil {
+				edit(s)
+			}
+		})
+		return r
+	}
+	byName := map[string]*Result{}
+	for _, mode := range []string{SeamNearest, SeamRear, SeamSharpest} {
+		r, _ := sliceTris(t, ts, func(s *Settings) { s.Seam = mode })
+		byName[mode] = r
+	}
+	if string(byName[SeamRear].GCode) == string(byName[SeamNearest].GCode) {
+		t.Fatal("rear and nearest seams slice the same: the test cannot tell them apart")
+	}
+	tests := []struct {
+		name, profile string
+		edit          func(s *Settings)
+		want          string
+	}{
+		{"no field", "", nil, SeamNearest},
+		{"profile rear", SeamRear, nil, SeamRear},
+		{"profile sharpest", SeamSharpest, nil, SeamSharpest},
+		{"setting over profile", SeamRear, func(s *Settings) { s.Seam = SeamNearest }, SeamNearest},
+		{"empty setting takes the profile's", SeamRear, func(s *Settings) { s.Seam = "" }, SeamRear},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := slice(tc.profile, tc.edit); string(got.GCode) != string(byName[tc.want].GCode) {
+				t.Fatalf("slices unlike seam %q", tc.want)
+			}
+		})
+	}
+	// The bundled profiles name no seam: their output is what it was.
+	for _, p := range profile.Printers() {
+		if p.Seam != "" {
+			t.Errorf("bundled printer %q sets seam %q", p.ID, p.Seam)
+		}
 	}
 }

@@ -54,8 +54,8 @@ type Settings struct {
 	Copies      int
 	CopySpacing float64
 	CopyTurn    bool
-	// Seam is where each wall loop starts: SeamNearest (default),
-	// SeamRear or SeamSharpest.
+	// Seam is where each wall loop starts: SeamNearest, SeamRear or
+	// SeamSharpest; "" is the printer profile's seam, else SeamNearest.
 	Seam    string
 	Support SupportSettings
 	// NoBridges prints every unsupported span as bottom skin instead of
@@ -90,8 +90,13 @@ const (
 
 // DefaultSettings returns the settings fabgrid slices with unless told
 // otherwise: 0.2 mm layers, 2 perimeters, 4 top and bottom layers, 20 %
-// rectilinear infill, one skirt loop 3 mm out.
+// rectilinear infill, one skirt loop 3 mm out, the seam the printer
+// profile names (nearest when it names none).
 func DefaultSettings(p profile.Printer, m profile.Material) Settings {
+	seam := p.Seam
+	if seam == "" {
+		seam = SeamNearest
+	}
 	return Settings{
 		Printer: p, Material: m,
 		LayerHeight: DefaultLayerHeight, FirstLayerHeight: DefaultLayerHeight,
@@ -101,6 +106,7 @@ func DefaultSettings(p profile.Printer, m profile.Material) Settings {
 		SkirtLoops: 1, SkirtDistance: DefaultSkirtDistance,
 		Speeds:           Speeds{OuterPerimeter: 30, Perimeter: 45, Infill: 60, Skin: 40, FirstLayer: 20, Travel: 150},
 		RetractMinTravel: DefaultRetractMin, CloseGap: DefaultCloseGap, Resolution: DefaultResolution,
+		Seam: seam,
 	}
 }
 
@@ -128,7 +134,7 @@ func (s *Settings) normalise() error {
 		s.CopySpacing = DefaultCopySpacing
 	}
 	if s.Seam == "" {
-		s.Seam = SeamNearest
+		s.Seam = def.Seam
 	}
 	if s.Speeds == (Speeds{}) {
 		s.Speeds = def.Speeds

@@ -17,7 +17,12 @@ import (
 // off a thick one (a 1 mm fin on a block), the loop inside the thick part
 // keeps the walls at full width and the gap left in the fin's middle, between
 // one perimeter and the next, is filled with a line as wide as the gap
-// (gapFill).
+// (gapFill). And where a neck inside a thick part is a little wider than
+// its walls (a 2 mm rung between two blocks, a letter's stroke), the
+// innermost walls' two sides stand apart with a strip of sparse infill
+// between them that the infill's lines, millimetres apart, hardly cross:
+// such strips, under two lines wide, get a line down the middle too
+// (infillGaps).
 
 // Flow factors stay within these: narrower lines do not stick, wider ones
 // the nozzle cannot lay.
@@ -223,4 +228,50 @@ func singleLineWall(region poly.Paths, wu float64) ([]poly.Paths, [][]float64) {
 		f[i] = v
 	}
 	return []poly.Paths{loops}, [][]float64{f}
+}
+
+// infillGapLines is how narrow, in lines, a part of the sparse infill
+// area must be to be filled as a gap: narrower than this, the infill's
+// lines (several millimetres apart) rarely cross it, and a neck's inner
+// walls would stand apart with a slit between them.
+const infillGapLines = 2
+
+// infillGaps finds the parts of the sparse infill area narrower than
+// infillGapLines lines (the area less its opening: moved in by half that
+// width and out again), where a neck inside a thick part leaves a gap
+// between the innermost perimeter's two sides that sparse infill does not
+// fill, and fills each one larger than minGap with one line down its
+// middle as wide as the gap, as singleLineWall does. It returns the
+// lines, their flows and the sparse area left for the infill.
+func infillGaps(sparse poly.Paths, wu float64) (gaps poly.Paths, flow []float64, rest poly.Paths) {
+	r := infillGapLines * wu / 2
+	core := poly.Offset(sparse, -r, poly.OffsetOptions{Join: poly.JoinMiter})
+	if want, ok := offsetArea(sparse, -r); ok && math.Abs(poly.TotalArea(core)-want) < minGap*wu*wu/4 {
+		// Moved in, the area is what the formula says: nothing folded
+		// over, so no part is narrower than 2r (the usual layer, for
+		// one offset).
+		return nil, nil, sparse
+	}
+	opened := poly.Offset(core, r, poly.OffsetOptions{Join: poly.JoinMiter})
+	if math.Abs(poly.TotalArea(opened)-poly.TotalArea(sparse)) < minGap*wu*wu/4 {
+		return nil, nil, sparse // no neck: the opening is the area
+	}
+	thin := poly.Difference(sparse, opened)
+	var filled poly.Paths
+	for _, g := range groupIslands(thin) {
+		if poly.TotalArea(g) < minGap*wu*wu {
+			continue // a corner's sliver
+		}
+		loops, f := singleLineWall(g, wu)
+		if len(loops) == 0 {
+			continue
+		}
+		gaps = append(gaps, loops[0]...)
+		flow = append(flow, f[0]...)
+		filled = append(filled, g...)
+	}
+	if len(filled) == 0 {
+		return nil, nil, sparse
+	}
+	return gaps, flow, poly.Difference(sparse, filled)
 }

@@ -18,6 +18,11 @@ import (
 // an object or vertex that does not exist, a component cycle.
 var Err3MF = errors.New("slicer: malformed 3MF")
 
+// ErrInflated is wrapped, with ErrTooLarge, by the error for a 3MF
+// package whose parts inflate past Limits.MaxUncompressed: a zip bomb, or
+// a package that compresses far better than a mesh does.
+var ErrInflated = errors.New("slicer: 3MF package inflates past the limit")
+
 // 3MF namespaces and the relationship that points at the model part.
 const (
 	ns3MFCore     = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
@@ -60,7 +65,7 @@ func LoadModel(r io.Reader, size int64, name string, lim Limits) (*Mesh, MeshRep
 	is3MF := strings.EqualFold(path.Ext(name), ".3mf")
 	if ra, ok := r.(io.ReaderAt); ok && size >= 0 {
 		var magic [4]byte
-		if n, _ := ra.ReadAt(magic[:], 0); n == 4 && string(magic[:]) == "PK\x03\x04" {
+		if n, _ := ra.ReadAt(magic[:], 0); Is3MF(magic[:n]) {
 			is3MF = true
 		}
 		if is3MF {
@@ -81,11 +86,20 @@ func LoadModel(r io.Reader, size int64, name string, lim Limits) (*Mesh, MeshRep
 	if size >= 0 && int64(len(data)) != size {
 		return nil, MeshReport{}, fmt.Errorf("%w: read %d of %d bytes", ErrTruncated, len(data), size)
 	}
-	if is3MF || bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+	if is3MF || Is3MF(data) {
 		return Parse3MF(data, lim)
 	}
 	return ParseSTL(data, lim)
 }
+
+// zipMagic opens every zip, so every 3MF package.
+const zipMagic = "PK\x03\x04"
+
+// Is3MF reports whether a model starting with head is a 3MF package (a
+// zip) rather than an STL: the rule LoadModel picks the format by when it
+// has no name, and the one the coordinator's upload check and the worker
+// share, so no wire field says the format.
+func Is3MF(head []byte) bool { return bytes.HasPrefix(head, []byte(zipMagic)) }
 
 // Parse3MF is Load3MF on an in-memory package.
 func Parse3MF(data []byte, lim Limits) (*Mesh, MeshReport, error) {
@@ -266,7 +280,7 @@ var errInflated = errors.New("inflated limit")
 
 func wrapBudget(err error) error {
 	if errors.Is(err, errInflated) {
-		return ErrTooLarge
+		return fmt.Errorf("%w: %w", ErrTooLarge, ErrInflated)
 	}
 	return err
 }
@@ -299,7 +313,7 @@ type budgetReadCloser struct {
 // open opens a part, counting what it inflates against the budget.
 func (t *tmfReader) open(f *zip.File) (io.ReadCloser, error) {
 	if f.UncompressedSize64 > uint64(max(0, t.budget)) {
-		return nil, fmt.Errorf("%w: %s inflates to %d bytes, over the %d-byte limit of the whole package", ErrTooLarge, f.Name, f.UncompressedSize64, t.lim.MaxUncompressed)
+		return nil, fmt.Errorf("%w: %w: %s inflates to %d bytes, over the %d-byte limit of the whole package", ErrTooLarge, ErrInflated, f.Name, f.UncompressedSize64, t.lim.MaxUncompressed)
 	}
 	rc, err := f.Open()
 	if err != nil {
@@ -356,7 +370,7 @@ func (t *tmfReader) parse(name string, r io.Reader) (*tmfPart, error) {
 		}
 		if err != nil {
 			if err = wrapBudget(err); errors.Is(err, ErrTooLarge) {
-				return nil, fmt.Errorf("%w: the package inflates to more than %d bytes", ErrTooLarge, t.lim.MaxUncompressed)
+				return nil, fmt.Errorf("%w: %w: the package inflates to more than %d bytes", ErrTooLarge, ErrInflated, t.lim.MaxUncompressed)
 			}
 			return nil, fail("%v", err)
 		}

@@ -177,6 +177,8 @@ func TestLoad3MFErrors(t *testing.T) {
 		{"too far out", pkg(model("meter", cubeObject("1"), `<item objectid="1" transform="1 0 0 0 1 0 0 0 1 500 0 0"/>`)), DefaultLimits, ErrTooLarge, "beyond"},
 		{"file too big", pkg(model("millimeter", cubeObject("1"), one)), Limits{MaxBytes: 100}, ErrTooLarge, "limit"},
 		{"zip bomb", bomb(), Limits{MaxUncompressed: 10 << 20}, ErrTooLarge, "inflate"},
+		{"zip bomb is ErrInflated", bomb(), Limits{MaxUncompressed: 10 << 20}, ErrInflated, "inflate"},
+		{"part declared over the limit", bomb(), Limits{MaxUncompressed: 1 << 20}, ErrInflated, "inflates to"},
 		{"only degenerate triangles", pkg(model("millimeter", `<object id="1"><mesh><vertices><vertex x="0" y="0" z="0"/><vertex x="1" y="0" z="0"/></vertices><triangles><triangle v1="0" v2="1" v3="1"/></triangles></mesh></object>`, one)), DefaultLimits, ErrEmptyMesh, "degenerate"},
 	}
 	for _, tc := range tests {

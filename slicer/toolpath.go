@@ -189,6 +189,12 @@ func planLayer(s *Settings, st *stack, i int) layerPaths {
 				solid = poly.Difference(solid, area)
 			}
 			isl.skin = dropShort(poly.Hatch(solid, angle, int64(wu), 0), int64(wu/2))
+			if s.InfillPercent > 0 && s.InfillPercent < 100 && len(sparse) > 0 && s.Perimeters > 0 {
+				// Necks too narrow for the sparse lines: a line down
+				// each, printed with the gaps between walls.
+				g, f, rest := infillGaps(sparse, wu)
+				isl.gaps, isl.gapFlow, sparse = append(isl.gaps, g...), append(isl.gapFlow, f...), rest
+			}
 			if s.InfillPercent > 0 && len(sparse) > 0 {
 				sp := int64(wu * 100 / float64(s.InfillPercent))
 				if s.InfillPattern == PatternGrid {

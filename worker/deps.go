@@ -36,7 +36,7 @@ type Printer interface {
 	Cancel() error
 }
 
-// Slicer turns a model (STL bytes) into G-code for this printer and
+// Slicer turns a model (STL or 3MF bytes) into G-code for this printer and
 // material, with the part's size and the print-time estimate.
 type Slicer interface {
 	Slice(ctx context.Context, model []byte, p profile.Printer, m profile.Material, layerHeight, infillPercent float64) (Sliced, error)

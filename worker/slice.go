@@ -26,18 +26,20 @@ type LocalSlicer struct {
 
 var _ Slicer = LocalSlicer{}
 
-// Slice loads the STL, turns it 90° about Z when only that way fits the
+// Slice loads the model (an STL, or a 3MF package: told apart by its
+// content, slicer.Is3MF, the rule the coordinator's upload check uses, so
+// the assignment needs no format field), turns it 90° about Z when only that way fits the
 // bed, slices it with the default settings at the job's layer height and
 // infill, and returns the G-code lines with the estimate.
 func (s LocalSlicer) Slice(ctx context.Context, model []byte, p profile.Printer, m profile.Material, layerHeight, infill float64) (Sliced, error) {
 	end := slicepolicy.Begin() // parsing welds vertices in a table as big as the mesh
 	defer end()
-	mesh, rep, err := slicer.ParseSTL(model, slicer.DefaultLimits)
+	mesh, rep, err := slicer.LoadModel(bytes.NewReader(model), int64(len(model)), "", slicer.DefaultLimits)
 	if err != nil {
 		return Sliced{}, err
 	}
 	if len(model) >= bigModel {
-		// The STL is parsed. If the caller let go of it (the worker
+		// The model is parsed. If the caller let go of it (the worker
 		// does), a collection now frees it and sets the heap goal from
 		// the mesh alone, not from the mesh and the file.
 		model = nil

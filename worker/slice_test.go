@@ -5,11 +5,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/fabgrid/fabgrid/profile"
 	"github.com/fabgrid/fabgrid/slicer"
+	"github.com/fabgrid/fabgrid/slicer/testmesh"
 )
 
 func readModel(t *testing.T, name string) []byte {
@@ -69,5 +71,29 @@ func TestTurn90KeepsReport(t *testing.T) {
 	}
 	if out.Verts[1] != (slicer.Vec3{X: 0, Y: 30, Z: 0}) || m.Verts[1] != (slicer.Vec3{X: 30, Y: 0, Z: 0}) {
 		t.Fatalf("vertex 1 turned to %+v (original now %+v)", out.Verts[1], m.Verts[1])
+	}
+}
+
+// TestLocalSlicer3MF: the worker tells a 3MF package from an STL by its
+// content and slices the same part to the same G-code either way; a
+// malformed package fails the job rather than refusing it.
+func TestLocalSlicer3MF(t *testing.T) {
+	pr, _ := profile.LookupPrinter("ender3")
+	mat, _ := profile.LookupMaterial("PLA")
+	part := testmesh.Box(0, 0, 0, 20, 15, 4)
+	fromSTL, err := LocalSlicer{Workers: 1}.Slice(context.Background(), testmesh.WriteSTL("part", part), pr, mat, 0.2, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from3MF, err := LocalSlicer{Workers: 1}.Slice(context.Background(), testmesh.Write3MF(part), pr, mat, 0.2, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from3MF.Info != fromSTL.Info || !slices.Equal(from3MF.GCode, fromSTL.GCode) {
+		t.Fatalf("3MF sliced to %d lines (%+v), the STL to %d (%+v)", len(from3MF.GCode), from3MF.Info, len(fromSTL.GCode), fromSTL.Info)
+	}
+	bad := testmesh.Package3MF(map[string]string{"3D/3dmodel.model": "<model><resources><object"})
+	if _, err := (LocalSlicer{}).Slice(context.Background(), bad, pr, mat, 0.2, 20); !errors.Is(err, slicer.Err3MF) || errors.Is(err, ErrRefused) {
+		t.Fatalf("bad 3MF: %v", err)
 	}
 }

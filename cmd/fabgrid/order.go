@@ -36,8 +36,8 @@ type orderSubmitOpts struct {
 }
 
 func parseOrderSubmit(args []string, stderr io.Writer) (*remoteFlags, orderSubmitOpts, error) {
-	fs := newFlags("order submit", "order submit MODEL.stl --material M [--qty N] [--community C] [flags]",
-		"Uploads the model (binary or ASCII STL) and orders --qty copies of it. The answer\n"+
+	fs := newFlags("order submit", "order submit MODEL.stl|MODEL.3mf --material M [--qty N] [--community C] [flags]",
+		"Uploads the model (binary or ASCII STL, or a 3MF package) and orders --qty copies of it. The answer\n"+
 			"comes once the order and its model are stored on a majority of coordinators;\n"+
 			"it gives the order id to follow with 'fabgrid order status ID'. Needs the\n"+
 			"community's token (--token or FABGRID_TOKEN). A submission is safe to retry:\n"+

@@ -37,7 +37,7 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	width := fs.Float64("line-width", 0, "line width, mm (default: the nozzle diameter)")
 	skirt := fs.Int("skirt", 1, "skirt loops around the first layer (0 for none)")
 	zhop := fs.Float64("z-hop", 0, "lift the nozzle by this much on retraction, mm")
-	seam := fs.String("seam", slicer.SeamNearest, "where wall loops start: nearest (least travel), rear (aligned at the back) or sharpest (aligned in the sharpest corner)")
+	seam := fs.String("seam", "", "where wall loops start: nearest (least travel), rear (aligned at the back) or sharpest (aligned in the sharpest corner) (default: the printer profile's seam, else nearest)")
 	def := slicer.DefaultSupport
 	support := fs.Bool("support", false, "generate support under overhangs")
 	supAngle := fs.Float64("support-angle", def.AngleDeg, "support overhangs more than this many degrees from vertical")
@@ -80,7 +80,10 @@ func runSlice(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *width > 0 {
 		s.LineWidth, s.FirstLayerWidth = *width, *width
 	}
-	s.SkirtLoops, s.ZHop, s.Seam = *skirt, *zhop, *seam
+	s.SkirtLoops, s.ZHop = *skirt, *zhop
+	if *seam != "" {
+		s.Seam = *seam
+	}
 	if *support {
 		s.Support = def
 		s.Support.AngleDeg, s.Support.Everywhere, s.Support.Pattern, s.Support.DensityPercent = *supAngle, *supEverywhere, *supPattern, *supDensity

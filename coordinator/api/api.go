@@ -29,6 +29,7 @@ const (
 	CodeBadRequest    = "bad_request"
 	CodeUnknownField  = "unknown_field"
 	CodeInvalidSTL    = "invalid_stl"
+	CodeInvalid3MF    = "invalid_3mf"
 	CodeUnauthorized  = "unauthorized"
 	CodeForbidden     = "forbidden"
 	CodeNotFound      = "not_found"

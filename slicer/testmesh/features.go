@@ -93,3 +93,51 @@ func PrismZ(xy [][2]float64, h float64) []stl.Triangle {
 // Wedge is a 10 mm tall prism on a right triangle with legs of 30 and
 // 10 mm: corners of 18.4°, 71.6° and 90°.
 func Wedge() []stl.Triangle { return PrismZ([][2]float64{{0, 0}, {30, 0}, {0, 10}}, 10) }
+
+// NeckWidths are the rungs of Necks, mm: from where the second perimeter
+// no longer passes (1.2 mm at 0.4 mm lines) to where the infill's own
+// hatch takes over.
+var NeckWidths = []float64{1.4, 1.7, 2.0, 2.3, 2.6}
+
+// Necks is a ladder 5 mm tall: two 48 × 6 mm rails 10 mm apart joined by
+// 10 mm rungs as wide as NeckWidths, 8 mm apart: thin necks inside a
+// thick part, walls running from the rails down each rung and back.
+// The boxes touch, without overlapping.
+func Necks() []stl.Triangle {
+	const h, rail, gap = 5.0, 6.0, 10.0
+	ts := Box(0, 0, 0, 48, rail, h)
+	ts = append(ts, Box(0, rail+gap, 0, 48, 2*rail+gap, h)...)
+	x := 4.0
+	for _, w := range NeckWidths {
+		ts = append(ts, Box(x, rail, 0, x+w, rail+gap, h)...)
+		x += w + 8
+	}
+	return ts
+}
+
+// Relief is a 40 × 20 × 2 mm plate with raised lettering on top, 1 mm
+// high, as a sign or a name plate has it: an H, an E, an L and a T whose
+// strokes are 0.8 to 2.2 mm wide, meeting at right angles: strokes
+// under two lines wide (one wall loop, widened), between two and four
+// (walls that overlap or leave a gap) and over four (walls and skin).
+func Relief() []stl.Triangle {
+	const z0, z1 = 2.0, 3.0
+	ts := Box(0, 0, 0, 40, 20, z0)
+	stroke := func(x0, y0, x1, y1 float64) { ts = append(ts, Box(x0, y0, z0, x1, y1, z1)...) }
+	// H: 0.9 mm uprights, a 0.8 mm bar.
+	stroke(3, 4, 3.9, 16)
+	stroke(3.9, 9.6, 7.1, 10.4)
+	stroke(7.1, 4, 8, 16)
+	// E: a 1.4 mm upright, 1.1 mm arms.
+	stroke(10, 4, 11.4, 16)
+	stroke(11.4, 4, 15.5, 5.1)
+	stroke(11.4, 9.45, 14.5, 10.55)
+	stroke(11.4, 14.9, 15.5, 16)
+	// L: a 1.7 mm upright, a 1.5 mm foot.
+	stroke(18, 4, 19.7, 16)
+	stroke(19.7, 4, 24, 5.5)
+	// T: a 2.2 mm bar, a 1.9 mm stem.
+	stroke(26, 13.8, 36, 16)
+	stroke(30.05, 4, 31.95, 13.8)
+	return ts
+}

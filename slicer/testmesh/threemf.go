@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/hschendel/stl"
 )
@@ -77,4 +78,11 @@ func Package3MF(parts map[string]string) []byte {
 		panic(err)
 	}
 	return b.Bytes()
+}
+
+// ZipBomb3MF is a 3MF package whose model part is n spaces inside an
+// empty model: a few kilobytes of zip that inflate to n bytes.
+func ZipBomb3MF(n int) []byte {
+	return Package3MF(map[string]string{"3D/3dmodel.model": `<model unit="millimeter" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02"><resources>` +
+		strings.Repeat(" ", n) + `</resources><build/></model>`})
 }

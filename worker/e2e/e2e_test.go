@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/fabgrid/fabgrid/coordinator/client"
 	"github.com/fabgrid/fabgrid/coordinator/coordinatortest"
 	"github.com/fabgrid/fabgrid/gossip"
+	"github.com/fabgrid/fabgrid/printerdrv"
+	"github.com/fabgrid/fabgrid/slicer/testmesh"
 	"github.com/fabgrid/fabgrid/worker"
 )
 
@@ -234,4 +237,34 @@ func TestMaterialMismatchNeverAssigned(t *testing.T) {
 		t.Fatalf("the PETG printer executed %d job commands", len(got))
 	}
 	pla.checkRecord(t)
+}
+
+// TestOrder3MFPrinted: a 3MF order goes through a one-node grid like an
+// STL one: accepted, sliced by the worker (which tells the format by the
+// package's content) and printed once, with the commands the same part
+// as an STL slices to.
+func TestOrder3MFPrinted(t *testing.T) {
+	g := newGrid(t, 1)
+	w := g.addWorker("ender", "ender3", "PLA")
+	w.run(nil)
+	box := testmesh.Box(0, 0, 0, 12, 12, 1.2)
+	o := g.submit(testmesh.Write3MF(box), 1, "PLA")
+	o = g.waitOrder(o.ID, 40*time.Second)
+	g.printedOnce(o)
+	w.checkRecord(t)
+
+	w.mu.Lock()
+	got := w.prints[0]
+	w.mu.Unlock()
+	s, err := worker.LocalSlicer{Workers: 1}.Slice(context.Background(), testmesh.WriteSTL("part", box), w.prof, w.mat, o.LayerHeight, o.Infill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := printerdrv.Prepare(printerdrv.Job{Name: got.job, Lines: s.GCode, Printer: w.prof})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.commands, want.Commands) {
+		t.Fatalf("the 3MF job printed %d commands; the part as an STL slices to %d", len(got.commands), len(want.Commands))
+	}
 }

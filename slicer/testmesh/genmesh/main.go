@@ -9,7 +9,7 @@
 //	go run ./slicer/testmesh/genmesh -model ramp60 -o ramp60.stl
 //
 // writes a feature model: tshape, bridge, ramp30, ramp45, ramp60, ramp75
-// (any rampN), wall1, rib06 or block566.
+// (any rampN), wall1, rib06, block566, necks or relief.
 package main
 
 import (
@@ -27,7 +27,7 @@ func main() {
 	lat := flag.Int("lat", 500, "latitude bands")
 	lon := flag.Int("lon", 1000, "longitude segments")
 	r := flag.Float64("radius", 20, "radius, mm")
-	model := flag.String("model", "sphere", "sphere, tshape, bridge, rampN (N degrees from vertical), wall1, rib06 or block566")
+	model := flag.String("model", "sphere", "sphere, tshape, bridge, rampN (N degrees from vertical), wall1, rib06, block566, necks (thin rungs between two rails) or relief (lettering on a plate)")
 	out := flag.String("o", "sphere.stl", "output file")
 	flag.Parse()
 	ts, err := build(*model, *r, *lat, *lon)
@@ -55,6 +55,10 @@ func build(model string, r float64, lat, lon int) ([]stl.Triangle, error) {
 		return testmesh.Wall(0.6), nil
 	case model == "block566":
 		return testmesh.Block566(), nil
+	case model == "necks":
+		return testmesh.Necks(), nil
+	case model == "relief":
+		return testmesh.Relief(), nil
 	case strings.HasPrefix(model, "ramp"):
 		a, err := strconv.ParseFloat(model[4:], 64)
 		if err != nil || a < 0 || a >= 85 {
