@@ -85,6 +85,23 @@ const (
 	OutcomeDone    = "done"
 	OutcomeFailed  = "failed"
 	OutcomeRefused = "refused"
+	// OutcomeSuperseded: the worker stopped its print because the
+	// coordinator answered cancel for a copy done elsewhere or whose
+	// lease passed on.
+	OutcomeSuperseded = "superseded"
+)
+
+// Refusal kinds (ResultRequest.Refusal).
+const (
+	// RefusalTemporary: the printer cannot take the copy now (outside
+	// hours, paused, busy, bed not clear, not ready); it is offered again
+	// after a short backoff.
+	RefusalTemporary = "temporary"
+	// RefusalPermanent: this printer can never take the copy (material,
+	// colour, size or nozzle mismatch, model checksum mismatch, slicing
+	// failed on its profile); the copy is never offered to it again.
+	// A refusal without a kind is permanent.
+	RefusalPermanent = "permanent"
 )
 
 // Progress actions.
@@ -256,6 +273,8 @@ type Progress struct {
 	HotendC float64 `json:"hotend_c"`
 	BedC    float64 `json:"bed_c"`
 	ETAS    float64 `json:"eta_s"`
+	// Stalled: the worker's printer has stopped acknowledging commands.
+	Stalled bool `json:"stalled,omitempty"`
 }
 
 // Failure is one failed attempt of a job.
@@ -351,11 +370,19 @@ type ProgressRequest struct {
 	ETAS       float64 `json:"eta_s"`
 	EstSeconds float64 `json:"est_seconds"`
 	FilamentMM float64 `json:"filament_mm"`
+	// Stalled: the printer has not acknowledged a command for the
+	// worker's stall time. A stalled report does not renew the lease.
+	Stalled bool `json:"stalled,omitempty"`
 }
 
 // ProgressResponse is the answer of a progress report.
 type ProgressResponse struct {
 	Action string `json:"action"`
+	// Reason says why the action is cancel.
+	Reason string `json:"reason,omitempty"`
+	// Superseded: the cancel is because the copy was done elsewhere or
+	// its lease passed on; the worker reports OutcomeSuperseded.
+	Superseded bool `json:"superseded,omitempty"`
 }
 
 // ResultRequest is POST /v1/jobs/{id}/result.
@@ -364,6 +391,9 @@ type ResultRequest struct {
 	WorkerID string `json:"worker_id"`
 	Outcome  string `json:"outcome"`
 	Reason   string `json:"reason,omitempty"`
+	// Refusal is the kind of a refusal (RefusalTemporary or
+	// RefusalPermanent); "" is permanent.
+	Refusal string `json:"refusal,omitempty"`
 }
 
 // BedClearRequest is POST /v1/workers/{id}/bed-clear (an empty object).

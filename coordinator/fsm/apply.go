@@ -15,8 +15,12 @@ type ApplyResult struct {
 	Err error
 	// Duplicate marks a late result that was already counted.
 	Duplicate bool
-	// Action answers a progress report.
-	Action string
+	// Action answers a progress report; Reason says why it is cancel,
+	// and Superseded marks a cancel for a lease that is no longer the
+	// present one (lifecycle.go).
+	Action     string
+	Reason     string
+	Superseded bool
 	// OrderID is the order a submission with a known request_id made
 	// earlier (the submission itself changed nothing).
 	OrderID string
@@ -51,13 +55,25 @@ func (s *State) apply(c *Command) ApplyResult {
 	case CmdWorkerState:
 		err = s.applyWorkerState(c.WorkerState)
 	case CmdPlace:
-		r.Placed = s.applyPlace(c.Time, c.Place)
+		r.Placed = s.applyPlace(c.Time, c.Place, c.Rules)
 	case CmdProgress:
-		r.Action, err = s.applyProgress(c.Time, c.Progress)
+		if c.Rules >= RulesLifecycle {
+			err = s.progressLifecycle(c.Time, c.Progress, &r)
+		} else {
+			r.Action, err = s.applyProgress(c.Time, c.Progress)
+		}
 	case CmdResult:
-		r.Duplicate, err = s.applyResult(c.Time, c.Result)
+		if c.Rules >= RulesLifecycle {
+			r.Duplicate, err = s.resultLifecycle(c.Time, c.Result)
+		} else {
+			r.Duplicate, err = s.applyResult(c.Time, c.Result)
+		}
 	case CmdLeaseExpired:
-		err = s.applyLease(c.Time, c.Lease)
+		if c.Rules >= RulesLifecycle {
+			err = s.leaseLifecycle(c.Time, c.Lease)
+		} else {
+			err = s.applyLease(c.Time, c.Lease)
+		}
 	case CmdBedClear:
 		err = s.applyBedClear(c.BedClear)
 	case CmdModelChunk:

@@ -41,6 +41,10 @@ type Command struct {
 	Type string `json:"type"`
 	// Time is the leader's clock when it proposed the command, unix ns.
 	Time int64 `json:"time"`
+	// Rules names the job lifecycle rules the command applies with
+	// (rules.go). Entries written before there were two carry none and
+	// apply as they always did.
+	Rules int `json:"rules,omitempty"`
 
 	Token       *TokenCmd       `json:"token,omitempty"`
 	Community   *CommunityCmd   `json:"community,omitempty"`
@@ -148,6 +152,9 @@ type ResultCmd struct {
 	JobID       string            `json:"job_id"`
 	MaxAttempts int               `json:"max_attempts"`
 	TokenHash   string            `json:"token_hash,omitempty"`
+	// BackoffNS is how long a temporary refusal keeps the copy off the
+	// refusing printer (RulesLifecycle; 0: DefaultRefusalBackoff).
+	BackoffNS int64 `json:"backoff_ns,omitempty"`
 }
 
 // LeaseCmd expires a lease: the job's worker went silent.
@@ -156,6 +163,10 @@ type LeaseCmd struct {
 	Epoch       uint64 `json:"epoch"`
 	Reason      string `json:"reason"`
 	MaxAttempts int    `json:"max_attempts"`
+	// WorkerID, when set (RulesLifecycle), names a superseded holder of
+	// the job at Epoch gone silent: its printer is freed, the copy is
+	// left as it is.
+	WorkerID string `json:"worker_id,omitempty"`
 }
 
 // BedClearCmd tells that a printer's bed was cleared.

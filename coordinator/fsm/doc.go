@@ -17,9 +17,10 @@
 // applies the same log holds the same state, byte for byte. It imports
 // no network, reads no clock and opens no files (imports_test.go
 // checks): the models' bytes go to a ModelStore it is given (models.go;
-// MemModels keeps them in memory). Its one outside datum is the time zone
-// database, read through package hours for a worker's registered zone
-// when a placement is re-checked with the scheduler's rules
-// (schedview.go). The raft adapter, the HTTP API and the leader's loops
+// MemModels keeps them in memory). Apply reads nothing from outside
+// the log, not even the time zone database: the owner's hours are the
+// leader's to check before it proposes a placement (placeable,
+// SchedPrinter). Each command names the lifecycle rules it applies with,
+// so old logs replay as they did (rules.go, lifecycle.go). The raft adapter, the HTTP API and the leader's loops
 // live in package coordinator.
 package fsm

@@ -102,6 +102,27 @@ type Job struct {
 	Progress    *api.Progress `json:"progress,omitempty"`
 	Pickup      string        `json:"pickup,omitempty"`
 	Updated     int64         `json:"updated"`
+
+	// The fields below are set only by commands under RulesLifecycle
+	// (rules.go), so states built from older logs encode as they did.
+
+	// Skips are printers that refused the copy for a passing reason,
+	// each until a time (unix ns): the copy is not placed there before.
+	Skips []Skip `json:"skips,omitempty"`
+	// Waiting says what a pending copy last waited for (a temporary
+	// refusal's reason).
+	Waiting string `json:"waiting,omitempty"`
+	// PrintStarted is the command time of the present lease's first
+	// printing report; Charged is what the lease has charged its
+	// community so far, in printer seconds.
+	PrintStarted int64   `json:"print_started,omitempty"`
+	Charged      float64 `json:"charged,omitempty"`
+}
+
+// Skip keeps a copy off one printer until a time (unix ns).
+type Skip struct {
+	WorkerID string `json:"printer"`
+	Until    int64  `json:"until"`
 }
 
 // Active reports whether the job is with a worker.
@@ -119,6 +140,12 @@ func (j *Job) Terminal() bool {
 type Assignment struct {
 	WorkerID string `json:"printer"`
 	Epoch    uint64 `json:"epoch"`
+	// Outcome is what the holder reported for this lease (RulesLifecycle):
+	// once recorded, no other result or progress for it is taken.
+	Outcome string `json:"outcome,omitempty"`
+	// Printed: the holder reported printing under this lease (its bed is
+	// not clear when the lease ends).
+	Printed bool `json:"printed,omitempty"`
 }
 
 // Worker is a registered printer and its worker.
