@@ -314,10 +314,10 @@ func (n *Node) proposeAsync(c *fsm.Command) (*proposal, error) {
 	return &proposal{n: n, f: n.raft.Apply(data, n.cfg.ApplyTimeout), start: time.Now()}, nil
 }
 
-// encode stamps a command with the version and the leader's time and
-// encodes it for the log.
+// encode stamps a command with the version, the lifecycle rules and the
+// leader's time and encodes it for the log.
 func (n *Node) encode(c *fsm.Command) ([]byte, error) {
-	c.V = fsm.CommandVersion
+	c.V, c.Rules = fsm.CommandVersion, fsm.CurrentRules
 	if c.Time == 0 {
 		c.Time = n.clock.Now().UnixNano()
 	}

@@ -153,7 +153,7 @@ func (s *State) applyResult(now int64, rc *ResultCmd) (bool, error) {
 	if !j.Active() {
 		return true, nil
 	}
-	s.fail(now, j, r.WorkerID, r.Reason, r.Outcome == api.OutcomeRefused, rc.MaxAttempts, RulesV1)
+	s.fail(now, j, r.WorkerID, r.Reason, r.Outcome == api.OutcomeRefused, rc.MaxAttempts)
 	return false, nil
 }
 
@@ -197,11 +197,10 @@ func (s *State) applyDone(now int64, j *Job, r api.ResultRequest) (bool, error) 
 
 // fail ends the job's present lease with a failure: the printer is
 // excluded from the job, and the job goes back to pending unless it failed
-// on maxAttempts printers already (then the copy fails with every reason)
-// or, under RulesLifecycle, every registered printer is excluded from it.
+// on maxAttempts printers already (then the copy fails with every reason).
 // A refusal (RulesV1; RulesLifecycle refuses in refuse) excludes the
 // printer without counting as a failed attempt.
-func (s *State) fail(now int64, j *Job, workerID, reason string, refused bool, maxAttempts, rules int) {
+func (s *State) fail(now int64, j *Job, workerID, reason string, refused bool, maxAttempts int) {
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
 	}
@@ -223,7 +222,7 @@ func (s *State) fail(now int64, j *Job, workerID, reason string, refused bool, m
 		w.Failures++
 	}
 	j.Failures = append(j.Failures, api.Failure{Printer: workerID, Reason: reason})
-	if j.Attempts >= maxAttempts || rules >= RulesLifecycle && s.excludedEverywhere(j) {
+	if j.Attempts >= maxAttempts {
 		j.State = api.JobFailed
 	} else {
 		j.State = api.JobPending
@@ -240,7 +239,7 @@ func (s *State) applyLease(now int64, l *LeaseCmd) error {
 		return fmt.Errorf("%w: job %s is at epoch %d", ErrStaleEpoch, j.ID, j.Epoch)
 	}
 	workerID := j.WorkerID
-	s.fail(now, j, workerID, "lost: "+l.Reason, false, l.MaxAttempts, RulesV1)
+	s.fail(now, j, workerID, "lost: "+l.Reason, false, l.MaxAttempts)
 	if w := s.Workers[workerID]; w != nil && w.Job == "" {
 		w.State = api.WorkerOffline
 	}

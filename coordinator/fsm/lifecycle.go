@@ -159,7 +159,7 @@ func (s *State) resultLifecycle(now int64, rc *ResultCmd) (bool, error) {
 		return false, nil
 	}
 	s.settleCharge(j, now)
-	s.fail(now, j, r.WorkerID, r.Reason, false, rc.MaxAttempts, RulesLifecycle)
+	s.fail(now, j, r.WorkerID, r.Reason, false, rc.MaxAttempts)
 	return false, nil
 }
 
@@ -325,7 +325,7 @@ func (s *State) leaseLifecycle(now int64, l *LeaseCmd) error {
 	}
 	workerID := j.WorkerID
 	s.settleCharge(j, j.Updated)
-	s.fail(now, j, workerID, "lost: "+l.Reason, false, l.MaxAttempts, RulesLifecycle)
+	s.fail(now, j, workerID, "lost: "+l.Reason, false, l.MaxAttempts)
 	if w := s.Workers[workerID]; w != nil && w.Job == "" {
 		w.State = api.WorkerOffline
 	}
