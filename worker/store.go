@@ -38,6 +38,8 @@ type InFlight struct {
 	Printing bool   `json:"printing,omitempty"`
 	Outcome  string `json:"outcome,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// Refusal is the kind of a refused outcome (api.Refusal*).
+	Refusal string `json:"refusal,omitempty"`
 }
 
 // Store reads and writes the state file of one state directory.
