@@ -127,6 +127,12 @@ type printed struct {
 
 func (g *grid) addWorker(name, prof, material string) *gridWorker {
 	g.t.Helper()
+	return g.addWorkerAt(name, prof, material, speed)
+}
+
+// addWorkerAt adds a printer whose virtual printer runs at speed x.
+func (g *grid) addWorkerAt(name, prof, material string, x float64) *gridWorker {
+	g.t.Helper()
 	p, err := profile.LookupPrinter(prof)
 	if err != nil {
 		g.t.Fatal(err)
@@ -137,7 +143,7 @@ func (g *grid) addWorker(name, prof, material string) *gridWorker {
 	}
 	gw := &gridWorker{g: g, name: name, prof: p, mat: m, token: g.cl.WorkerToken, stateDir: g.t.TempDir(),
 		start: make(chan string, 16)}
-	gw.v = printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: p, Speed: speed})
+	gw.v = printerdrv.NewVirtual(printerdrv.VirtualConfig{Printer: p, Speed: x})
 	ctx, cancel := context.WithCancel(context.Background())
 	gw.path, err = gw.v.ServePTY(ctx)
 	if err != nil {
