@@ -61,6 +61,17 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	_, statErr := os.Stat(filepath.Join(*dataDir, "raft.db"))
 	existing := statErr == nil
+	for _, f := range []struct{ flag, tok, prefix string }{
+		{"--admin-token", *adminToken, api.AdminTokenPrefix},
+		{"--worker-token", *workerToken, api.WorkerTokenPrefix},
+	} {
+		if f.tok == "" {
+			continue
+		}
+		if err := api.CheckToken(f.tok, f.prefix); err != nil {
+			return &exitError{2, fmt.Errorf("%s: %w; leave it out at --bootstrap to have one generated", f.flag, err)}
+		}
+	}
 	if !existing && !*bootstrap && *join == "" {
 		return &exitError{2, errors.New("no state in --data-dir: start the first node with --bootstrap, the others with --join URL")}
 	}
