@@ -29,6 +29,7 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/communities", n.write(n.auth(roleAdmin, n.handleCreateCommunity)))
 	mux.HandleFunc("GET /v1/communities", n.read(n.auth(roleAdmin, n.handleCommunities)))
 	mux.HandleFunc("POST /v1/worker-tokens", n.write(n.auth(roleAdmin, n.handleWorkerToken)))
+	mux.HandleFunc("POST /v1/worker-tokens/max-workers", n.write(n.auth(roleAdmin, n.handleWorkerTokenLimit)))
 	mux.HandleFunc("POST /v1/workers/{id}/release", n.write(n.auth(roleAdmin, n.handleRelease)))
 	// Communities.
 	mux.HandleFunc("POST /v1/orders", n.write(n.auth(roleAdmin|roleCommunity, n.handleSubmit)))

@@ -109,7 +109,7 @@ func (n *Node) ensureSetup() {
 		n.proposeLogged(&fsm.Command{Type: fsm.CmdAddAdminToken, Token: &fsm.TokenCmd{Hash: HashToken(n.cfg.AdminToken), Name: "admin"}})
 	}
 	if !haveWorker {
-		n.proposeLogged(&fsm.Command{Type: fsm.CmdAddWorkerToken, Token: &fsm.TokenCmd{Hash: HashToken(n.cfg.WorkerToken), Name: "grid"}})
+		n.proposeLogged(&fsm.Command{Type: fsm.CmdAddWorkerToken, Token: &fsm.TokenCmd{Hash: HashToken(n.cfg.WorkerToken), Name: fsm.GridTokenName}})
 	}
 	// Last, so that a node's address being known implies its tokens are.
 	if !haveSelf {

@@ -95,7 +95,8 @@ func (p *VirtualPrinter) Print(ctx context.Context, job string, gcode []string, 
 	sum, err := c.Print(ctx, printerdrv.Job{Name: job, Lines: gcode, Printer: p.profile}, func(pp printerdrv.Progress) {
 		if progress != nil {
 			progress(worker.PrintProgress{Percent: pp.Percent, Layer: pp.Layer, Layers: pp.Layers,
-				HotendC: pp.Temps.Hotend, BedC: pp.Temps.Bed, ETAS: pp.ETA.Seconds()})
+				HotendC: pp.Temps.Hotend, BedC: pp.Temps.Bed, ETAS: pp.ETA.Seconds(), Acked: pp.Acked,
+				ElapsedS: pp.Elapsed.Seconds() * p.speed}) // simulated seconds
 		}
 	})
 	c.Close()

@@ -50,6 +50,9 @@ type PrintProgress struct {
 	FilamentMM float64
 	// Acked counts the commands the printer has acknowledged so far.
 	Acked int
+	// ElapsedS is how long the printer has been printing the job, in
+	// seconds (what the job's community is charged).
+	ElapsedS float64
 }
 
 // SliceInfo is what the job loop needs to know of a sliced model.
@@ -501,7 +504,8 @@ func (m *Machine) finish(outcome, reason string, now time.Time) []Action {
 func (m *Machine) finishWith(outcome, reason, kind string, now time.Time) []Action {
 	j := m.job
 	m.job = nil
-	u := InFlight{JobID: j.a.JobID, OrderID: j.a.OrderID, Epoch: j.a.Epoch, Printing: j.printing, Outcome: outcome, Reason: reason, Refusal: kind}
+	u := InFlight{JobID: j.a.JobID, OrderID: j.a.OrderID, Epoch: j.a.Epoch, Printing: j.printing, Outcome: outcome, Reason: reason, Refusal: kind,
+		PrintedS: j.prog.ElapsedS}
 	m.undelivered = &u
 	if j.printing && !m.cfg.AutoClear {
 		m.bedDirty = true
@@ -528,7 +532,7 @@ func (m *Machine) settle() {
 
 func (m *Machine) resultAction(u InFlight) Action {
 	return ActReportResult{JobID: u.JobID, Req: api.ResultRequest{
-		Epoch: u.Epoch, WorkerID: m.cfg.WorkerID, Outcome: u.Outcome, Reason: u.Reason, Refusal: u.Refusal}}
+		Epoch: u.Epoch, WorkerID: m.cfg.WorkerID, Outcome: u.Outcome, Reason: u.Reason, Refusal: u.Refusal, PrintedS: u.PrintedS}}
 }
 
 func (m *Machine) persist() Action { return ActPersist{State: m.Persisted()} }
@@ -578,7 +582,7 @@ func (m *Machine) sendReport(now time.Time) []Action {
 		Epoch: j.a.Epoch, WorkerID: m.cfg.WorkerID, State: state,
 		Percent: p.Percent, Layer: p.Layer, Layers: p.Layers, HotendC: p.HotendC, BedC: p.BedC,
 		ETAS: p.ETAS, EstSeconds: j.info.EstSeconds, FilamentMM: max(p.FilamentMM, j.info.FilamentMM),
-		Stalled: m.stalled(now),
+		Stalled: m.stalled(now), PrintedS: p.ElapsedS,
 	}}}
 }
 

@@ -217,6 +217,16 @@ type Communities struct {
 // WorkerTokenRequest is POST /v1/worker-tokens.
 type WorkerTokenRequest struct {
 	Name string `json:"name"`
+	// MaxWorkers is how many workers (printers) the token may register;
+	// 0 is the default, 8.
+	MaxWorkers int `json:"max_workers,omitempty"`
+}
+
+// WorkerTokenLimitRequest is POST /v1/worker-tokens/max-workers: the
+// token, and how many workers it may register from now on.
+type WorkerTokenLimitRequest struct {
+	Token      string `json:"token"`
+	MaxWorkers int    `json:"max_workers"`
 }
 
 // WorkerTokenCreated is the 201 answer of POST /v1/worker-tokens.
@@ -373,6 +383,9 @@ type ProgressRequest struct {
 	// Stalled: the printer has not acknowledged a command for the
 	// worker's stall time. A stalled report does not renew the lease.
 	Stalled bool `json:"stalled,omitempty"`
+	// PrintedS is how long the printer has been printing the job so far,
+	// in seconds, as the worker measured it.
+	PrintedS float64 `json:"printed_s,omitempty"`
 }
 
 // ProgressResponse is the answer of a progress report.
@@ -394,6 +407,9 @@ type ResultRequest struct {
 	// Refusal is the kind of a refusal (RefusalTemporary or
 	// RefusalPermanent); "" is permanent.
 	Refusal string `json:"refusal,omitempty"`
+	// PrintedS is how long the printer printed the job, in seconds, as
+	// the worker measured it: what the job's community is charged.
+	PrintedS float64 `json:"printed_s,omitempty"`
 }
 
 // BedClearRequest is POST /v1/workers/{id}/bed-clear (an empty object).

@@ -39,7 +39,7 @@ func (s *State) placeable(it PlaceItem, now int64, rules int) (*Job, *Worker, bo
 	if rules == RulesV1 && w.Timezone == "" {
 		sp.Hours = parseHours(w.Hours, "")
 	}
-	if rules >= RulesLifecycle && j.skipped(w.ID, now) {
+	if rules >= RulesLifecycle && (j.skipped(w.ID, now) || s.tokenFailed(j, w)) {
 		return nil, nil, false
 	}
 	if scheduler.Feasible(&sj, &sp, now/int64(time.Second)) != "" {

@@ -31,6 +31,9 @@ const (
 	CmdSetNode         = "set_node"
 	CmdRemoveNode      = "remove_node"
 	CmdReleaseWorker   = "release_worker"
+	// CmdWorkerTokenLimit sets how many workers a worker token may
+	// register (Token.Hash, Token.MaxWorkers).
+	CmdWorkerTokenLimit = "worker_token_limit"
 )
 
 // Command is one entry of the replicated log. Everything Apply needs —
@@ -71,6 +74,9 @@ type Command struct {
 type TokenCmd struct {
 	Hash string `json:"hash"`
 	Name string `json:"name,omitempty"`
+	// MaxWorkers, for a worker token, is how many workers it may
+	// register (0: DefaultMaxWorkersPerToken).
+	MaxWorkers int `json:"max_workers,omitempty"`
 }
 
 // CommunityCmd creates a community.
@@ -260,7 +266,7 @@ func DecodeCommand(data []byte) (*Command, error) {
 
 func (c *Command) hasPayload() bool {
 	switch c.Type {
-	case CmdAddAdminToken, CmdAddWorkerToken:
+	case CmdAddAdminToken, CmdAddWorkerToken, CmdWorkerTokenLimit:
 		return c.Token != nil
 	case CmdCreateCommunity:
 		return c.Community != nil

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
@@ -158,8 +159,8 @@ func (s *State) resultLifecycle(now int64, rc *ResultCmd) (bool, error) {
 		s.refuse(now, j, r, backoff)
 		return false, nil
 	}
-	s.settleCharge(j, now)
-	s.fail(now, j, r.WorkerID, r.Reason, false, rc.MaxAttempts)
+	s.settleCharge(j, now, r.PrintedS)
+	s.failLifecycle(now, j, r.WorkerID, r.Reason, rc.MaxAttempts)
 	return false, nil
 }
 
@@ -190,7 +191,7 @@ func (s *State) doneLifecycle(now int64, j *Job, r api.ResultRequest, current bo
 		return true
 	}
 	if current {
-		s.settleCharge(j, now)
+		s.settleCharge(j, now, r.PrintedS)
 	} else if !j.Active() {
 		// Nobody else holds it: charge the late print its estimate.
 		s.charge(j, j.EstSeconds)
@@ -223,7 +224,7 @@ func (s *State) doneLifecycle(now int64, j *Job, r api.ResultRequest, current bo
 // every registered printer is excluded from fails with the reasons.
 func (s *State) refuse(now int64, j *Job, r api.ResultRequest, backoff int64) {
 	s.release(r.WorkerID, j, j.State)
-	s.settleCharge(j, now)
+	s.settleCharge(j, now, 0)
 	j.WorkerID, j.Progress, j.Updated = "", nil, now
 	j.Attempts--
 	if j.CancelRequested {
@@ -291,10 +292,16 @@ func (s *State) charge(j *Job, secs float64) {
 }
 
 // settleCharge ends the present lease's charge at now: the printer time
-// it used from its first printing report, nothing if it never printed.
-func (s *State) settleCharge(j *Job, now int64) {
+// it used — printedS, as its worker measured it, or else the leader's
+// time from its first printing report to now — and nothing if it never
+// printed.
+func (s *State) settleCharge(j *Job, now int64, printedS float64) {
 	used := 0.0
-	if j.PrintStarted > 0 && now > j.PrintStarted {
+	switch {
+	case j.PrintStarted == 0:
+	case printedS > 0 && !math.IsInf(printedS, 0):
+		used = printedS
+	case now > j.PrintStarted:
 		used = float64(now-j.PrintStarted) / 1e9
 	}
 	s.charge(j, used)
@@ -324,10 +331,78 @@ func (s *State) leaseLifecycle(now int64, l *LeaseCmd) error {
 		return fmt.Errorf("%w: job %s is at epoch %d", ErrStaleEpoch, j.ID, j.Epoch)
 	}
 	workerID := j.WorkerID
-	s.settleCharge(j, j.Updated)
-	s.fail(now, j, workerID, "lost: "+l.Reason, false, l.MaxAttempts)
+	s.settleCharge(j, j.Updated, 0)
+	s.failLifecycle(now, j, workerID, "lost: "+l.Reason, l.MaxAttempts)
 	if w := s.Workers[workerID]; w != nil && w.Job == "" {
 		w.State = api.WorkerOffline
 	}
 	return nil
+}
+
+// One token, one vote. A worker token stands for one owner, who may run
+// several printers: together they fail a copy at most once (the failures
+// after the first use up no attempt, and the token's printers are not
+// offered the copy again), and a token binds at most its limit of
+// workers. The grid's shared worker token (named GridTokenName, the one
+// the coordinators are started with) vouches for no single owner and is
+// counted per printer only.
+
+// DefaultMaxWorkersPerToken is how many workers a worker token may
+// register unless an admin set another limit for it.
+const DefaultMaxWorkersPerToken = 8
+
+// GridTokenName names the grid-wide worker token the coordinators add
+// from their configuration.
+const GridTokenName = "grid"
+
+// ownerToken returns the token hash a worker votes with, or "" for one
+// counted alone (unbound, or bound to the shared grid token).
+func (s *State) ownerToken(workerID string) string {
+	w := s.Workers[workerID]
+	if w == nil || w.TokenHash == "" || s.WorkerTokens[w.TokenHash] == GridTokenName {
+		return ""
+	}
+	return w.TokenHash
+}
+
+// tokenHasRoom refuses a new binding to hash once the token has bound its
+// limit of workers.
+func (s *State) tokenHasRoom(hash string) error {
+	name, known := s.WorkerTokens[hash]
+	if !known || name == GridTokenName {
+		return nil
+	}
+	limit := DefaultMaxWorkersPerToken
+	if l := s.WorkerTokenLimits[hash]; l > 0 {
+		limit = l
+	}
+	n := 0
+	for _, w := range s.Workers {
+		if w.TokenHash == hash {
+			n++
+		}
+	}
+	if n >= limit {
+		return fmt.Errorf("%w: %w: token %q has %d workers, its limit (an admin can raise it)", ErrConflict, ErrTokenFull, name, n)
+	}
+	return nil
+}
+
+// failLifecycle is fail with the token's vote: a failure from a token
+// that failed the copy before uses up no attempt, and the token is
+// recorded so none of its printers gets the copy again.
+func (s *State) failLifecycle(now int64, j *Job, workerID, reason string, maxAttempts int) {
+	if tok := s.ownerToken(workerID); tok != "" && !j.CancelRequested {
+		if slices.Contains(j.FailedTokens, tok) {
+			j.Attempts--
+		} else {
+			j.FailedTokens = append(slices.Clip(j.FailedTokens), tok)
+		}
+	}
+	s.fail(now, j, workerID, reason, false, maxAttempts)
+}
+
+// tokenFailed reports whether worker w's token failed j before.
+func (s *State) tokenFailed(j *Job, w *Worker) bool {
+	return len(j.FailedTokens) > 0 && slices.Contains(j.FailedTokens, s.ownerToken(w.ID))
 }

@@ -2,7 +2,9 @@ package fsm
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -228,6 +230,17 @@ func TestChargesPrinterTimeUsed(t *testing.T) {
 	if u := used(f); math.Abs(u-300) > 1e-9 {
 		t.Fatalf("after the print charged %v, want the 300 s measured", u)
 	}
+	// A worker that measured its print is charged its measure.
+	mustApply(t, f, &Command{Type: CmdBedClear, BedClear: &BedClearCmd{WorkerID: "w-b"}})
+	applyAll(t, f, []*Command{(&logBuilder{}).add(orderCmd("o-2", "makers", 1, false))}, f.Index()+1)
+	e = mustApplyAt(t, f, placeCmd("o-2-1", "w-b"), 500*sec).Placed[0].Epoch
+	mustApplyAt(t, f, progressCmd("o-2-1", "w-b", e, api.JobPrinting), 501*sec)
+	done := resultCmd("o-2-1", "w-b", e, api.OutcomeDone, "")
+	done.Result.Result.PrintedS = 1234
+	mustApplyAt(t, f, done, 502*sec)
+	if u := used(f); math.Abs(u-300-1234) > 1e-9 {
+		t.Fatalf("charged %v, want 300 + the worker's 1234 s", u)
+	}
 }
 
 // Item 6, the state machine's part: a stalled report does not renew the
@@ -243,5 +256,67 @@ func TestStalledReportDoesNotRenewTheLease(t *testing.T) {
 	}
 	if j := job(f, "o-1-1"); j.Updated != 101e9 || j.Progress == nil || !j.Progress.Stalled {
 		t.Fatalf("after a stalled report: %+v", j)
+	}
+}
+
+// Item 7: one token, one vote. On the code before, one worker token's
+// three printers could take a copy in turn and fail it three times,
+// failing the copy and its order; and a token could register any number
+// of printers.
+func TestOneTokenOneVote(t *testing.T) {
+	f := base(t)
+	owner, other := hashToken("fgW_owner"), hashToken("fgW_other")
+	mustApply(t, f, &Command{Type: CmdAddWorkerToken, Token: &TokenCmd{Hash: owner, Name: "owner"}})
+	mustApply(t, f, &Command{Type: CmdAddWorkerToken, Token: &TokenCmd{Hash: other, Name: "other", MaxWorkers: 2}})
+	for _, id := range []string{"f-1", "f-2", "f-3"} {
+		mustApply(t, f, bound(registerCmd(id, "PLA"), owner))
+	}
+	e := mustApply(t, f, placeCmd("o-1-1", "f-1")).Placed[0].Epoch
+	mustApply(t, f, resultCmd("o-1-1", "f-1", e, api.OutcomeFailed, "thermal runaway"))
+	for _, id := range []string{"f-2", "f-3"} {
+		if r := mustApply(t, f, placeCmd("o-1-1", id)); len(r.Placed) != 0 {
+			t.Fatalf("copy placed on %s, whose token failed it already", id)
+		}
+	}
+	var sj []string
+	f.View(func(s *State) {
+		j := s.Jobs["o-1-1"]
+		sj = SchedJobAt(s, s.Orders[j.OrderID], j, 100e9).Excluded
+	})
+	if !slices.Contains(sj, "f-2") || !slices.Contains(sj, "f-3") || slices.Contains(sj, "w-a") {
+		t.Fatalf("the leader's view excludes %v", sj)
+	}
+	// Printers of other tokens (and of none) still get it.
+	if r := mustApply(t, f, placeCmd("o-1-1", "w-a")); len(r.Placed) != 1 {
+		t.Fatal("copy not placed on another owner's printer")
+	}
+	if j := job(f, "o-1-1"); j.Attempts != 2 || j.State != api.JobAssigned {
+		t.Fatalf("job %+v", j)
+	}
+
+	// A token registers at most its limit of workers.
+	mustApply(t, f, bound(registerCmd("g-1", "PLA"), other))
+	mustApply(t, f, bound(registerCmd("g-2", "PLA"), other))
+	r := tryApplyAt(f, bound(registerCmd("g-3", "PLA"), other), 100e9)
+	if !errors.Is(r.Err, ErrTokenFull) || !errors.Is(r.Err, ErrConflict) {
+		t.Fatalf("third worker of a 2-worker token: %v", r.Err)
+	}
+	mustApply(t, f, bound(registerCmd("g-2", "PLA"), other)) // re-registering is not a new worker
+	mustApply(t, f, &Command{Type: CmdWorkerTokenLimit, Token: &TokenCmd{Hash: other, MaxWorkers: 3}})
+	mustApply(t, f, bound(registerCmd("g-3", "PLA"), other))
+	for i := 4; i <= DefaultMaxWorkersPerToken; i++ {
+		mustApply(t, f, bound(registerCmd(fmt.Sprintf("f-%d", i), "PLA"), owner))
+	}
+	if r := tryApplyAt(f, bound(registerCmd("f-9", "PLA"), owner), 100e9); !errors.Is(r.Err, ErrTokenFull) {
+		t.Fatalf("worker %d of a default token: %v", DefaultMaxWorkersPerToken+1, r.Err)
+	}
+	// The grid's shared token has no limit and no single vote.
+	grid := hashToken("fgW_grid")
+	mustApply(t, f, &Command{Type: CmdAddWorkerToken, Token: &TokenCmd{Hash: grid, Name: GridTokenName}})
+	for i := range DefaultMaxWorkersPerToken + 1 {
+		mustApply(t, f, bound(registerCmd(fmt.Sprintf("s-%d", i), "PLA"), grid))
+	}
+	if r := tryApplyAt(f, &Command{Type: CmdWorkerTokenLimit, Token: &TokenCmd{Hash: hashToken("fgW_none"), MaxWorkers: 3}}, 100e9); !errors.Is(r.Err, ErrNotFound) {
+		t.Fatalf("limit of an unknown token: %v", r.Err)
 	}
 }

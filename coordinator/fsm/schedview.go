@@ -32,9 +32,17 @@ func SchedJob(s *State, o *Order, j *Job) scheduler.Job {
 
 // SchedJobAt is SchedJob as the leader plans it at now (unix ns): the
 // printers that refused the copy for a passing reason are excluded until
-// their backoff ends.
+// their backoff ends, and every printer of a worker token that failed
+// the copy is excluded.
 func SchedJobAt(s *State, o *Order, j *Job, now int64) scheduler.Job {
 	sj := SchedJob(s, o, j)
+	if len(j.FailedTokens) > 0 {
+		for _, id := range SortedKeys(s.Workers) {
+			if s.tokenFailed(j, s.Workers[id]) && !slices.Contains(sj.Excluded, id) {
+				sj.Excluded = append(sj.Excluded, id)
+			}
+		}
+	}
 	for _, sk := range j.Skips {
 		if sk.Until > now && !slices.Contains(sj.Excluded, sk.WorkerID) {
 			sj.Excluded = append(sj.Excluded, sk.WorkerID)

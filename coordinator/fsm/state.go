@@ -12,11 +12,14 @@ type State struct {
 	Communities  map[string]*Community `json:"communities"`
 	AdminTokens  map[string]bool       `json:"admin_tokens"`
 	WorkerTokens map[string]string     `json:"worker_tokens"`
-	Models       map[string]*Model     `json:"models"`
-	Orders       map[string]*Order     `json:"orders"`
-	Jobs         map[string]*Job       `json:"jobs"`
-	Workers      map[string]*Worker    `json:"workers"`
-	Nodes        map[string]*NodeInfo  `json:"nodes"`
+	// WorkerTokenLimits are the worker tokens allowed more (or fewer)
+	// workers than DefaultMaxWorkersPerToken, by hash.
+	WorkerTokenLimits map[string]int       `json:"worker_token_limits,omitempty"`
+	Models            map[string]*Model    `json:"models"`
+	Orders            map[string]*Order    `json:"orders"`
+	Jobs              map[string]*Job      `json:"jobs"`
+	Workers           map[string]*Worker   `json:"workers"`
+	Nodes             map[string]*NodeInfo `json:"nodes"`
 	// Requests maps community + "/" + request_id to the order it made.
 	Requests map[string]string `json:"requests"`
 	// Uploads are large models arriving in chunks, by hash.
@@ -117,6 +120,10 @@ type Job struct {
 	// community so far, in printer seconds.
 	PrintStarted int64   `json:"print_started,omitempty"`
 	Charged      float64 `json:"charged,omitempty"`
+	// FailedTokens are the worker tokens (hashes) whose printers failed
+	// the copy: one token's printers together fail a copy at most once,
+	// and none of them is offered it again.
+	FailedTokens []string `json:"failed_tokens,omitempty"`
 }
 
 // Skip keeps a copy off one printer until a time (unix ns).
@@ -187,17 +194,18 @@ type NodeInfo struct {
 // NewState returns an empty state whose models are kept in memory.
 func NewState() *State {
 	return &State{
-		models:       NewMemModels(),
-		Communities:  map[string]*Community{},
-		AdminTokens:  map[string]bool{},
-		WorkerTokens: map[string]string{},
-		Models:       map[string]*Model{},
-		Orders:       map[string]*Order{},
-		Jobs:         map[string]*Job{},
-		Workers:      map[string]*Worker{},
-		Nodes:        map[string]*NodeInfo{},
-		Uploads:      map[string]*Upload{},
-		Requests:     map[string]string{},
+		models:            NewMemModels(),
+		Communities:       map[string]*Community{},
+		AdminTokens:       map[string]bool{},
+		WorkerTokens:      map[string]string{},
+		WorkerTokenLimits: map[string]int{},
+		Models:            map[string]*Model{},
+		Orders:            map[string]*Order{},
+		Jobs:              map[string]*Job{},
+		Workers:           map[string]*Worker{},
+		Nodes:             map[string]*NodeInfo{},
+		Uploads:           map[string]*Upload{},
+		Requests:          map[string]string{},
 	}
 }
 
@@ -273,6 +281,9 @@ func (s *State) fillNil() {
 	if s.WorkerTokens == nil {
 		s.WorkerTokens = e.WorkerTokens
 	}
+	if s.WorkerTokenLimits == nil {
+		s.WorkerTokenLimits = e.WorkerTokenLimits
+	}
 	if s.Models == nil {
 		s.Models = e.Models
 	}
@@ -313,6 +324,9 @@ func (s *State) clone() *State {
 	}
 	for k, v := range s.WorkerTokens {
 		c.WorkerTokens[k] = v
+	}
+	for k, v := range s.WorkerTokenLimits {
+		c.WorkerTokenLimits[k] = v
 	}
 	for k, v := range s.Models {
 		x := *v
