@@ -23,6 +23,7 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle("GET /metrics", n.metrics.handler())
 	// Operators.
 	mux.HandleFunc("GET /v1/cluster", n.read(n.auth(roleAdmin, n.handleCluster)))
+	mux.HandleFunc("GET "+readIndexPath, n.auth(roleAny, n.handleReadIndex))
 	mux.HandleFunc("POST /v1/cluster/join", n.write(n.auth(roleAdmin, n.handleJoin)))
 	mux.HandleFunc("POST /v1/cluster/remove", n.write(n.auth(roleAdmin, n.handleRemove)))
 	mux.HandleFunc("POST /v1/cluster/transfer-leader", n.write(n.auth(roleAdmin, n.handleTransfer)))

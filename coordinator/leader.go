@@ -76,7 +76,9 @@ func (n *Node) leaderLoop(ctx context.Context) {
 		}
 	}
 	n.contacts.reset(n.clock.Now())
-	n.log.Info("leading", "term", n.raft.CurrentTerm())
+	term := n.raft.CurrentTerm()
+	n.readyTerm.Store(term)
+	n.log.Info("leading", "term", term)
 	n.ensureSetup()
 	tick := time.NewTicker(n.cfg.TickInterval)
 	defer tick.Stop()

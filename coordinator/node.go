@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/fsm"
@@ -48,6 +49,9 @@ type Node struct {
 	metrics  *metrics
 	// orders group-commits order submissions (batch.go).
 	orders *batcher
+	// readyTerm is the term whose leader has applied every entry of the
+	// terms before it (readindex.go).
+	readyTerm atomic.Uint64
 
 	closeOnce sync.Once
 	closeErr  error

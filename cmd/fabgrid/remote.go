@@ -35,6 +35,7 @@ type remoteFlags struct {
 	coordinator string
 	token       string
 	json        bool
+	stale       bool
 	endpoints   []string // filled by client()
 }
 
@@ -43,6 +44,7 @@ func addRemoteFlags(fs *flag.FlagSet) *remoteFlags {
 	fs.StringVar(&rf.coordinator, "coordinator", "", "coordinator URL(s), comma-separated; tried in turn (default $"+envAddr+", else "+client.DefaultAddr+")")
 	fs.StringVar(&rf.token, "token", "", "bearer token: admin or community (default $"+envToken+")")
 	fs.BoolVar(&rf.json, "json", false, "print machine-readable JSON instead of a table")
+	fs.BoolVar(&rf.stale, "stale", false, "read whatever the coordinator reached has, at once (may miss the latest writes; by default a read sees every write acknowledged before it)")
 	return rf
 }
 
@@ -55,7 +57,7 @@ func (rf *remoteFlags) client() (*client.Client, error) {
 	if rf.token == "" {
 		rf.token = os.Getenv(envToken)
 	}
-	c, err := client.New([]string{addr}, client.Options{Token: rf.token})
+	c, err := client.New([]string{addr}, client.Options{Token: rf.token, Stale: rf.stale})
 	if err != nil {
 		return nil, usageError("--coordinator: %w", err)
 	}

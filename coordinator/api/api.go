@@ -143,7 +143,17 @@ const (
 	ConsistentLeader = "leader"
 	// WaitParam is the long-poll wait of GET .../assignment ("25s").
 	WaitParam = "wait"
+	// StaleParam=1 asks for a local read, which may miss recent writes
+	// (by default a read sees every write acknowledged before it began).
+	StaleParam = "stale"
 )
+
+// ReadIndex is GET /v1/cluster/read-index, answered by the leader: the
+// index of the last entry it has applied, which covers every write it
+// acknowledged. A follower serves a read once it has applied as far.
+type ReadIndex struct {
+	Index uint64 `json:"index"`
+}
 
 // Health is GET /v1/health.
 type Health struct {
