@@ -198,6 +198,9 @@ func (n *Node) orderView(s *fsm.State, o *fsm.Order, withJobs bool, reasons map[
 			if jv.Reason == "" {
 				jv.Reason = "waiting for the next placement round"
 			}
+			if j.Waiting != "" {
+				jv.Reason += "; waiting: " + j.Waiting
+			}
 		case j.State == api.JobFailed:
 			var rs []string
 			for _, f := range j.Failures {
