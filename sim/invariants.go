@@ -67,11 +67,16 @@ func copyState(n *coordinator.Node) stateCopy {
 			sc.workers[id] = w.Name
 		}
 	})
+	sc.reblob()
+	return sc
+}
+
+// reblob encodes the orders and jobs for comparison.
+func (sc *stateCopy) reblob() {
 	sc.blob, _ = json.Marshal(struct {
 		O map[string]fsm.Order
 		J map[string]fsm.Job
 	}{sc.orders, sc.jobs})
-	return sc
 }
 
 // Check runs every invariant over the current state: call it after the
@@ -85,6 +90,12 @@ func (s *Sim) Check() []InvariantResult {
 	var states []stateCopy
 	for _, n := range s.Cluster.live() {
 		states = append(states, copyState(n))
+	}
+	if s.tamper != nil {
+		s.tamper(states)
+		for i := range states {
+			states[i].reblob()
+		}
 	}
 	if len(states) == 0 {
 		c.fail(InvNoLostOrders, "no coordinator is running")
@@ -119,12 +130,37 @@ func (s *Sim) Check() []InvariantResult {
 	}
 	st := states[0]
 
-	// 2 and 3: per order, copies done at most once; every job finished,
+	// The printers' own records: every print of a job that ran to the
+	// end. A superseded print that was stopped ends cancelled, not done.
+	printed := map[string][]PrintRecord{} // job → done prints
+	for _, id := range s.Fleet.IDs() {
+		for _, r := range s.Fleet.Printer(id).Records() {
+			if r.Outcome == "done" {
+				printed[r.Job] = append(printed[r.Job], r)
+			}
+		}
+	}
+
+	// 2 and 3: per order, each copy printed to the end at most once (the
+	// printers' records) and counted done once; every job finished,
 	// failures with reasons.
 	for _, oid := range sortedIDs(st.orders) {
 		o := st.orders[oid]
 		if len(o.JobIDs) != o.Quantity {
 			c.fail(InvNoDoubleCount, "order %s has %d jobs for %d copies", oid, len(o.JobIDs), o.Quantity)
+		}
+		for _, jid := range o.JobIDs {
+			if recs := printed[jid]; len(recs) > 1 {
+				var who []string
+				for _, r := range recs {
+					w := string(r.Printer)
+					if s.Fleet.crashedDuring(r.Printer, jid) {
+						w += " (its worker crashed)"
+					}
+					who = append(who, w)
+				}
+				c.fail(InvNoDoubleCount, "copy %s was printed to the end %d times (%v); its failures %v", jid, len(recs), who, st.jobs[jid].Failures)
+			}
 		}
 		copies := map[int]int{}
 		for _, jid := range o.JobIDs {
@@ -163,7 +199,6 @@ func (s *Sim) Check() []InvariantResult {
 
 	// 4. No printer printed two jobs at once (the printers' own records)
 	// and the leader never showed a printer holding two active jobs.
-	printed := map[string][]PrintRecord{} // job → done prints
 	for _, id := range s.Fleet.IDs() {
 		p := s.Fleet.Printer(id)
 		for _, o := range p.Overlaps() {
@@ -174,11 +209,6 @@ func (s *Sim) Check() []InvariantResult {
 		for k := 1; k < len(recs); k++ {
 			if recs[k].Start.Before(recs[k-1].End) {
 				c.fail(InvOneJobPerPrinter, "%s printed %s and %s at once", id, recs[k-1].Job, recs[k].Job)
-			}
-		}
-		for _, r := range recs {
-			if r.Outcome == "done" {
-				printed[r.Job] = append(printed[r.Job], r)
 			}
 		}
 	}
