@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
@@ -150,16 +151,28 @@ func (s *Sim) Check() []InvariantResult {
 			c.fail(InvNoDoubleCount, "order %s has %d jobs for %d copies", oid, len(o.JobIDs), o.Quantity)
 		}
 		for _, jid := range o.JobIDs {
-			if recs := printed[jid]; len(recs) > 1 {
-				var who []string
-				for _, r := range recs {
-					w := string(r.Printer)
-					if s.Fleet.crashedDuring(r.Printer, jid) {
-						w += " (its worker crashed)"
-					}
-					who = append(who, w)
+			recs := printed[jid]
+			if len(recs) < 2 {
+				continue
+			}
+			// A print goes on while its worker is cut off; once its
+			// lease is lost (requeued after lost-after of silence) a
+			// holder that finishes before it can be told makes a second
+			// full print nobody could stop. Any other second full print
+			// is a violation: a superseded holder that could be told
+			// must have stopped.
+			var who []string
+			outlived := 0
+			for _, r := range recs {
+				w := string(r.Printer)
+				if lostLease(st, jid, r.Printer) {
+					w += " (lease lost while it printed)"
+					outlived++
 				}
-				c.fail(InvNoDoubleCount, "copy %s was printed to the end %d times (%v); its failures %v", jid, len(recs), who, st.jobs[jid].Failures)
+				who = append(who, w)
+			}
+			if len(recs)-outlived > 1 {
+				c.fail(InvNoDoubleCount, "copy %s was printed to the end %d times (%v)", jid, len(recs), who)
 			}
 		}
 		copies := map[int]int{}
@@ -253,6 +266,17 @@ func (s *Sim) Check() []InvariantResult {
 		}
 	}
 	return c.list(names)
+}
+
+// lostLease reports whether printer's lease of job was lost: the
+// coordinators requeued the copy after its worker went silent.
+func lostLease(st stateCopy, job string, printer NodeID) bool {
+	for _, f := range st.jobs[job].Failures {
+		if st.workers[f.Printer] == string(printer) && strings.HasPrefix(f.Reason, "lost: ") {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *checker) list(names []string) []InvariantResult {

@@ -89,9 +89,13 @@ type (
 )
 
 // ActReportProgress sends a progress report; answer with ProgressAnswered.
+// Within bounds the report, retries included: only progress reports
+// renew the job's lease, so one stuck report must not outlast it (a
+// third of the lease, or 30 s when the lease is not known).
 type ActReportProgress struct {
-	JobID string
-	Req   api.ProgressRequest
+	JobID  string
+	Req    api.ProgressRequest
+	Within time.Duration
 }
 
 // ActReportResult delivers a job's outcome; answer with ResultDelivered.
@@ -134,6 +138,7 @@ type MachineConfig struct {
 type job struct {
 	a          api.Assignment
 	every      time.Duration
+	within     time.Duration // bound of one progress report
 	printing   bool // G-code started streaming
 	info       SliceInfo
 	prog       PrintProgress
@@ -227,11 +232,11 @@ func (m *Machine) Assign(a api.Assignment, now time.Time) []Action {
 	if r := m.cfg.Policy.checkAssignment(a, now); r.reason != "" {
 		return m.refuse(a, r)
 	}
-	every := m.cfg.ProgressEvery
-	if lease := time.Duration(a.LeaseMS) * time.Millisecond; lease > 0 && lease/3 < every {
-		every = lease / 3
+	every, within := m.cfg.ProgressEvery, 30*time.Second
+	if lease := time.Duration(a.LeaseMS) * time.Millisecond; lease > 0 {
+		every, within = min(every, lease/3), min(within, lease/3)
 	}
-	m.job = &job{a: a, every: every}
+	m.job = &job{a: a, every: every, within: within}
 	m.phase = PhaseFetching
 	acts := []Action{m.persist()}
 	acts = append(acts, m.report(now)...)
@@ -578,7 +583,7 @@ func (m *Machine) sendReport(now time.Time) []Action {
 		state = api.JobSlicing
 	}
 	p := j.prog
-	return []Action{ActReportProgress{JobID: j.a.JobID, Req: api.ProgressRequest{
+	return []Action{ActReportProgress{JobID: j.a.JobID, Within: j.within, Req: api.ProgressRequest{
 		Epoch: j.a.Epoch, WorkerID: m.cfg.WorkerID, State: state,
 		Percent: p.Percent, Layer: p.Layer, Layers: p.Layers, HotendC: p.HotendC, BedC: p.BedC,
 		ETAS: p.ETAS, EstSeconds: j.info.EstSeconds, FilamentMM: max(p.FilamentMM, j.info.FilamentMM),

@@ -504,3 +504,21 @@ func TestStalledPrintIsReported(t *testing.T) {
 		t.Fatal("a paused print reported stalled")
 	}
 }
+
+// Only progress reports renew a lease, so one report must not outlast a
+// third of it (retries included): a stuck report then gives way to the
+// next, which may reach the new leader.
+func TestProgressReportBoundedByTheLease(t *testing.T) {
+	m := testMachine(false)
+	a := assignment("j-1")
+	a.LeaseMS = 3000
+	r := find[ActReportProgress](t, m.Assign(a, t0))
+	if r.Within != time.Second {
+		t.Fatalf("report bound %v, want a third of the 3 s lease", r.Within)
+	}
+	m = testMachine(false)
+	a.LeaseMS = 0
+	if r := find[ActReportProgress](t, m.Assign(a, t0)); r.Within != 30*time.Second {
+		t.Fatalf("report bound without a lease %v", r.Within)
+	}
+}

@@ -460,7 +460,11 @@ func (w *Worker) startPrint(a api.Assignment) {
 
 func (w *Worker) startReport(a ActReportProgress) {
 	w.goRun(func() {
-		ctx, cancel := context.WithTimeout(w.runCtx, 30*time.Second)
+		within := a.Within
+		if within <= 0 {
+			within = 30 * time.Second
+		}
+		ctx, cancel := context.WithTimeout(w.runCtx, within)
 		defer cancel()
 		resp, err := w.coord.ReportProgress(ctx, a.JobID, a.Req)
 		stale := err != nil && (client.IsCode(err, api.CodeStaleEpoch) || client.IsCode(err, api.CodeNotFound))
