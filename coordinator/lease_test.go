@@ -197,3 +197,40 @@ func TestNewLeaderGivesLeasesFreshGrace(t *testing.T) {
 		t.Fatalf("lease not expired after the grace: %+v (order %s)", j, o.ID)
 	}
 }
+
+// TestHungPrintRequeuedWhileHeartbeatsGoOn: a job's lease is renewed only
+// by its holder's progress reports for it. A worker whose print hangs —
+// it reports nothing, or only "stalled", while its heartbeats and
+// long-polls go on — loses the copy after lost-after. Before, any contact
+// renewed the lease, so the copy was held for ever.
+func TestHungPrintRequeuedWhileHeartbeatsGoOn(t *testing.T) {
+	for _, stalled := range []bool{false, true} {
+		t.Run(map[bool]string{false: "silent", true: "stalled reports"}[stalled], func(t *testing.T) {
+			clock := coordinator.NewFakeClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+			c := coordinatortest.Start(t, 1, coordinatortest.Options{Inmem: true, Configure: func(_ int, cfg *coordinator.Config) {
+				cfg.Clock, cfg.LostAfter = clock, 10*time.Second
+			}})
+			n := c.WaitLeader(5 * time.Second)
+			u := n.URL()
+			tok := newCommunity(t, c, u, "makers")
+			o := submit(t, u, tok, coordinatortest.CubeSTL(10, 10, 10), 1, "PLA")
+			register(t, c, u, "w-a", "PLA")
+			a := assignment(t, c, u, "w-a")
+			mustDo(t, 200, "POST", u+"/v1/jobs/"+a.JobID+"/progress", c.WorkerToken,
+				api.ProgressRequest{Epoch: a.Epoch, WorkerID: "w-a", State: "printing", Percent: 5}, nil)
+			for range 6 { // 12 s of heartbeats, every 2 s
+				clock.Advance(2 * time.Second)
+				mustDo(t, 200, "POST", u+"/v1/workers/w-a/heartbeat", c.WorkerToken, api.HeartbeatRequest{State: "busy"}, nil)
+				if stalled {
+					mustDo(t, 200, "POST", u+"/v1/jobs/"+a.JobID+"/progress", c.WorkerToken,
+						api.ProgressRequest{Epoch: a.Epoch, WorkerID: "w-a", State: "printing", Percent: 5, Stalled: true}, nil)
+				}
+				n.CheckLeasesNow()
+			}
+			j := getOrder(t, u, tok, o.ID).Jobs[0]
+			if j.State != api.JobPending || len(j.Failures) != 1 || j.Failures[0].Printer != "w-a" {
+				t.Fatalf("hung print's copy after lost-after of heartbeats: %+v", j)
+			}
+		})
+	}
+}
