@@ -43,7 +43,7 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	join := fs.String("join", "", "URL(s) of existing coordinators to join, comma-separated")
 	adminToken := fs.String("admin-token", os.Getenv("FABGRID_ADMIN_TOKEN"), "admin token (default $FABGRID_ADMIN_TOKEN; generated at bootstrap when empty)")
 	workerToken := fs.String("worker-token", "", "grid-wide worker token (generated at bootstrap when empty)")
-	lostAfter := fs.Duration("lost-after", coordinator.DefaultLostAfter, "requeue a job whose worker was silent this long")
+	lostAfter := fs.Duration("lost-after", coordinator.DefaultLostAfter, "requeue a job whose holder sent no progress report for it this long (heartbeats do not count)")
 	maxModel := fs.String("max-model-size", "64MiB", "largest accepted model (bytes, or with KiB/MiB/GiB)")
 	jsonOut := fs.Bool("json", false, "JSON logs and JSON token output")
 	if err := fs.Parse(args); err != nil {
