@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/client"
 )
 
 // Phase is where the job loop is.
@@ -276,6 +277,10 @@ func (m *Machine) Fetched(jobID string, err error, now time.Time) []Action {
 	}
 	if j.stopReason != "" {
 		return m.finish(j.stopOutcome(), j.stopReason, now)
+	}
+	if errors.Is(err, client.ErrChecksum) {
+		// The bytes are not the model's: never printed here.
+		return m.finishRefused(refusal{"model checksum mismatch: " + err.Error(), api.RefusalPermanent}, now)
 	}
 	if err != nil {
 		return m.finish(api.OutcomeFailed, "model download failed: "+err.Error(), now)

@@ -2,12 +2,14 @@ package worker
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/client"
 	"github.com/fabgrid/fabgrid/hours"
 )
 
@@ -454,6 +456,10 @@ func TestRefusalKinds(t *testing.T) {
 			m.Assign(assignment("j-1"), t0)
 			m.Fetched("j-1", nil, t0)
 			return m.Sliced("j-1", SliceInfo{SizeMM: [3]float64{500, 20, 10}, EstSeconds: 60}, nil, t0)
+		}, api.RefusalPermanent},
+		{"model checksum mismatch", func(m *Machine) []Action {
+			m.Assign(assignment("j-1"), t0)
+			return m.Fetched("j-1", fmt.Errorf("%w: got other bytes", client.ErrChecksum), t0)
 		}, api.RefusalPermanent},
 		{"slicer refuses on this profile", func(m *Machine) []Action {
 			m.Assign(assignment("j-1"), t0)
