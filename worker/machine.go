@@ -140,7 +140,7 @@ type job struct {
 	a          api.Assignment
 	every      time.Duration
 	within     time.Duration // bound of one progress report
-	printing   bool // G-code started streaming
+	printing   bool          // G-code started streaming
 	info       SliceInfo
 	prog       PrintProgress
 	lastReport time.Time
