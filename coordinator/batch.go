@@ -45,6 +45,8 @@ type batcher struct {
 	spawn func(func())
 	// observe records a submission's time from queueing to its answer.
 	observe func(time.Duration)
+	// stop is run's ctx.Done(), set before the first batch.
+	stop <-chan struct{}
 }
 
 type batchReq struct {
@@ -80,6 +82,7 @@ func (b *batcher) submit(ctx context.Context, data []byte) (fsm.ApplyResult, err
 
 // run proposes batches until ctx ends.
 func (b *batcher) run(ctx context.Context) {
+	b.stop = ctx.Done()
 	batch := make([]*batchReq, 0, b.max)
 	for {
 		batch = batch[:0]
@@ -120,6 +123,27 @@ func (b *batcher) propose(batch []*batchReq) {
 	b.spawn(func() { b.answer(reqs, f) })
 }
 
+// futureError waits for f, or for the batcher to stop (ok false). A
+// fabgrid sim run (seed 2 of the issue-13 command) showed raft 1.7.3
+// leaving a future unresolved after Shutdown, and the node's Kill waited
+// for this goroutine for ever. The waiting goroutine below is the one not
+// owned by the node: it ends when raft resolves the future, if ever.
+func (b *batcher) futureError(f raft.ApplyFuture) (bool, error) {
+	ch := make(chan error, 1)
+	go func() { ch <- f.Error() }()
+	select {
+	case err := <-ch:
+		return true, err
+	case <-b.stop:
+		select {
+		case err := <-ch:
+			return true, err
+		default:
+			return false, nil
+		}
+	}
+}
+
 // answer waits for a batch's future and gives each submitter its result.
 func (b *batcher) answer(reqs []*batchReq, f raft.ApplyFuture) {
 	all := func(a batchAnswer) {
@@ -127,7 +151,12 @@ func (b *batcher) answer(reqs []*batchReq, f raft.ApplyFuture) {
 			r.done <- a
 		}
 	}
-	if err := f.Error(); err != nil {
+	ok, err := b.futureError(f)
+	if !ok {
+		all(batchAnswer{err: fmt.Errorf("%w: %w", ErrNoLeader, ErrClosed)})
+		return
+	}
+	if err != nil {
 		all(batchAnswer{err: fmt.Errorf("%w: %v", ErrNoLeader, err)})
 		return
 	}
