@@ -110,13 +110,14 @@ func (n *Node) write(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// read serves locally, unless ?consistent=leader: then the leader serves
-// it after confirming it still leads and has applied everything
-// committed; a follower forwards.
+// read serves a read that sees every write acknowledged before it began
+// (readindex.go), locally with ?stale=1; with ?consistent=leader the
+// leader serves it after confirming it still leads and has applied
+// everything committed; a follower forwards.
 func (n *Node) read(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get(api.ConsistentParam) != api.ConsistentLeader {
-			h(w, r)
+			n.readYourWrites(h, w, r)
 			return
 		}
 		if n.raft.State() != raft.Leader {

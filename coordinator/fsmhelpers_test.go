@@ -79,3 +79,19 @@ func mustApply(t *testing.T, f *FSM, c *fsm.Command) fsm.ApplyResult {
 	}
 	return r
 }
+
+// applyAt applies c at its own Time under the current rules.
+func applyAt(t *testing.T, f *FSM, c *fsm.Command) fsm.ApplyResult {
+	t.Helper()
+	c.V, c.Rules = fsm.CommandVersion, fsm.CurrentRules
+	r := f.ApplyCommand(f.Index()+1, c)
+	if r.Err != nil {
+		t.Fatalf("%s: %v", c.Type, r.Err)
+	}
+	return r
+}
+
+func progressCmd(job, worker string, epoch uint64, state string) *fsm.Command {
+	return &fsm.Command{Type: fsm.CmdProgress, Progress: &fsm.ProgressCmd{JobID: job,
+		Report: api.ProgressRequest{Epoch: epoch, WorkerID: worker, State: state}}}
+}

@@ -23,6 +23,7 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle("GET /metrics", n.metricsAuth(n.metrics.handler()))
 	// Operators.
 	mux.HandleFunc("GET /v1/cluster", n.read(n.auth(roleAdmin, n.handleCluster)))
+	mux.HandleFunc("GET "+readIndexPath, n.auth(roleAny, n.handleReadIndex))
 	mux.HandleFunc("POST /v1/cluster/join", n.write(n.auth(roleAdmin, n.handleJoin)))
 	mux.HandleFunc("POST /v1/cluster/remove", n.write(n.auth(roleAdmin, n.handleRemove)))
 	mux.HandleFunc("POST /v1/cluster/transfer-leader", n.write(n.auth(roleAdmin, n.handleTransfer)))
@@ -31,6 +32,7 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/communities", n.write(n.auth(roleAdmin, n.handleCreateCommunity)))
 	mux.HandleFunc("GET /v1/communities", n.read(n.auth(roleAdmin, n.handleCommunities)))
 	mux.HandleFunc("POST /v1/worker-tokens", n.write(n.auth(roleAdmin, n.handleWorkerToken)))
+	mux.HandleFunc("POST /v1/worker-tokens/max-workers", n.write(n.auth(roleAdmin, n.handleWorkerTokenLimit)))
 	mux.HandleFunc("POST /v1/workers/{id}/release", n.write(n.auth(roleAdmin, n.handleRelease)))
 	// Communities.
 	mux.HandleFunc("POST /v1/orders", n.write(n.auth(roleAdmin|roleCommunity, n.handleSubmit)))

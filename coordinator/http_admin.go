@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
@@ -64,14 +65,46 @@ func (n *Node) handleWorkerToken(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	if !validName(req.Name) {
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "a worker token needs a name of 1–64 letters, digits, '-' or '_'")
+	if !validName(req.Name) || req.Name == fsm.GridTokenName {
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest,
+			"a worker token needs a name of 1–64 letters, digits, '-' or '_', other than "+fsm.GridTokenName+" (the grid's own)")
+		return
+	}
+	if req.MaxWorkers < 0 || req.MaxWorkers > maxWorkersPerToken {
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, fmt.Sprintf("max_workers must be between 1 and %d (0: the default, %d)", maxWorkersPerToken, fsm.DefaultMaxWorkersPerToken))
 		return
 	}
 	tok := NewToken(api.WorkerTokenPrefix)
-	if _, err := n.propose(&fsm.Command{Type: fsm.CmdAddWorkerToken, Token: &fsm.TokenCmd{Hash: HashToken(tok), Name: req.Name}}); err != nil {
+	cmd := &fsm.TokenCmd{Hash: HashToken(tok), Name: req.Name, MaxWorkers: req.MaxWorkers}
+	if _, err := n.propose(&fsm.Command{Type: fsm.CmdAddWorkerToken, Token: cmd}); err != nil {
 		writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, api.WorkerTokenCreated{Token: tok})
+}
+
+// maxWorkersPerToken bounds what an admin may allow one worker token.
+const maxWorkersPerToken = 10000
+
+// handleWorkerTokenLimit sets how many workers a worker token may
+// register (admin): one owner's token binds at most that many printers.
+func (n *Node) handleWorkerTokenLimit(w http.ResponseWriter, r *http.Request) {
+	var req api.WorkerTokenLimitRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if err := api.CheckToken(req.Token, api.WorkerTokenPrefix); err != nil {
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "token: "+err.Error())
+		return
+	}
+	if req.MaxWorkers < 1 || req.MaxWorkers > maxWorkersPerToken {
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, fmt.Sprintf("max_workers must be between 1 and %d", maxWorkersPerToken))
+		return
+	}
+	cmd := &fsm.TokenCmd{Hash: HashToken(req.Token), MaxWorkers: req.MaxWorkers}
+	if _, err := n.propose(&fsm.Command{Type: fsm.CmdWorkerTokenLimit, Token: cmd}); err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.OK{OK: true})
 }

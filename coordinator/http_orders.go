@@ -206,6 +206,9 @@ func jobView(j *fsm.Job, reasons map[string]string) api.Job {
 		if jv.Reason == "" {
 			jv.Reason = "waiting for the next placement round"
 		}
+		if j.Waiting != "" {
+			jv.Reason += "; waiting: " + j.Waiting
+		}
 	case j.State == api.JobFailed:
 		var rs []string
 		for _, f := range j.Failures {

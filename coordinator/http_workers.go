@@ -236,7 +236,7 @@ func (n *Node) handleProgress(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.ProgressResponse{Action: res.Action})
+	writeJSON(w, http.StatusOK, api.ProgressResponse{Action: res.Action, Reason: res.Reason, Superseded: res.Superseded})
 }
 
 func (n *Node) handleResult(w http.ResponseWriter, r *http.Request) {

@@ -76,7 +76,9 @@ func (n *Node) leaderLoop(ctx context.Context) {
 		}
 	}
 	n.contacts.reset(n.clock.Now())
-	n.log.Info("leading", "term", n.raft.CurrentTerm())
+	term := n.raft.CurrentTerm()
+	n.readyTerm.Store(term)
+	n.log.Info("leading", "term", term)
 	n.ensureSetup()
 	tick := time.NewTicker(n.cfg.TickInterval)
 	defer tick.Stop()
@@ -109,7 +111,7 @@ func (n *Node) ensureSetup() {
 		n.proposeLogged(&fsm.Command{Type: fsm.CmdAddAdminToken, Token: &fsm.TokenCmd{Hash: HashToken(n.cfg.AdminToken), Name: "admin"}})
 	}
 	if !haveWorker {
-		n.proposeLogged(&fsm.Command{Type: fsm.CmdAddWorkerToken, Token: &fsm.TokenCmd{Hash: HashToken(n.cfg.WorkerToken), Name: "grid"}})
+		n.proposeLogged(&fsm.Command{Type: fsm.CmdAddWorkerToken, Token: &fsm.TokenCmd{Hash: HashToken(n.cfg.WorkerToken), Name: fsm.GridTokenName}})
 	}
 	// Last, so that a node's address being known implies its tokens are.
 	if !haveSelf {

@@ -13,8 +13,9 @@ import (
 
 // TestLeaseExpiryRequeuesAndLateDoneReconciles: a silent worker's job is
 // requeued after lost-after on another printer (not the silent one); the
-// original's late done then counts, the duplicate is stopped with a stale
-// epoch, and its own done is reported as a duplicate.
+// original's report is answered cancel (superseded), its late done then
+// counts, the duplicate is told to cancel with the reason, and its own
+// done is reported as a duplicate.
 func TestLeaseExpiryRequeuesAndLateDoneReconciles(t *testing.T) {
 	clock := coordinator.NewFakeClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
 	c := coordinatortest.Start(t, 1, coordinatortest.Options{Inmem: true, Configure: func(_ int, cfg *coordinator.Config) {
@@ -45,11 +46,12 @@ func TestLeaseExpiryRequeuesAndLateDoneReconciles(t *testing.T) {
 	}
 	mustDo(t, 200, "POST", u+"/v1/jobs/"+b.JobID+"/progress", c.WorkerToken,
 		api.ProgressRequest{Epoch: b.Epoch, WorkerID: "w-b", State: "printing"}, nil)
-	// w-a's stale progress is refused.
-	code, _, _ := cl.Do("POST", u+"/v1/jobs/"+a.JobID+"/progress", c.WorkerToken,
-		api.ProgressRequest{Epoch: a.Epoch, WorkerID: "w-a", State: "printing"}, nil)
-	if code != http.StatusConflict {
-		t.Fatalf("stale progress: %d", code)
+	// w-a's report is answered cancel: its lease passed on.
+	var pr api.ProgressResponse
+	mustDo(t, 200, "POST", u+"/v1/jobs/"+a.JobID+"/progress", c.WorkerToken,
+		api.ProgressRequest{Epoch: a.Epoch, WorkerID: "w-a", State: "printing"}, &pr)
+	if pr.Action != api.ActionCancel || !pr.Superseded || pr.Reason == "" {
+		t.Fatalf("superseded holder's answer %+v", pr)
 	}
 	// w-a's print finished after all: the first done counts.
 	var ok api.OK
@@ -58,10 +60,10 @@ func TestLeaseExpiryRequeuesAndLateDoneReconciles(t *testing.T) {
 	if ok.Duplicate {
 		t.Fatal("first done marked duplicate")
 	}
-	code, _, _ = cl.Do("POST", u+"/v1/jobs/"+b.JobID+"/progress", c.WorkerToken,
-		api.ProgressRequest{Epoch: b.Epoch, WorkerID: "w-b", State: "printing"}, nil)
-	if code != http.StatusConflict {
-		t.Fatalf("duplicate's progress: %d, want 409", code)
+	mustDo(t, 200, "POST", u+"/v1/jobs/"+b.JobID+"/progress", c.WorkerToken,
+		api.ProgressRequest{Epoch: b.Epoch, WorkerID: "w-b", State: "printing"}, &pr)
+	if pr.Action != api.ActionCancel || !pr.Superseded {
+		t.Fatalf("duplicate's answer %+v, want cancel", pr)
 	}
 	mustDo(t, 200, "POST", u+"/v1/jobs/"+b.JobID+"/result", c.WorkerToken,
 		api.ResultRequest{Epoch: b.Epoch, WorkerID: "w-b", Outcome: "done"}, &ok)
@@ -193,5 +195,42 @@ func TestNewLeaderGivesLeasesFreshGrace(t *testing.T) {
 	j := jobOf()
 	if j.State != api.JobPending || len(j.Failures) != 1 || j.Failures[0].Printer != "w-a" {
 		t.Fatalf("lease not expired after the grace: %+v (order %s)", j, o.ID)
+	}
+}
+
+// TestHungPrintRequeuedWhileHeartbeatsGoOn: a job's lease is renewed only
+// by its holder's progress reports for it. A worker whose print hangs —
+// it reports nothing, or only "stalled", while its heartbeats and
+// long-polls go on — loses the copy after lost-after. Before, any contact
+// renewed the lease, so the copy was held for ever.
+func TestHungPrintRequeuedWhileHeartbeatsGoOn(t *testing.T) {
+	for _, stalled := range []bool{false, true} {
+		t.Run(map[bool]string{false: "silent", true: "stalled reports"}[stalled], func(t *testing.T) {
+			clock := coordinator.NewFakeClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+			c := coordinatortest.Start(t, 1, coordinatortest.Options{Inmem: true, Configure: func(_ int, cfg *coordinator.Config) {
+				cfg.Clock, cfg.LostAfter = clock, 10*time.Second
+			}})
+			n := c.WaitLeader(5 * time.Second)
+			u := n.URL()
+			tok := newCommunity(t, c, u, "makers")
+			o := submit(t, u, tok, coordinatortest.CubeSTL(10, 10, 10), 1, "PLA")
+			register(t, c, u, "w-a", "PLA")
+			a := assignment(t, c, u, "w-a")
+			mustDo(t, 200, "POST", u+"/v1/jobs/"+a.JobID+"/progress", c.WorkerToken,
+				api.ProgressRequest{Epoch: a.Epoch, WorkerID: "w-a", State: "printing", Percent: 5}, nil)
+			for range 6 { // 12 s of heartbeats, every 2 s
+				clock.Advance(2 * time.Second)
+				mustDo(t, 200, "POST", u+"/v1/workers/w-a/heartbeat", c.WorkerToken, api.HeartbeatRequest{State: "busy"}, nil)
+				if stalled {
+					mustDo(t, 200, "POST", u+"/v1/jobs/"+a.JobID+"/progress", c.WorkerToken,
+						api.ProgressRequest{Epoch: a.Epoch, WorkerID: "w-a", State: "printing", Percent: 5, Stalled: true}, nil)
+				}
+				n.CheckLeasesNow()
+			}
+			j := getOrder(t, u, tok, o.ID).Jobs[0]
+			if j.State != api.JobPending || len(j.Failures) != 1 || j.Failures[0].Printer != "w-a" {
+				t.Fatalf("hung print's copy after lost-after of heartbeats: %+v", j)
+			}
+		})
 	}
 }

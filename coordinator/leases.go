@@ -73,9 +73,9 @@ func (t *contactTimes) gossipView(worker string) string {
 	return api.GossipNotJoined
 }
 
-// expiry is when a job leased to worker at time since (the command time
-// of its last change) is lost: lost-after past the latest of the
-// worker's last contact, the lease's own start and the leader's grace.
+// expiry is when a worker heard from last at since (or its registration)
+// is silent: lost-after past the latest of its last contact, since and
+// the leader's grace.
 func (t *contactTimes) expiry(worker string, since time.Time, lostAfter time.Duration) time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -89,13 +89,30 @@ func (t *contactTimes) expiry(worker string, since time.Time, lostAfter time.Dur
 	return base.Add(lostAfter)
 }
 
+// leaseExpiry is when a lease renewed last at renewed (Job.Updated: its
+// placement or its holder's last live progress report for the job, by
+// command time) is lost: lost-after past the later of that and the
+// leader's grace. Heartbeats, long-polls and reports for other jobs do
+// not renew it, so a print that hangs while its worker's heartbeats go on
+// is requeued.
+func (t *contactTimes) leaseExpiry(renewed time.Time, lostAfter time.Duration) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	base := t.grace
+	if renewed.After(base) {
+		base = renewed
+	}
+	return base.Add(lostAfter)
+}
+
 // leaseDecision is what the lease check wants committed.
 type leaseDecision struct {
 	expire  []fsm.LeaseCmd
 	offline []string
 }
 
-// decide finds expired leases and silent idle workers in s at now.
+// decide finds expired leases, silent superseded holders and silent idle
+// workers in s at now.
 func (t *contactTimes) decide(s *fsm.State, now time.Time, lostAfter time.Duration, maxAttempts int) leaseDecision {
 	var d leaseDecision
 	// Every active job is held by its printer (Worker.Job), so walking
@@ -103,12 +120,22 @@ func (t *contactTimes) decide(s *fsm.State, now time.Time, lostAfter time.Durati
 	for _, wid := range fsm.SortedKeys(s.Workers) {
 		w := s.Workers[wid]
 		j := s.Jobs[w.Job]
-		if j == nil || !j.Active() || j.WorkerID != w.ID {
+		if j == nil {
 			continue
 		}
-		if now.After(t.expiry(j.WorkerID, fsm.CommandTime(j.Updated), lostAfter)) {
-			d.expire = append(d.expire, fsm.LeaseCmd{JobID: j.ID, Epoch: j.Epoch, MaxAttempts: maxAttempts,
-				Reason: "no report from " + j.WorkerID + " for " + lostAfter.String()})
+		if j.Active() && j.WorkerID == w.ID {
+			if now.After(t.leaseExpiry(fsm.CommandTime(j.Updated), lostAfter)) {
+				d.expire = append(d.expire, fsm.LeaseCmd{JobID: j.ID, Epoch: j.Epoch, MaxAttempts: maxAttempts,
+					Reason: "no progress report from " + j.WorkerID + " for " + lostAfter.String()})
+			}
+			continue
+		}
+		// A superseded holder: told to cancel at its next report, it
+		// frees its printer by reporting; one gone silent is freed here.
+		epoch, ok := openLease(j, w.ID)
+		if ok && now.After(t.expiry(w.ID, fsm.CommandTime(j.Updated), lostAfter)) {
+			d.expire = append(d.expire, fsm.LeaseCmd{JobID: j.ID, Epoch: epoch, WorkerID: w.ID,
+				Reason: "superseded holder " + w.ID + " silent for " + lostAfter.String()})
 		}
 	}
 	for _, id := range fsm.SortedKeys(s.Workers) {
@@ -121,4 +148,15 @@ func (t *contactTimes) decide(s *fsm.State, now time.Time, lostAfter time.Durati
 		}
 	}
 	return d
+}
+
+// openLease returns the epoch of worker's latest lease of j whose
+// outcome is not recorded.
+func openLease(j *fsm.Job, worker string) (uint64, bool) {
+	for i := len(j.Assignments) - 1; i >= 0; i-- {
+		if a := j.Assignments[i]; a.WorkerID == worker && a.Outcome == "" {
+			return a.Epoch, true
+		}
+	}
+	return 0, false
 }

@@ -21,9 +21,18 @@ func TestLeaseDecisionGraceAndContact(t *testing.T) {
 	if d := decide(start.Add(59 * time.Second)); len(d.expire) != 0 {
 		t.Fatal("lease expired within the new leader's grace")
 	}
+	// Heartbeats and long-polls do not renew a lease (item 6: before,
+	// any contact did, so a hung print kept its copy for ever)...
 	ct.seen("w-a", start.Add(30*time.Second))
+	if d := decide(start.Add(61 * time.Second)); len(d.expire) != 1 {
+		t.Fatalf("lease renewed by mere contact: %+v", d.expire)
+	}
+	// ...the holder's progress report for the job does.
+	p := progressCmd("o-1-1", "w-a", 1, "printing")
+	p.Time = start.Add(30 * time.Second).UnixNano()
+	applyAt(t, f, p)
 	if d := decide(start.Add(61 * time.Second)); len(d.expire) != 0 {
-		t.Fatal("lease expired although the worker was heard from")
+		t.Fatal("lease expired although its holder reported progress")
 	}
 	d := decide(start.Add(91 * time.Second))
 	if len(d.expire) != 1 || d.expire[0].JobID != "o-1-1" || d.expire[0].Epoch != 1 {

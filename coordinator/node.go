@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/fsm"
@@ -50,6 +51,9 @@ type Node struct {
 	metrics  *metrics
 	// orders group-commits order submissions (batch.go).
 	orders *batcher
+	// readyTerm is the term whose leader has applied every entry of the
+	// terms before it (readindex.go).
+	readyTerm atomic.Uint64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -335,10 +339,10 @@ func (n *Node) proposeAsync(c *fsm.Command) (*proposal, error) {
 	return &proposal{n: n, f: n.raft.Apply(data, n.cfg.ApplyTimeout), start: time.Now()}, nil
 }
 
-// encode stamps a command with the version and the leader's time and
-// encodes it for the log.
+// encode stamps a command with the version, the lifecycle rules and the
+// leader's time and encodes it for the log.
 func (n *Node) encode(c *fsm.Command) ([]byte, error) {
-	c.V = fsm.CommandVersion
+	c.V, c.Rules = fsm.CommandVersion, fsm.CurrentRules
 	if c.Time == 0 {
 		c.Time = n.clock.Now().UnixNano()
 	}

@@ -54,7 +54,7 @@ func snapshotFor(s *fsm.State, now time.Time) *scheduler.Snapshot {
 	}
 	sort.Slice(pending, func(a, b int) bool { return pending[a].ID < pending[b].ID })
 	for _, j := range pending {
-		snap.Jobs = append(snap.Jobs, fsm.SchedJob(s, s.Orders[j.OrderID], j))
+		snap.Jobs = append(snap.Jobs, fsm.SchedJobAt(s, s.Orders[j.OrderID], j, now.UnixNano()))
 	}
 	for _, id := range fsm.SortedKeys(s.Workers) {
 		snap.Printers = append(snap.Printers, fsm.SchedPrinter(s.Workers[id]))

@@ -37,7 +37,7 @@ func TestOrder3MF(t *testing.T) {
 	}
 	req, _ := http.NewRequest("GET", u+"/v1/models/"+a.ModelSHA256, nil)
 	req.Header.Set("Authorization", "Bearer "+c.WorkerToken)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := coordinatortest.DefaultClient.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestHostile3MFRefused(t *testing.T) {
 			req, _ := http.NewRequest("POST", u+"/v1/orders", bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+tok)
 			req.Header.Set("Content-Type", ct)
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := coordinatortest.DefaultClient.HTTP.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,7 +17,12 @@ import (
 // a plan whenever something changed; the simulation applies it as the
 // coordinator would (the printer must still be idle), runs the prints,
 // fails some of them (the job returns with that printer excluded), and lets
-// owners clear beds after a delay.
+// owners clear beds after a delay. A printer may refuse a placement for
+// a passing reason (refuseRate): it stays idle and is not offered that
+// job again for refusalBackoff. Communities are charged as the
+// coordinator charges them: nothing for a refused placement, the
+// planner's estimate while a print runs, the time it really took (a
+// failed print's share included) when it ends.
 
 // planner is what the simulation schedules with.
 type planner func(*Snapshot) Plan
@@ -25,13 +30,20 @@ type planner func(*Snapshot) Plan
 // simPrinter is one printer and its hidden truth.
 type simPrinter struct {
 	Printer
-	failRate float64
-	job      int   // running job, -1 when none
-	endAt    int64 // when the running print ends
-	fails    bool  // the running print will fail at endAt
-	clearAt  int64 // when the owner clears the bed
-	busySecs float64
+	failRate   float64
+	refuseRate float64
+	job        int   // running job, -1 when none
+	endAt      int64 // when the running print ends
+	fails      bool  // the running print will fail at endAt
+	clearAt    int64 // when the owner clears the bed
+	busySecs   float64
+	ranSecs    float64 // how long the running print really takes
 }
+
+// refusalBackoff is how long a refused job is kept off the refusing
+// printer (the coordinator's DefaultRefusalBackoff is a minute; the
+// simulation's clock moves in quarter hours).
+const refusalBackoff = 15 * 60
 
 // simJob is one job and its hidden truth.
 type simJob struct {
@@ -63,6 +75,7 @@ type simResult struct {
 	misses      int     // jobs finished after their deadline
 	withDL      int     // jobs with a deadline
 	failures    int     // failed attempts
+	refusals    int     // refused placements
 	rounds      int
 	unfinished  int
 	last        simJob // the job that finished last
@@ -172,6 +185,8 @@ func (w workload) run(plan planner) simResult {
 		ps[i].job = -1
 	}
 	used := map[string]float64{}
+	charged := make([]float64, len(js))        // what the running print of each job has charged
+	skips := make([]map[string]int64, len(js)) // printers refusing a job, until when
 	const tick = 15 * 60
 	horizon := w.start + 30*secondsPerDay
 	now := w.start
@@ -197,6 +212,8 @@ func (w workload) run(plan planner) simResult {
 			if p.State == StateBusy && p.endAt <= now {
 				j := &js[p.job]
 				j.running = false
+				used[j.Community] += p.ranSecs - charged[p.job]
+				charged[p.job] = 0
 				if p.fails {
 					p.Failures++
 					res.failures++
@@ -222,7 +239,13 @@ func (w workload) run(plan planner) simResult {
 				allDone = false
 			}
 			if j.done == 0 && !j.running && j.release <= now {
-				snap.Jobs = append(snap.Jobs, j.Job)
+				sj := j.Job
+				for id, until := range skips[i] {
+					if until > now {
+						sj.Excluded = append(slices.Clip(sj.Excluded), id)
+					}
+				}
+				snap.Jobs = append(snap.Jobs, sj)
 				pendingByComm[j.Community]++
 			}
 		}
@@ -257,6 +280,18 @@ func (w workload) run(plan planner) simResult {
 				if code := Feasible(&j.Job, &p.Printer, now); code != "" {
 					panic(fmt.Sprintf("planner placed %s on %s: %s", j.ID, p.WorkerID, code))
 				}
+				if until := skips[ji][p.WorkerID]; until > now {
+					panic(fmt.Sprintf("planner placed %s on %s, which refused it until %d", j.ID, p.WorkerID, until))
+				}
+				if p.refuseRate > 0 && r.Float64() < p.refuseRate {
+					// Refused: no attempt, no charge; skipped for a while.
+					if skips[ji] == nil {
+						skips[ji] = map[string]int64{}
+					}
+					skips[ji][p.WorkerID] = now + refusalBackoff
+					res.refusals++
+					continue
+				}
 				secs := j.trueRef / speed(&p.Printer)
 				p.fails = r.Float64() < p.failRate
 				if p.fails {
@@ -264,8 +299,11 @@ func (w workload) run(plan planner) simResult {
 				}
 				p.State, p.job, p.endAt, p.BusyUntil = StateBusy, ji, now+int64(math.Ceil(secs)), now+int64(pl.EstSeconds)
 				p.busySecs += math.Ceil(secs)
+				p.ranSecs = secs
 				j.running = true
-				used[j.Community] += secs
+				// The estimate while it runs; the real time at its end.
+				charged[ji] = pl.EstSeconds
+				used[j.Community] += charged[ji]
 				// Printer time received while everyone waits.
 				if contentionEnd == 0 && now >= contentionStart {
 					j.received += secs

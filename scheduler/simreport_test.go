@@ -75,3 +75,31 @@ func TestSimulationSeeds(t *testing.T) {
 	}
 	t.Log("\n" + b.String())
 }
+
+// TestSimulationWithRefusalsAndFailures: the standard workload with every
+// printer refusing one placement in ten for a passing reason and failing
+// three times as often as in the standard one still shares printer time
+// fairly (Jain ≥ 0.95) and finishes every job: communities are charged
+// printer time actually used, nothing for refused placements.
+func TestSimulationWithRefusalsAndFailures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 10 s; run without -short")
+	}
+	w := standardWorkload(simSeed)
+	for i := range w.printers {
+		w.printers[i].refuseRate = 0.1
+		w.printers[i].failRate *= 3
+	}
+	res := w.run(Place)
+	t.Logf("refusals %d, failed attempts %d, Jain %.3f, makespan %s (lower bound %s)",
+		res.refusals, res.failures, res.jain, hoursOf(res.makespan), hoursOf(w.lowerBound()))
+	if res.refusals == 0 || res.failures == 0 {
+		t.Fatalf("the run had %d refusals and %d failures; it tests neither", res.refusals, res.failures)
+	}
+	if res.unfinished > 0 {
+		t.Errorf("%d jobs never finished", res.unfinished)
+	}
+	if res.jain < 0.95 {
+		t.Errorf("Jain's index %.3f < 0.95", res.jain)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/fabgrid/fabgrid/coordinator"
 	"github.com/fabgrid/fabgrid/coordinator/api"
@@ -67,11 +68,16 @@ func copyState(n *coordinator.Node) stateCopy {
 			sc.workers[id] = w.Name
 		}
 	})
+	sc.reblob()
+	return sc
+}
+
+// reblob encodes the orders and jobs for comparison.
+func (sc *stateCopy) reblob() {
 	sc.blob, _ = json.Marshal(struct {
 		O map[string]fsm.Order
 		J map[string]fsm.Job
 	}{sc.orders, sc.jobs})
-	return sc
 }
 
 // Check runs every invariant over the current state: call it after the
@@ -85,6 +91,12 @@ func (s *Sim) Check() []InvariantResult {
 	var states []stateCopy
 	for _, n := range s.Cluster.live() {
 		states = append(states, copyState(n))
+	}
+	if s.tamper != nil {
+		s.tamper(states)
+		for i := range states {
+			states[i].reblob()
+		}
 	}
 	if len(states) == 0 {
 		c.fail(InvNoLostOrders, "no coordinator is running")
@@ -119,12 +131,49 @@ func (s *Sim) Check() []InvariantResult {
 	}
 	st := states[0]
 
-	// 2 and 3: per order, copies done at most once; every job finished,
+	// The printers' own records: every print of a job that ran to the
+	// end. A superseded print that was stopped ends cancelled, not done.
+	printed := map[string][]PrintRecord{} // job → done prints
+	for _, id := range s.Fleet.IDs() {
+		for _, r := range s.Fleet.Printer(id).Records() {
+			if r.Outcome == "done" {
+				printed[r.Job] = append(printed[r.Job], r)
+			}
+		}
+	}
+
+	// 2 and 3: per order, each copy printed to the end at most once (the
+	// printers' records) and counted done once; every job finished,
 	// failures with reasons.
 	for _, oid := range sortedIDs(st.orders) {
 		o := st.orders[oid]
 		if len(o.JobIDs) != o.Quantity {
 			c.fail(InvNoDoubleCount, "order %s has %d jobs for %d copies", oid, len(o.JobIDs), o.Quantity)
+		}
+		for _, jid := range o.JobIDs {
+			recs := printed[jid]
+			if len(recs) < 2 {
+				continue
+			}
+			// A print goes on while its worker is cut off; once its
+			// lease is lost (requeued after lost-after of silence) a
+			// holder that finishes before it can be told makes a second
+			// full print nobody could stop. Any other second full print
+			// is a violation: a superseded holder that could be told
+			// must have stopped.
+			var who []string
+			outlived := 0
+			for _, r := range recs {
+				w := string(r.Printer)
+				if lostLease(st, jid, r.Printer) {
+					w += " (lease lost while it printed)"
+					outlived++
+				}
+				who = append(who, w)
+			}
+			if len(recs)-outlived > 1 {
+				c.fail(InvNoDoubleCount, "copy %s was printed to the end %d times (%v)", jid, len(recs), who)
+			}
 		}
 		copies := map[int]int{}
 		for _, jid := range o.JobIDs {
@@ -163,7 +212,6 @@ func (s *Sim) Check() []InvariantResult {
 
 	// 4. No printer printed two jobs at once (the printers' own records)
 	// and the leader never showed a printer holding two active jobs.
-	printed := map[string][]PrintRecord{} // job → done prints
 	for _, id := range s.Fleet.IDs() {
 		p := s.Fleet.Printer(id)
 		for _, o := range p.Overlaps() {
@@ -174,11 +222,6 @@ func (s *Sim) Check() []InvariantResult {
 		for k := 1; k < len(recs); k++ {
 			if recs[k].Start.Before(recs[k-1].End) {
 				c.fail(InvOneJobPerPrinter, "%s printed %s and %s at once", id, recs[k-1].Job, recs[k].Job)
-			}
-		}
-		for _, r := range recs {
-			if r.Outcome == "done" {
-				printed[r.Job] = append(printed[r.Job], r)
 			}
 		}
 	}
@@ -223,6 +266,17 @@ func (s *Sim) Check() []InvariantResult {
 		}
 	}
 	return c.list(names)
+}
+
+// lostLease reports whether printer's lease of job was lost: the
+// coordinators requeued the copy after its worker went silent.
+func lostLease(st stateCopy, job string, printer NodeID) bool {
+	for _, f := range st.jobs[job].Failures {
+		if st.workers[f.Printer] == string(printer) && strings.HasPrefix(f.Reason, "lost: ") {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *checker) list(names []string) []InvariantResult {

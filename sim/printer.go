@@ -160,6 +160,8 @@ func (p *SimPrinter) run(ctx context.Context, simSeconds float64, stop <-chan er
 		progress(worker.PrintProgress{
 			Percent: 100 * frac, Layer: int(frac * float64(layers)), Layers: layers,
 			HotendC: 205, BedC: 60, ETAS: simSeconds * (1 - frac),
+			Acked:    int(done / p.tick),         // one acknowledged command a tick while running
+			ElapsedS: done.Seconds() * p.speedUp, // simulated seconds
 		})
 	}
 	return nil

@@ -80,6 +80,9 @@ type Sim struct {
 	started time.Time
 	events  []Event
 	mon     monitor
+	// tamper, when set, changes the state copies Check reads (tests
+	// that show each invariant fires).
+	tamper func(states []stateCopy)
 }
 
 // AckedOrder is an order a client got a 201 (or an idempotent 200) for.

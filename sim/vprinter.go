@@ -90,7 +90,12 @@ func (p *VirtualPrinter) Print(ctx context.Context, job string, gcode []string, 
 	p.mu.Lock()
 	p.link = v.Link
 	p.mu.Unlock()
-	sum, err := v.Link.PrintJob(ctx, job, gcode, progress)
+	sum, err := v.Link.PrintJob(ctx, job, gcode, func(pp worker.PrintProgress) {
+		if progress != nil {
+			pp.ElapsedS *= p.speed // simulated seconds
+			progress(pp)
+		}
+	})
 	v.Link.Close()
 	vr := v.Record()
 	if err == nil && sum.Acked != sum.Commands {

@@ -57,6 +57,11 @@ type Config struct {
 
 	// ProgressEvery is how often progress is reported (default 3 s).
 	ProgressEvery time.Duration
+	// StallAfter: while printing, a printer that has acknowledged no
+	// command for this long (not paused) is reported stalled, which does
+	// not renew the job's lease (default DefaultStallAfter; negative:
+	// never).
+	StallAfter time.Duration
 	// PollWait is the long-poll wait for an assignment (default 25 s).
 	PollWait time.Duration
 	// HeartbeatEvery overrides the interval the coordinator asks for.
@@ -72,6 +77,10 @@ type Config struct {
 	// Logger receives the daemon's logs (default: discard).
 	Logger *slog.Logger
 }
+
+// DefaultStallAfter is Config.StallAfter's default: longer than any
+// heat-up or single long move a printer acknowledges only at its end.
+const DefaultStallAfter = 10 * time.Minute
 
 func (c *Config) validate() error {
 	var errs []string
@@ -103,6 +112,12 @@ func (c *Config) validate() error {
 	}
 	if c.PollWait <= 0 {
 		c.PollWait = 25 * time.Second
+	}
+	switch {
+	case c.StallAfter == 0:
+		c.StallAfter = DefaultStallAfter
+	case c.StallAfter < 0:
+		c.StallAfter = 0
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/client"
 )
 
 // Phase is where the job loop is.
@@ -31,6 +32,9 @@ const (
 	ReasonLeaseLost         = "lease lost: the job was given to another printer"
 	ReasonShutdown          = "owner abort: worker stopped"
 	ReasonOwnerAbort        = "owner abort"
+	// ReasonSuperseded starts the reason of a print stopped because the
+	// copy was done elsewhere or its lease passed on.
+	ReasonSuperseded = "superseded: "
 )
 
 // ErrOwner is returned for an owner command that does not apply now.
@@ -45,6 +49,11 @@ type PrintProgress struct {
 	BedC       float64
 	ETAS       float64
 	FilamentMM float64
+	// Acked counts the commands the printer has acknowledged so far.
+	Acked int
+	// ElapsedS is how long the printer has been printing the job, in
+	// seconds (what the job's community is charged).
+	ElapsedS float64
 }
 
 // SliceInfo is what the job loop needs to know of a sliced model.
@@ -81,9 +90,13 @@ type (
 )
 
 // ActReportProgress sends a progress report; answer with ProgressAnswered.
+// Within bounds the report, retries included: only progress reports
+// renew the job's lease, so one stuck report must not outlast it (a
+// third of the lease, or 30 s when the lease is not known).
 type ActReportProgress struct {
-	JobID string
-	Req   api.ProgressRequest
+	JobID  string
+	Req    api.ProgressRequest
+	Within time.Duration
 }
 
 // ActReportResult delivers a job's outcome; answer with ResultDelivered.
@@ -117,20 +130,26 @@ type MachineConfig struct {
 	Policy        Policy
 	AutoClear     bool
 	ProgressEvery time.Duration
+	// StallAfter: a print whose printer has acknowledged no command for
+	// this long (and is not paused) is reported stalled; 0 never.
+	StallAfter time.Duration
 }
 
 // job is the job being worked on.
 type job struct {
 	a          api.Assignment
 	every      time.Duration
-	printing   bool // G-code started streaming
+	within     time.Duration // bound of one progress report
+	printing   bool          // G-code started streaming
 	info       SliceInfo
 	prog       PrintProgress
 	lastReport time.Time
 	reporting  bool // a progress report is in flight
 	reportDue  bool // send another as soon as the one in flight returns
-	lost       bool // the coordinator answered stale_epoch
+	lost       bool // the lease is gone: no more progress reports
+	superseded bool // stopped because the copy is done elsewhere or re-leased
 	stopReason string
+	lastAck    time.Time // when the printer last acknowledged a command
 }
 
 // Machine is the worker's job loop as a pure state machine: every method
@@ -208,16 +227,17 @@ func (m *Machine) Assign(a api.Assignment, now time.Time) []Action {
 		return nil // the same assignment delivered twice
 	}
 	if !m.WantsWork() {
-		return m.refuse(a, m.busyReason())
+		// Busy, paused, bed not clear, a result to deliver: all pass.
+		return m.refuse(a, refusal{m.busyReason(), api.RefusalTemporary})
 	}
-	if reason := m.cfg.Policy.CheckAssignment(a, now); reason != "" {
-		return m.refuse(a, reason)
+	if r := m.cfg.Policy.checkAssignment(a, now); r.reason != "" {
+		return m.refuse(a, r)
 	}
-	every := m.cfg.ProgressEvery
-	if lease := time.Duration(a.LeaseMS) * time.Millisecond; lease > 0 && lease/3 < every {
-		every = lease / 3
+	every, within := m.cfg.ProgressEvery, 30*time.Second
+	if lease := time.Duration(a.LeaseMS) * time.Millisecond; lease > 0 {
+		every, within = min(every, lease/3), min(within, lease/3)
 	}
-	m.job = &job{a: a, every: every}
+	m.job = &job{a: a, every: every, within: within}
 	m.phase = PhaseFetching
 	acts := []Action{m.persist()}
 	acts = append(acts, m.report(now)...)
@@ -236,14 +256,15 @@ func (m *Machine) busyReason() string {
 	return "printer is still reporting its previous job"
 }
 
-// refuse reports a refusal; it never disturbs the job in progress.
-func (m *Machine) refuse(a api.Assignment, reason string) []Action {
+// refuse reports a refusal, with its kind; it never disturbs the job in
+// progress.
+func (m *Machine) refuse(a api.Assignment, r refusal) []Action {
 	if m.undelivered != nil || m.job != nil {
 		// The one persisted slot is taken: report without persisting.
 		return []Action{ActReportResult{JobID: a.JobID, Req: api.ResultRequest{
-			Epoch: a.Epoch, WorkerID: m.cfg.WorkerID, Outcome: api.OutcomeRefused, Reason: reason}}}
+			Epoch: a.Epoch, WorkerID: m.cfg.WorkerID, Outcome: api.OutcomeRefused, Reason: r.reason, Refusal: r.kind}}}
 	}
-	u := InFlight{JobID: a.JobID, OrderID: a.OrderID, Epoch: a.Epoch, Outcome: api.OutcomeRefused, Reason: reason}
+	u := InFlight{JobID: a.JobID, OrderID: a.OrderID, Epoch: a.Epoch, Outcome: api.OutcomeRefused, Reason: r.reason, Refusal: r.kind}
 	m.undelivered = &u
 	return []Action{m.persist(), m.resultAction(u)}
 }
@@ -255,7 +276,11 @@ func (m *Machine) Fetched(jobID string, err error, now time.Time) []Action {
 		return nil
 	}
 	if j.stopReason != "" {
-		return m.finish(api.OutcomeFailed, j.stopReason, now)
+		return m.finish(j.stopOutcome(), j.stopReason, now)
+	}
+	if errors.Is(err, client.ErrChecksum) {
+		// The bytes are not the model's: never printed here.
+		return m.finishRefused(refusal{"model checksum mismatch: " + err.Error(), api.RefusalPermanent}, now)
 	}
 	if err != nil {
 		return m.finish(api.OutcomeFailed, "model download failed: "+err.Error(), now)
@@ -271,18 +296,20 @@ func (m *Machine) Sliced(jobID string, info SliceInfo, err error, now time.Time)
 		return nil
 	}
 	if j.stopReason != "" {
-		return m.finish(api.OutcomeFailed, j.stopReason, now)
+		return m.finish(j.stopOutcome(), j.stopReason, now)
 	}
 	if errors.Is(err, ErrRefused) {
-		return m.finish(api.OutcomeRefused, strings.TrimPrefix(err.Error(), ErrRefused.Error()+": "), now)
+		// The model does not fit or cannot be sliced on this profile.
+		return m.finishRefused(refusal{strings.TrimPrefix(err.Error(), ErrRefused.Error()+": "), api.RefusalPermanent}, now)
 	}
 	if err != nil {
 		return m.finish(api.OutcomeFailed, "slicing failed: "+err.Error(), now)
 	}
-	if reason := m.cfg.Policy.CheckSliced(info.SizeMM, seconds(info.EstSeconds), now); reason != "" {
-		return m.finish(api.OutcomeRefused, reason, now)
+	if r := m.cfg.Policy.checkSliced(info.SizeMM, seconds(info.EstSeconds), now); r.reason != "" {
+		return m.finishRefused(r, now)
 	}
 	j.info = info
+	j.lastAck = now
 	j.prog = PrintProgress{Layers: info.Layers, ETAS: info.EstSeconds}
 	j.printing = true
 	m.phase = PhasePrinting
@@ -304,6 +331,9 @@ func (m *Machine) Progress(jobID string, p PrintProgress, now time.Time) []Actio
 	if p.Layers == 0 {
 		p.Layers = j.info.Layers
 	}
+	if p.Acked > j.prog.Acked || j.lastAck.IsZero() {
+		j.lastAck = now
+	}
 	j.prog = p
 	return m.report(now)
 }
@@ -312,29 +342,31 @@ func (m *Machine) Progress(jobID string, p PrintProgress, now time.Time) []Actio
 // third of the lease, if shorter).
 func (m *Machine) Tick(now time.Time) []Action { return m.report(now) }
 
-// ProgressAnswered takes the coordinator's answer to a progress report:
-// "cancel" stops the job; a stale_epoch error means the lease is gone.
-// Other errors are ignored: the next report retries, and the print goes on
-// while the coordinators are unreachable.
-func (m *Machine) ProgressAnswered(jobID, action string, stale bool, err error, now time.Time) []Action {
+// ProgressAnswered takes the coordinator's answer to a progress report.
+// A cancel stops the job at once (the safe cancel when printing); a
+// cancel for a superseded lease (the copy was done elsewhere or its lease
+// passed on), and a stale_epoch error, mean this print no longer counts:
+// it stops too, and is reported superseded. Other errors are ignored:
+// the next report retries, and the print goes on while the coordinators
+// are unreachable.
+func (m *Machine) ProgressAnswered(jobID string, resp api.ProgressResponse, stale bool, err error, now time.Time) []Action {
 	j := m.job
 	if j == nil || j.a.JobID != jobID {
 		return nil
 	}
 	j.reporting = false
 	switch {
-	case stale:
-		j.lost = true
-		if !j.printing {
-			return m.stop(ReasonLeaseLost)
+	case stale || resp.Action == api.ActionCancel && resp.Superseded:
+		j.lost, j.superseded = true, true
+		why := resp.Reason
+		if why == "" {
+			why = ReasonLeaseLost
 		}
-		// A print already under way goes on: if it finishes first, the
-		// coordinator counts it and cancels the duplicate.
-		return nil
+		return m.stop(ReasonSuperseded + why)
 	case err != nil:
 		m.lastErr = "progress report: " + err.Error()
 		return nil
-	case action == api.ActionCancel:
+	case resp.Action == api.ActionCancel:
 		return m.stop(ReasonCoordinatorCancel)
 	}
 	if j.reportDue {
@@ -351,9 +383,11 @@ func (m *Machine) PrintDone(jobID string, err error, now time.Time) []Action {
 	}
 	switch {
 	case err == nil:
+		// Finished before the cancel took: a whole print, reported as
+		// done (the coordinators count it or answer duplicate).
 		return m.finish(api.OutcomeDone, "", now)
 	case j.stopReason != "":
-		return m.finish(api.OutcomeFailed, j.stopReason, now)
+		return m.finish(j.stopOutcome(), j.stopReason, now)
 	}
 	return m.finish(api.OutcomeFailed, "print failed: "+err.Error(), now)
 }
@@ -395,6 +429,7 @@ func (m *Machine) Owner(cmd string, now time.Time) ([]Action, error) {
 		}
 		m.paused = false
 		if m.phase == PhasePrinting {
+			m.job.lastAck = now // a paused printer acknowledges nothing
 			return []Action{ActResumePrint{}}, nil
 		}
 		return nil, nil
@@ -460,10 +495,27 @@ func (m *Machine) stop(reason string) []Action {
 	return nil
 }
 
+// stopOutcome is the outcome of a job stopped early.
+func (j *job) stopOutcome() string {
+	if j.superseded {
+		return api.OutcomeSuperseded
+	}
+	return api.OutcomeFailed
+}
+
+func (m *Machine) finishRefused(r refusal, now time.Time) []Action {
+	return m.finishWith(api.OutcomeRefused, r.reason, r.kind, now)
+}
+
 func (m *Machine) finish(outcome, reason string, now time.Time) []Action {
+	return m.finishWith(outcome, reason, "", now)
+}
+
+func (m *Machine) finishWith(outcome, reason, kind string, now time.Time) []Action {
 	j := m.job
 	m.job = nil
-	u := InFlight{JobID: j.a.JobID, OrderID: j.a.OrderID, Epoch: j.a.Epoch, Printing: j.printing, Outcome: outcome, Reason: reason}
+	u := InFlight{JobID: j.a.JobID, OrderID: j.a.OrderID, Epoch: j.a.Epoch, Printing: j.printing, Outcome: outcome, Reason: reason, Refusal: kind,
+		PrintedS: j.prog.ElapsedS}
 	m.undelivered = &u
 	if j.printing && !m.cfg.AutoClear {
 		m.bedDirty = true
@@ -490,7 +542,7 @@ func (m *Machine) settle() {
 
 func (m *Machine) resultAction(u InFlight) Action {
 	return ActReportResult{JobID: u.JobID, Req: api.ResultRequest{
-		Epoch: u.Epoch, WorkerID: m.cfg.WorkerID, Outcome: u.Outcome, Reason: u.Reason}}
+		Epoch: u.Epoch, WorkerID: m.cfg.WorkerID, Outcome: u.Outcome, Reason: u.Reason, Refusal: u.Refusal, PrintedS: u.PrintedS}}
 }
 
 func (m *Machine) persist() Action { return ActPersist{State: m.Persisted()} }
@@ -536,11 +588,20 @@ func (m *Machine) sendReport(now time.Time) []Action {
 		state = api.JobSlicing
 	}
 	p := j.prog
-	return []Action{ActReportProgress{JobID: j.a.JobID, Req: api.ProgressRequest{
+	return []Action{ActReportProgress{JobID: j.a.JobID, Within: j.within, Req: api.ProgressRequest{
 		Epoch: j.a.Epoch, WorkerID: m.cfg.WorkerID, State: state,
 		Percent: p.Percent, Layer: p.Layer, Layers: p.Layers, HotendC: p.HotendC, BedC: p.BedC,
 		ETAS: p.ETAS, EstSeconds: j.info.EstSeconds, FilamentMM: max(p.FilamentMM, j.info.FilamentMM),
+		Stalled: m.stalled(now), PrintedS: p.ElapsedS,
 	}}}
+}
+
+// stalled reports whether the printer of the print under way has
+// acknowledged no command for StallAfter while not paused.
+func (m *Machine) stalled(now time.Time) bool {
+	j := m.job
+	return m.cfg.StallAfter > 0 && j.printing && !m.paused && m.phase == PhasePrinting &&
+		!j.lastAck.IsZero() && now.Sub(j.lastAck) >= m.cfg.StallAfter
 }
 
 // Status is a snapshot for the owner.

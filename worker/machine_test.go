@@ -2,11 +2,14 @@ package worker
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
+	"github.com/fabgrid/fabgrid/coordinator/client"
 	"github.com/fabgrid/fabgrid/hours"
 )
 
@@ -64,12 +67,12 @@ func toPrinting(t *testing.T, m *Machine) {
 	if m.Phase() != PhasePrinting || m.State() != api.WorkerBusy {
 		t.Fatalf("phase %s state %s", m.Phase(), m.State())
 	}
-	acts = m.ProgressAnswered("j-1", api.ActionContinue, false, nil, t0)
+	acts = m.ProgressAnswered("j-1", api.ProgressResponse{Action: api.ActionContinue}, false, nil, t0)
 	r := find[ActReportProgress](t, acts)
 	if r.Req.EstSeconds != 600 || r.Req.State != api.JobPrinting || r.Req.Epoch != 7 {
 		t.Fatalf("estimate report %+v", r.Req)
 	}
-	m.ProgressAnswered("j-1", api.ActionContinue, false, nil, t0)
+	m.ProgressAnswered("j-1", api.ProgressResponse{Action: api.ActionContinue}, false, nil, t0)
 }
 
 func TestMachineHappyPath(t *testing.T) {
@@ -92,9 +95,9 @@ func TestMachineHappyPath(t *testing.T) {
 		t.Fatalf("report %+v", r.Req)
 	}
 	expect(t, "no report while one is in flight", m.Tick(t0.Add(10*time.Second)))
-	expect(t, "answer", m.ProgressAnswered("j-1", api.ActionContinue, false, nil, t0.Add(10*time.Second)))
+	expect(t, "answer", m.ProgressAnswered("j-1", api.ProgressResponse{Action: api.ActionContinue}, false, nil, t0.Add(10*time.Second)))
 	expect(t, "tick", m.Tick(t0.Add(10*time.Second)), "ActReportProgress")
-	m.ProgressAnswered("j-1", api.ActionContinue, false, nil, t0.Add(10*time.Second))
+	m.ProgressAnswered("j-1", api.ProgressResponse{Action: api.ActionContinue}, false, nil, t0.Add(10*time.Second))
 
 	acts = m.PrintDone("j-1", nil, t0.Add(time.Minute))
 	expect(t, "done", acts, "ActPersist", "ActReportResult")
@@ -247,7 +250,7 @@ func TestMachineCancel(t *testing.T) {
 		m := testMachine(false)
 		toPrinting(t, m)
 		m.Tick(t0.Add(5 * time.Second))
-		acts := m.ProgressAnswered("j-1", api.ActionCancel, false, nil, t0.Add(5*time.Second))
+		acts := m.ProgressAnswered("j-1", api.ProgressResponse{Action: api.ActionCancel}, false, nil, t0.Add(5*time.Second))
 		c := find[ActCancelPrint](t, acts)
 		if c.Reason != ReasonCoordinatorCancel || m.Phase() != PhaseStopping {
 			t.Fatalf("%+v phase %s", c, m.Phase())
@@ -260,7 +263,7 @@ func TestMachineCancel(t *testing.T) {
 	t.Run("cancel while fetching", func(t *testing.T) {
 		m := testMachine(false)
 		m.Assign(assignment("j-1"), t0)
-		expect(t, "cancel", m.ProgressAnswered("j-1", api.ActionCancel, false, nil, t0), "ActCancelWork")
+		expect(t, "cancel", m.ProgressAnswered("j-1", api.ProgressResponse{Action: api.ActionCancel}, false, nil, t0), "ActCancelWork")
 		r := find[ActReportResult](t, m.Fetched("j-1", errors.New("context canceled"), t0))
 		if r.Req.Reason != ReasonCoordinatorCancel || m.Phase() != PhaseIdle {
 			t.Fatalf("%+v", r.Req)
@@ -269,16 +272,44 @@ func TestMachineCancel(t *testing.T) {
 	t.Run("stale epoch before printing", func(t *testing.T) {
 		m := testMachine(false)
 		m.Assign(assignment("j-1"), t0)
-		expect(t, "stale", m.ProgressAnswered("j-1", "", true, errors.New("409"), t0), "ActCancelWork")
+		expect(t, "stale", m.ProgressAnswered("j-1", api.ProgressResponse{}, true, errors.New("409"), t0), "ActCancelWork")
 	})
-	t.Run("stale epoch while printing goes on", func(t *testing.T) {
+	t.Run("stale epoch while printing stops the print", func(t *testing.T) {
+		// Before, the print went on to the end: a duplicate.
 		m := testMachine(false)
 		toPrinting(t, m)
 		m.Tick(t0.Add(5 * time.Second))
-		expect(t, "stale", m.ProgressAnswered("j-1", "", true, errors.New("409"), t0))
+		c := find[ActCancelPrint](t, m.ProgressAnswered("j-1", api.ProgressResponse{}, true, errors.New("409"), t0))
+		if !strings.HasPrefix(c.Reason, ReasonSuperseded) || m.Phase() != PhaseStopping {
+			t.Fatalf("%+v phase %s", c, m.Phase())
+		}
 		expect(t, "no more reports", m.Tick(t0.Add(time.Hour)))
-		r := find[ActReportResult](t, m.PrintDone("j-1", nil, t0))
-		if r.Req.Outcome != api.OutcomeDone {
+		r := find[ActReportResult](t, m.PrintDone("j-1", errors.New("printerdrv: cancelled"), t0))
+		if r.Req.Outcome != api.OutcomeSuperseded {
+			t.Fatalf("%+v", r.Req)
+		}
+	})
+	t.Run("superseded while printing: safe cancel at once, reported superseded", func(t *testing.T) {
+		m := testMachine(false)
+		toPrinting(t, m)
+		m.Tick(t0.Add(5 * time.Second))
+		ans := api.ProgressResponse{Action: api.ActionCancel, Superseded: true, Reason: "copy j-1 was done by w-2"}
+		c := find[ActCancelPrint](t, m.ProgressAnswered("j-1", ans, false, nil, t0.Add(5*time.Second)))
+		if c.Reason != ReasonSuperseded+ans.Reason {
+			t.Fatalf("cancel %+v", c)
+		}
+		r := find[ActReportResult](t, m.PrintDone("j-1", errors.New("printerdrv: cancelled"), t0))
+		if r.Req.Outcome != api.OutcomeSuperseded || r.Req.Reason != c.Reason || m.Phase() != PhaseAwaitingBedClear {
+			t.Fatalf("%+v phase %s", r.Req, m.Phase())
+		}
+	})
+	t.Run("superseded while slicing", func(t *testing.T) {
+		m := testMachine(false)
+		m.Assign(assignment("j-1"), t0)
+		m.Fetched("j-1", nil, t0)
+		expect(t, "cancel", m.ProgressAnswered("j-1", api.ProgressResponse{Action: api.ActionCancel, Superseded: true}, false, nil, t0), "ActCancelWork")
+		r := find[ActReportResult](t, m.Sliced("j-1", SliceInfo{}, errors.New("context canceled"), t0))
+		if r.Req.Outcome != api.OutcomeSuperseded || m.Phase() != PhaseIdle {
 			t.Fatalf("%+v", r.Req)
 		}
 	})
@@ -286,7 +317,7 @@ func TestMachineCancel(t *testing.T) {
 		m := testMachine(false)
 		toPrinting(t, m)
 		m.Tick(t0.Add(5 * time.Second))
-		expect(t, "error", m.ProgressAnswered("j-1", "", false, errors.New("no coordinator"), t0.Add(5*time.Second)))
+		expect(t, "error", m.ProgressAnswered("j-1", api.ProgressResponse{}, false, errors.New("no coordinator"), t0.Add(5*time.Second)))
 		expect(t, "retry", m.Tick(t0.Add(8*time.Second)), "ActReportProgress")
 	})
 	t.Run("shutdown while printing", func(t *testing.T) {
@@ -390,5 +421,110 @@ func TestOwnerPauseWhilePrinting(t *testing.T) {
 	}
 	if _, err := m.Owner("explode", t0); !errors.Is(err, ErrOwner) {
 		t.Fatal("unknown command accepted")
+	}
+}
+
+// Item 2: every refusal says its kind: temporary for what passes (busy,
+// paused, bed not clear, outside hours), permanent for what this printer
+// can never do (material, colour, size, its profile cannot slice it).
+func TestRefusalKinds(t *testing.T) {
+	open, err := hours.Parse("08:00-22:00", time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	night := t0.Add(-11 * time.Hour) // 01:00
+	for _, tc := range []struct {
+		name string
+		run  func(m *Machine) []Action
+		kind string
+	}{
+		{"busy", func(m *Machine) []Action {
+			m.Assign(assignment("j-1"), t0)
+			return m.Assign(assignment("j-2"), t0)
+		}, api.RefusalTemporary},
+		{"paused", func(m *Machine) []Action {
+			m.Owner(CmdPause, t0)
+			return m.Assign(assignment("j-1"), t0)
+		}, api.RefusalTemporary},
+		{"outside hours", func(m *Machine) []Action { return m.Assign(assignment("j-1"), night) }, api.RefusalTemporary},
+		{"material", func(m *Machine) []Action {
+			a := assignment("j-1")
+			a.Material = "PETG"
+			return m.Assign(a, t0)
+		}, api.RefusalPermanent},
+		{"does not fit", func(m *Machine) []Action {
+			m.Assign(assignment("j-1"), t0)
+			m.Fetched("j-1", nil, t0)
+			return m.Sliced("j-1", SliceInfo{SizeMM: [3]float64{500, 20, 10}, EstSeconds: 60}, nil, t0)
+		}, api.RefusalPermanent},
+		{"model checksum mismatch", func(m *Machine) []Action {
+			m.Assign(assignment("j-1"), t0)
+			return m.Fetched("j-1", fmt.Errorf("%w: got other bytes", client.ErrChecksum), t0)
+		}, api.RefusalPermanent},
+		{"slicer refuses on this profile", func(m *Machine) []Action {
+			m.Assign(assignment("j-1"), t0)
+			m.Fetched("j-1", nil, t0)
+			return m.Sliced("j-1", SliceInfo{}, errors.Join(ErrRefused), t0)
+		}, api.RefusalPermanent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := testMachine(false)
+			m.cfg.Policy.Hours = open
+			var r ActReportResult
+			for _, a := range tc.run(m) {
+				if v, ok := a.(ActReportResult); ok && v.Req.Outcome == api.OutcomeRefused {
+					r = v
+				}
+			}
+			if r.Req.Refusal != tc.kind || r.Req.Reason == "" {
+				t.Fatalf("refusal %+v, want kind %s", r.Req, tc.kind)
+			}
+		})
+	}
+}
+
+// Item 6: a print whose printer acknowledges nothing for StallAfter is
+// reported stalled (not while paused); acknowledgements clear it.
+func TestStalledPrintIsReported(t *testing.T) {
+	m := testMachine(false)
+	m.cfg.StallAfter = time.Minute
+	toPrinting(t, m)
+	progressAt := func(at time.Duration, acked int) ActReportProgress {
+		m.ProgressAnswered("j-1", api.ProgressResponse{Action: api.ActionContinue}, false, nil, t0.Add(at))
+		return find[ActReportProgress](t, m.Progress("j-1", PrintProgress{Acked: acked}, t0.Add(at)))
+	}
+	if r := progressAt(10*time.Second, 5); r.Req.Stalled {
+		t.Fatal("stalled while acknowledging")
+	}
+	if r := progressAt(69*time.Second, 5); r.Req.Stalled {
+		t.Fatal("stalled before StallAfter")
+	}
+	if r := progressAt(75*time.Second, 5); !r.Req.Stalled {
+		t.Fatal("not stalled after a minute without an acknowledgement")
+	}
+	if r := progressAt(80*time.Second, 6); r.Req.Stalled {
+		t.Fatal("still stalled after an acknowledgement")
+	}
+	m.Owner(CmdPause, t0.Add(80*time.Second))
+	if r := progressAt(200*time.Second, 6); r.Req.Stalled {
+		t.Fatal("a paused print reported stalled")
+	}
+}
+
+// Only progress reports renew a lease, so one report must not outlast a
+// third of it (retries included): a stuck report then gives way to the
+// next, which may reach the new leader.
+func TestProgressReportBoundedByTheLease(t *testing.T) {
+	m := testMachine(false)
+	a := assignment("j-1")
+	a.LeaseMS = 3000
+	r := find[ActReportProgress](t, m.Assign(a, t0))
+	if r.Within != time.Second {
+		t.Fatalf("report bound %v, want a third of the 3 s lease", r.Within)
+	}
+	m = testMachine(false)
+	a.LeaseMS = 0
+	if r := find[ActReportProgress](t, m.Assign(a, t0)); r.Within != 30*time.Second {
+		t.Fatalf("report bound without a lease %v", r.Within)
 	}
 }

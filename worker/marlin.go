@@ -98,7 +98,7 @@ func (p *MarlinPrinter) PrintJob(ctx context.Context, name string, gcode []strin
 	sum, err := c.Print(ctx, printerdrv.Job{Name: name, Lines: gcode, Printer: p.Profile}, func(pp printerdrv.Progress) {
 		if progress != nil {
 			progress(PrintProgress{Percent: pp.Percent, Layer: pp.Layer, Layers: pp.Layers,
-				HotendC: pp.Temps.Hotend, BedC: pp.Temps.Bed, ETAS: pp.ETA.Seconds()})
+				HotendC: pp.Temps.Hotend, BedC: pp.Temps.Bed, ETAS: pp.ETA.Seconds(), Acked: pp.Acked, ElapsedS: pp.Elapsed.Seconds()})
 		}
 	})
 	if errors.Is(err, printerdrv.ErrDisconnected) || errors.Is(err, printerdrv.ErrReset) ||

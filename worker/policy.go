@@ -22,23 +22,40 @@ type Policy struct {
 	MaxJobHours float64
 }
 
+// refusal is why the printer will not take a job, and of which kind
+// (api.RefusalTemporary: not now; api.RefusalPermanent: never); a zero
+// refusal takes the job.
+type refusal struct{ reason, kind string }
+
+func temporary(format string, a ...any) refusal {
+	return refusal{fmt.Sprintf(format, a...), api.RefusalTemporary}
+}
+
+func permanent(format string, a ...any) refusal {
+	return refusal{fmt.Sprintf(format, a...), api.RefusalPermanent}
+}
+
 // CheckAssignment runs the checks possible before the model is fetched:
 // material, colour and the owner's hours at now.
 func (p Policy) CheckAssignment(a api.Assignment, now time.Time) string {
+	return p.checkAssignment(a, now).reason
+}
+
+func (p Policy) checkAssignment(a api.Assignment, now time.Time) refusal {
 	if !strings.EqualFold(a.Material, p.Material) {
-		return fmt.Sprintf("material mismatch: job needs %s, printer has %s loaded", a.Material, p.Material)
+		return permanent("material mismatch: job needs %s, printer has %s loaded", a.Material, p.Material)
 	}
 	if a.Colour != "" && !strings.EqualFold(a.Colour, p.Colour) {
 		have := p.Colour
 		if have == "" {
 			have = "an unspecified colour"
 		}
-		return fmt.Sprintf("colour mismatch: job needs %s, printer has %s loaded", a.Colour, have)
+		return permanent("colour mismatch: job needs %s, printer has %s loaded", a.Colour, have)
 	}
 	if !p.Hours.Open(now) {
-		return fmt.Sprintf("outside the owner's printing hours %s", p.hours())
+		return temporary("outside the owner's printing hours %s", p.hours())
 	}
-	return ""
+	return refusal{}
 }
 
 // CheckSliced runs the checks that need the sliced model: it must fit the
@@ -46,20 +63,24 @@ func (p Policy) CheckAssignment(a api.Assignment, now time.Time) string {
 // exceed the owner's maximum job length, and it must end inside the
 // owner's hours.
 func (p Policy) CheckSliced(sizeMM [3]float64, est time.Duration, now time.Time) string {
+	return p.checkSliced(sizeMM, est, now).reason
+}
+
+func (p Policy) checkSliced(sizeMM [3]float64, est time.Duration, now time.Time) refusal {
 	if ok, _ := profile.Box(p.BuildMM).Fits(profile.Box(sizeMM)); !ok {
-		return fmt.Sprintf("model %.0f×%.0f×%.0f mm does not fit the build volume %.0f×%.0f×%.0f mm",
+		return permanent("model %.0f×%.0f×%.0f mm does not fit the build volume %.0f×%.0f×%.0f mm",
 			sizeMM[0], sizeMM[1], sizeMM[2], p.BuildMM[0], p.BuildMM[1], p.BuildMM[2])
 	}
 	if p.MaxJobHours > 0 && est.Hours() > p.MaxJobHours {
-		return fmt.Sprintf("estimated %.1f h exceeds the owner's limit of %g h per job", est.Hours(), p.MaxJobHours)
+		return permanent("estimated %.1f h exceeds the owner's limit of %g h per job", est.Hours(), p.MaxJobHours)
 	}
 	if left := p.Hours.Left(now); left <= 0 {
-		return fmt.Sprintf("outside the owner's printing hours %s", p.hours())
+		return temporary("outside the owner's printing hours %s", p.hours())
 	} else if est > left {
-		return fmt.Sprintf("estimated %s would run past the end of the owner's printing hours %s",
+		return temporary("estimated %s would run past the end of the owner's printing hours %s",
 			est.Round(time.Minute), p.hours())
 	}
-	return ""
+	return refusal{}
 }
 
 // hours names the window for a person: "08:00-22:00", with its zone when

@@ -38,6 +38,10 @@ type InFlight struct {
 	Printing bool   `json:"printing,omitempty"`
 	Outcome  string `json:"outcome,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// Refusal is the kind of a refused outcome (api.Refusal*).
+	Refusal string `json:"refusal,omitempty"`
+	// PrintedS is how long the printer printed the job, in seconds.
+	PrintedS float64 `json:"printed_s,omitempty"`
 }
 
 // Store reads and writes the state file of one state directory.

@@ -76,7 +76,7 @@ func New(cfg Config, coord Coordinator, pr Printer, sl Slicer) (*Worker, error) 
 	w.m = NewMachine(MachineConfig{
 		WorkerID:      p.WorkerID,
 		AutoClear:     cfg.AutoClear,
-		ProgressEvery: cfg.ProgressEvery,
+		ProgressEvery: cfg.ProgressEvery, StallAfter: cfg.StallAfter,
 		Policy: Policy{
 			Material: cfg.Material.ID, Colour: cfg.Colour, Hours: cfg.Hours, MaxJobHours: cfg.MaxJobHours,
 			BuildMM: [3]float64{cfg.Printer.BuildVolume.X, cfg.Printer.BuildVolume.Y, cfg.Printer.BuildVolume.Z},
@@ -460,13 +460,17 @@ func (w *Worker) startPrint(a api.Assignment) {
 
 func (w *Worker) startReport(a ActReportProgress) {
 	w.goRun(func() {
-		ctx, cancel := context.WithTimeout(w.runCtx, 30*time.Second)
+		within := a.Within
+		if within <= 0 {
+			within = 30 * time.Second
+		}
+		ctx, cancel := context.WithTimeout(w.runCtx, within)
 		defer cancel()
 		resp, err := w.coord.ReportProgress(ctx, a.JobID, a.Req)
 		stale := err != nil && (client.IsCode(err, api.CodeStaleEpoch) || client.IsCode(err, api.CodeNotFound))
-		action := ""
+		var answer api.ProgressResponse
 		if resp != nil {
-			action = resp.Action
+			answer = *resp
 		}
 		if err != nil && !stale {
 			w.log.Warn("progress report failed; the print goes on", "job", a.JobID, "err", err)
@@ -474,7 +478,10 @@ func (w *Worker) startReport(a ActReportProgress) {
 		if stale {
 			w.log.Warn("lease lost", "job", a.JobID, "err", err)
 		}
-		w.post(func() { w.apply(w.m.ProgressAnswered(a.JobID, action, stale, err, w.now())) })
+		if answer.Superseded {
+			w.log.Warn("copy superseded; stopping", "job", a.JobID, "reason", answer.Reason)
+		}
+		w.post(func() { w.apply(w.m.ProgressAnswered(a.JobID, answer, stale, err, w.now())) })
 	})
 }
 

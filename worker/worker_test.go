@@ -120,9 +120,11 @@ func TestWorkerChecksModelChecksum(t *testing.T) {
 	fc.models[sha] = []byte("solid tampered\n")
 	fc.mu.Unlock()
 	fc.assign <- fakeAssignment("o-1-1", sha)
-	fc.waitFor("failure", func() bool {
+	// A permanent refusal for this printer (issue 13, item 2); it was a
+	// failed attempt before.
+	fc.waitFor("refusal", func() bool {
 		r := fc.res["o-1-1"]
-		return r.Outcome == api.OutcomeFailed && len(r.Reason) > 0
+		return r.Outcome == api.OutcomeRefused && r.Refusal == api.RefusalPermanent && len(r.Reason) > 0
 	})
 }
 

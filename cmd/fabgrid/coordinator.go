@@ -39,7 +39,7 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	join := fs.String("join", "", "URL(s) of existing coordinators to join, comma-separated")
 	adminToken := fs.String("admin-token", os.Getenv("FABGRID_ADMIN_TOKEN"), "admin token (default $FABGRID_ADMIN_TOKEN; generated at bootstrap when empty)")
 	workerToken := fs.String("worker-token", "", "grid-wide worker token (generated at bootstrap when empty)")
-	lostAfter := fs.Duration("lost-after", coordinator.DefaultLostAfter, "requeue a job whose worker was silent this long")
+	lostAfter := fs.Duration("lost-after", coordinator.DefaultLostAfter, "requeue a job whose holder sent no progress report for it this long (heartbeats do not count)")
 	maxModel := fs.String("max-model-size", "64MiB", "largest accepted model (bytes, or with KiB/MiB/GiB)")
 	jsonOut := fs.Bool("json", false, "JSON logs and JSON token output")
 	tf := addCoordinatorTLSFlags(fs)
@@ -67,6 +67,17 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	metricsToken, err := sf.load(!existing && *bootstrap, adminToken, workerToken)
 	if err != nil {
 		return err
+	}
+	for _, f := range []struct{ flag, tok, prefix string }{
+		{"--admin-token", *adminToken, api.AdminTokenPrefix},
+		{"--worker-token", *workerToken, api.WorkerTokenPrefix},
+	} {
+		if f.tok == "" {
+			continue
+		}
+		if err := api.CheckToken(f.tok, f.prefix); err != nil {
+			return &exitError{2, fmt.Errorf("%s: %w; leave it out at --bootstrap to have one generated", f.flag, err)}
+		}
 	}
 	if !existing && !*bootstrap && *join == "" {
 		return &exitError{2, errors.New("no state in --data-dir: start the first node with --bootstrap, the others with --join URL")}

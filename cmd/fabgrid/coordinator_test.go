@@ -26,6 +26,10 @@ func TestCoordinatorFlags(t *testing.T) {
 		{"both modes", []string{"--node-id", "c1", "--data-dir", dir, "--bootstrap", "--join", "x"}, "exclude each other"},
 		{"join without admin token", []string{"--node-id", "c1", "--data-dir", dir, "--join", "127.0.0.1:1"}, "--join needs --admin-token"},
 		{"bad size", []string{"--node-id", "c1", "--data-dir", dir, "--bootstrap", "--max-model-size", "big"}, "--max-model-size"},
+		// Before, these started, and the token never authenticated.
+		{"admin token without its prefix", []string{"--node-id", "c1", "--data-dir", dir, "--bootstrap", "--admin-token", "admin-123"}, "--admin-token: api: token not in the documented format: it must begin with fgA_"},
+		{"admin token too short", []string{"--node-id", "c1", "--data-dir", dir, "--bootstrap", "--admin-token", "fgA_abc"}, "base64url"},
+		{"worker token of another kind", []string{"--node-id", "c1", "--data-dir", dir, "--bootstrap", "--worker-token", "fgA_" + strings.Repeat("A", 43)}, "--worker-token: api: token not in the documented format: it must begin with fgW_"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("FABGRID_ADMIN_TOKEN", "")

@@ -37,6 +37,7 @@ type remoteFlags struct {
 	token       string
 	ca          string
 	json        bool
+	stale       bool
 	endpoints   []string // filled by client()
 }
 
@@ -46,6 +47,7 @@ func addRemoteFlags(fs *flag.FlagSet) *remoteFlags {
 	fs.StringVar(&rf.token, "token", "", "bearer token: admin or community (default $"+envToken+")")
 	fs.BoolVar(&rf.json, "json", false, "print machine-readable JSON instead of a table")
 	addCAFlag(fs, &rf.ca)
+	fs.BoolVar(&rf.stale, "stale", false, "read whatever the coordinator reached has, at once (may miss the latest writes; by default a read sees every write acknowledged before it)")
 	return rf
 }
 
@@ -62,7 +64,7 @@ func (rf *remoteFlags) client() (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New([]string{addr}, client.Options{Token: rf.token, TLS: tlsConf})
+	c, err := client.New([]string{addr}, client.Options{Token: rf.token, TLS: tlsConf, Stale: rf.stale})
 	if err != nil {
 		return nil, usageError("--coordinator: %w", err)
 	}

@@ -76,6 +76,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	control := fs.String("control", defaultControl, "loopback address of the owner controls (status, pause, resume, clear); empty: none")
 	neighbourhood := fs.String("neighbourhood", "", "where the printer is, for placing jobs near their community (optional)")
 	progressEvery := fs.Duration("progress-every", 3*time.Second, "how often progress is reported")
+	stallAfter := fs.Duration("stall-after", worker.DefaultStallAfter, "report the print stalled when the printer has acknowledged no command for this long (a stalled print's lease is not renewed; negative: never)")
 	jsonLogs := fs.Bool("json", false, "JSON logs (with --detect: the result as JSON)")
 	verbose := fs.Bool("v", false, "debug logs")
 	if err := fs.Parse(args); err != nil {
@@ -181,7 +182,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg := worker.Config{
 		Name: *name, Printer: printer, Material: mat, Colour: *colour, Hours: win, MaxJobHours: *maxHours,
 		StateDir: *stateDir, AutoClear: *autoClear, Control: *control, GossipBind: *gossipBind, GossipKey: key,
-		Join: workerSplit(*join), Neighbourhood: *neighbourhood, ProgressEvery: *progressEvery, Logger: log,
+		Join: workerSplit(*join), Neighbourhood: *neighbourhood, ProgressEvery: *progressEvery, StallAfter: *stallAfter, Logger: log,
 	}
 	w, err := worker.New(cfg, cl, pr, worker.LocalSlicer{})
 	if err != nil {

@@ -86,6 +86,23 @@ const (
 	OutcomeDone    = "done"
 	OutcomeFailed  = "failed"
 	OutcomeRefused = "refused"
+	// OutcomeSuperseded: the worker stopped its print because the
+	// coordinator answered cancel for a copy done elsewhere or whose
+	// lease passed on.
+	OutcomeSuperseded = "superseded"
+)
+
+// Refusal kinds (ResultRequest.Refusal).
+const (
+	// RefusalTemporary: the printer cannot take the copy now (outside
+	// hours, paused, busy, bed not clear, not ready); it is offered again
+	// after a short backoff.
+	RefusalTemporary = "temporary"
+	// RefusalPermanent: this printer can never take the copy (material,
+	// colour, size or nozzle mismatch, model checksum mismatch, slicing
+	// failed on its profile); the copy is never offered to it again.
+	// A refusal without a kind is permanent.
+	RefusalPermanent = "permanent"
 )
 
 // Progress actions.
@@ -127,7 +144,17 @@ const (
 	ConsistentLeader = "leader"
 	// WaitParam is the long-poll wait of GET .../assignment ("25s").
 	WaitParam = "wait"
+	// StaleParam=1 asks for a local read, which may miss recent writes
+	// (by default a read sees every write acknowledged before it began).
+	StaleParam = "stale"
 )
+
+// ReadIndex is GET /v1/cluster/read-index, answered by the leader: the
+// index of the last entry it has applied, which covers every write it
+// acknowledged. A follower serves a read once it has applied as far.
+type ReadIndex struct {
+	Index uint64 `json:"index"`
+}
 
 // Health is GET /v1/health. Node, Leader and Term are told only to a
 // caller with a token of the cluster.
@@ -205,6 +232,16 @@ type Communities struct {
 // WorkerTokenRequest is POST /v1/worker-tokens.
 type WorkerTokenRequest struct {
 	Name string `json:"name"`
+	// MaxWorkers is how many workers (printers) the token may register;
+	// 0 is the default, 8.
+	MaxWorkers int `json:"max_workers,omitempty"`
+}
+
+// WorkerTokenLimitRequest is POST /v1/worker-tokens/max-workers: the
+// token, and how many workers it may register from now on.
+type WorkerTokenLimitRequest struct {
+	Token      string `json:"token"`
+	MaxWorkers int    `json:"max_workers"`
 }
 
 // WorkerTokenCreated is the 201 answer of POST /v1/worker-tokens.
@@ -281,6 +318,8 @@ type Progress struct {
 	HotendC float64 `json:"hotend_c"`
 	BedC    float64 `json:"bed_c"`
 	ETAS    float64 `json:"eta_s"`
+	// Stalled: the worker's printer has stopped acknowledging commands.
+	Stalled bool `json:"stalled,omitempty"`
 }
 
 // Failure is one failed attempt of a job.
@@ -377,11 +416,22 @@ type ProgressRequest struct {
 	ETAS       float64 `json:"eta_s"`
 	EstSeconds float64 `json:"est_seconds"`
 	FilamentMM float64 `json:"filament_mm"`
+	// Stalled: the printer has not acknowledged a command for the
+	// worker's stall time. A stalled report does not renew the lease.
+	Stalled bool `json:"stalled,omitempty"`
+	// PrintedS is how long the printer has been printing the job so far,
+	// in seconds, as the worker measured it.
+	PrintedS float64 `json:"printed_s,omitempty"`
 }
 
 // ProgressResponse is the answer of a progress report.
 type ProgressResponse struct {
 	Action string `json:"action"`
+	// Reason says why the action is cancel.
+	Reason string `json:"reason,omitempty"`
+	// Superseded: the cancel is because the copy was done elsewhere or
+	// its lease passed on; the worker reports OutcomeSuperseded.
+	Superseded bool `json:"superseded,omitempty"`
 }
 
 // ResultRequest is POST /v1/jobs/{id}/result.
@@ -390,6 +440,12 @@ type ResultRequest struct {
 	WorkerID string `json:"worker_id"`
 	Outcome  string `json:"outcome"`
 	Reason   string `json:"reason,omitempty"`
+	// Refusal is the kind of a refusal (RefusalTemporary or
+	// RefusalPermanent); "" is permanent.
+	Refusal string `json:"refusal,omitempty"`
+	// PrintedS is how long the printer printed the job, in seconds, as
+	// the worker measured it: what the job's community is charged.
+	PrintedS float64 `json:"printed_s,omitempty"`
 }
 
 // BedClearRequest is POST /v1/workers/{id}/bed-clear (an empty object).

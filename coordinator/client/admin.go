@@ -106,6 +106,13 @@ func (c *Client) CreateWorkerToken(ctx context.Context, name string) (string, er
 	return out.Token, nil
 }
 
+// SetWorkerTokenLimit sets how many workers the worker token tok may
+// register (admin token).
+func (c *Client) SetWorkerTokenLimit(ctx context.Context, tok string, maxWorkers int) error {
+	var out api.OK
+	return c.postJSON(ctx, "/v1/worker-tokens/max-workers", api.WorkerTokenLimitRequest{Token: tok, MaxWorkers: maxWorkers}, &out, true)
+}
+
 // Workers lists the printers of the grid (any valid token).
 // It pages through them (AllWorkers).
 func (c *Client) Workers(ctx context.Context) ([]api.Worker, error) {

@@ -49,6 +49,10 @@ type Options struct {
 	// https (RootCAs: the cluster CA, see CAConfig); addresses given
 	// without a scheme then default to https. Ignored with HTTPClient.
 	TLS *tls.Config
+	// Stale makes every read a cheap local read of whichever coordinator
+	// answers (?stale=1), which may miss recent writes. By default a read
+	// sees every write acknowledged before it began.
+	Stale bool
 }
 
 // Client talks to a coordinator cluster. It is safe for concurrent use.
@@ -284,8 +288,15 @@ func (c *Client) once(ctx context.Context, ep string, req request) (*http.Respon
 		actx, cancel = context.WithTimeout(ctx, c.opts.Timeout+req.extra)
 	}
 	u := ep + req.path
-	if len(req.query) > 0 {
-		u += "?" + req.query.Encode()
+	q := req.query
+	if c.opts.Stale && req.method == http.MethodGet && q.Get(api.ConsistentParam) == "" {
+		q = url.Values{api.StaleParam: {"1"}}
+		for k, v := range req.query {
+			q[k] = v
+		}
+	}
+	if len(q) > 0 {
+		u += "?" + q.Encode()
 	}
 	var body io.ReadCloser
 	ctype, length := "", int64(0)

@@ -15,8 +15,12 @@ type ApplyResult struct {
 	Err error
 	// Duplicate marks a late result that was already counted.
 	Duplicate bool
-	// Action answers a progress report.
-	Action string
+	// Action answers a progress report; Reason says why it is cancel,
+	// and Superseded marks a cancel for a lease that is no longer the
+	// present one (lifecycle.go).
+	Action     string
+	Reason     string
+	Superseded bool
 	// OrderID is the order a submission with a known request_id made
 	// earlier (the submission itself changed nothing).
 	OrderID string
@@ -40,6 +44,8 @@ func (s *State) apply(c *Command) ApplyResult {
 		err = s.applyAdminToken(c.Token)
 	case CmdAddWorkerToken:
 		err = s.applyWorkerToken(c.Token)
+	case CmdWorkerTokenLimit:
+		err = s.applyWorkerTokenLimit(c.Token)
 	case CmdCreateCommunity:
 		err = s.applyCommunity(c.Time, c.Community)
 	case CmdSubmitOrder:
@@ -47,17 +53,29 @@ func (s *State) apply(c *Command) ApplyResult {
 	case CmdCancelOrder:
 		err = s.applyCancel(c.Time, c.Cancel)
 	case CmdRegisterWorker:
-		err = s.applyRegister(c.Time, c.Worker)
+		err = s.applyRegister(c.Time, c.Worker, c.Rules)
 	case CmdWorkerState:
 		err = s.applyWorkerState(c.WorkerState)
 	case CmdPlace:
-		r.Placed = s.applyPlace(c.Time, c.Place)
+		r.Placed = s.applyPlace(c.Time, c.Place, c.Rules)
 	case CmdProgress:
-		r.Action, err = s.applyProgress(c.Time, c.Progress)
+		if c.Rules >= RulesLifecycle {
+			err = s.progressLifecycle(c.Time, c.Progress, &r)
+		} else {
+			r.Action, err = s.applyProgress(c.Time, c.Progress)
+		}
 	case CmdResult:
-		r.Duplicate, err = s.applyResult(c.Time, c.Result)
+		if c.Rules >= RulesLifecycle {
+			r.Duplicate, err = s.resultLifecycle(c.Time, c.Result)
+		} else {
+			r.Duplicate, err = s.applyResult(c.Time, c.Result)
+		}
 	case CmdLeaseExpired:
-		err = s.applyLease(c.Time, c.Lease)
+		if c.Rules >= RulesLifecycle {
+			err = s.leaseLifecycle(c.Time, c.Lease)
+		} else {
+			err = s.applyLease(c.Time, c.Lease)
+		}
 	case CmdBedClear:
 		err = s.applyBedClear(c.BedClear)
 	case CmdModelChunk:
@@ -108,7 +126,24 @@ func (s *State) applyWorkerToken(t *TokenCmd) error {
 	if !validHash(t.Hash) {
 		return badf("token hash")
 	}
+	if t.MaxWorkers < 0 {
+		return badf("max workers %d", t.MaxWorkers)
+	}
 	s.WorkerTokens[t.Hash] = t.Name
+	if t.MaxWorkers > 0 {
+		s.WorkerTokenLimits[t.Hash] = t.MaxWorkers
+	}
+	return nil
+}
+
+func (s *State) applyWorkerTokenLimit(t *TokenCmd) error {
+	if _, ok := s.WorkerTokens[t.Hash]; !ok {
+		return fmt.Errorf("%w: worker token", ErrNotFound)
+	}
+	if t.MaxWorkers < 1 {
+		return badf("max workers %d: at least 1", t.MaxWorkers)
+	}
+	s.WorkerTokenLimits[t.Hash] = t.MaxWorkers
 	return nil
 }
 
@@ -212,7 +247,7 @@ func (s *State) checkWorkerToken(workerID, hash string) error {
 // from an older snapshot or log, or released by an admin — is bound by
 // its next registration; an entry without a hash (an old log's) leaves
 // it unbound, as it was.
-func (s *State) applyRegister(now int64, wc *WorkerCmd) error {
+func (s *State) applyRegister(now int64, wc *WorkerCmd, rules int) error {
 	w := wc.Worker
 	if w.ID == "" || w.Material == "" || !slices.Contains(workerStates, w.State) {
 		return badf("worker fields")
@@ -223,6 +258,11 @@ func (s *State) applyRegister(now int64, wc *WorkerCmd) error {
 	old := s.Workers[w.ID]
 	if old != nil && old.TokenHash != "" && wc.TokenHash != old.TokenHash {
 		return fmt.Errorf("%w: %q", ErrWorkerToken, w.ID)
+	}
+	if rules >= RulesLifecycle && wc.TokenHash != "" && (old == nil || old.TokenHash == "") {
+		if err := s.tokenHasRoom(wc.TokenHash); err != nil {
+			return err
+		}
 	}
 	w.TokenHash = wc.TokenHash
 	if old != nil {

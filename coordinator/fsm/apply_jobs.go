@@ -16,9 +16,17 @@ const DefaultMaxAttempts = 3
 // placeable re-checks a proposed placement against the current state at
 // the command's time now (unix ns), with the scheduler's own feasibility
 // rules (size, material, colour, nozzle, exclusions, the owner's maximum
-// length and hours, an idle printer): a plan made on an older snapshot
-// commits only what still holds.
-func (s *State) placeable(it PlaceItem, now int64) (*Job, *Worker, bool) {
+// length, an idle printer): a plan made on an older snapshot commits
+// only what still holds.
+//
+// It re-checks only what the replicated state alone decides. The owner's
+// hours are read in the owner's zone with the system's time zone
+// database, which two coordinators may hold in different versions: the
+// leader checks them, with the same rules, when it plans (SchedPrinter),
+// and Apply does not, so every replica commits the same placements.
+// Under RulesV1 a window in UTC — every window of the logs written
+// before zones — is re-checked still, as it needs no database.
+func (s *State) placeable(it PlaceItem, now int64, rules int) (*Job, *Worker, bool) {
 	j, w := s.Jobs[it.JobID], s.Workers[it.WorkerID]
 	if j == nil || w == nil || j.State != api.JobPending || w.Job != "" {
 		return nil, nil, false
@@ -27,7 +35,13 @@ func (s *State) placeable(it PlaceItem, now int64) (*Job, *Worker, bool) {
 	if o == nil {
 		return nil, nil, false
 	}
-	sj, sp := SchedJob(s, o, j), SchedPrinter(w)
+	sj, sp := SchedJob(s, o, j), schedPrinter(w, nil)
+	if rules == RulesV1 && w.Timezone == "" {
+		sp.Hours = parseHours(w.Hours, "")
+	}
+	if rules >= RulesLifecycle && (j.skipped(w.ID, now) || s.tokenFailed(j, w)) {
+		return nil, nil, false
+	}
 	if scheduler.Feasible(&sj, &sp, now/int64(time.Second)) != "" {
 		return nil, nil, false
 	}
@@ -36,10 +50,10 @@ func (s *State) placeable(it PlaceItem, now int64) (*Job, *Worker, bool) {
 
 // applyPlace commits the placements that still hold and skips the rest;
 // the leader's loop re-plans the skipped jobs.
-func (s *State) applyPlace(now int64, p *PlaceCmd) []Placed {
+func (s *State) applyPlace(now int64, p *PlaceCmd, rules int) []Placed {
 	var placed []Placed
 	for _, it := range p.Placements {
-		j, w, ok := s.placeable(it, now)
+		j, w, ok := s.placeable(it, now, rules)
 		if !ok {
 			continue
 		}
@@ -52,7 +66,8 @@ func (s *State) applyPlace(now int64, p *PlaceCmd) []Placed {
 		}
 		j.Assignments = append(j.Assignments, Assignment{WorkerID: w.ID, Epoch: s.Epoch})
 		w.State, w.Job = api.WorkerBusy, j.ID
-		if c := s.Communities[s.Orders[j.OrderID].Community]; c != nil {
+		if c := s.Communities[s.Orders[j.OrderID].Community]; c != nil && rules == RulesV1 {
+			// RulesLifecycle charges printing time as it is used.
 			c.UsedSeconds += j.EstSeconds
 		}
 		placed = append(placed, Placed{JobID: j.ID, WorkerID: w.ID, Epoch: s.Epoch})
@@ -126,7 +141,7 @@ func (s *State) applyResult(now int64, rc *ResultCmd) (bool, error) {
 	default:
 		return false, badf("outcome %q", r.Outcome)
 	}
-	if !slices.Contains(j.Assignments, Assignment{WorkerID: r.WorkerID, Epoch: r.Epoch}) {
+	if j.lease(r.WorkerID, r.Epoch) < 0 {
 		return false, fmt.Errorf("%w: job %s was never leased to %s at epoch %d", ErrStaleEpoch, j.ID, r.WorkerID, r.Epoch)
 	}
 	if r.Outcome == api.OutcomeDone {
@@ -183,7 +198,8 @@ func (s *State) applyDone(now int64, j *Job, r api.ResultRequest) (bool, error) 
 // fail ends the job's present lease with a failure: the printer is
 // excluded from the job, and the job goes back to pending unless it failed
 // on maxAttempts printers already (then the copy fails with every reason).
-// A refusal excludes the printer without counting as a failed attempt.
+// A refusal (RulesV1; RulesLifecycle refuses in refuse) excludes the
+// printer without counting as a failed attempt.
 func (s *State) fail(now int64, j *Job, workerID, reason string, refused bool, maxAttempts int) {
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts

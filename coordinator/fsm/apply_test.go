@@ -23,9 +23,15 @@ func base(t *testing.T) *Machine {
 	return f
 }
 
+// mustApply applies c under the current rules at 01:39 UTC on day 0.
 func mustApply(t *testing.T, f *Machine, c *Command) ApplyResult {
 	t.Helper()
-	c.V, c.Time = CommandVersion, 99e9
+	return mustApplyRules(t, f, c, CurrentRules)
+}
+
+func mustApplyRules(t *testing.T, f *Machine, c *Command, rules int) ApplyResult {
+	t.Helper()
+	c.V, c.Time, c.Rules = CommandVersion, 99e9, rules
 	r := f.ApplyCommand(f.Index()+1, c)
 	if r.Err != nil {
 		t.Fatalf("%s: %v", c.Type, r.Err)
@@ -166,17 +172,20 @@ func TestRetryExcludesFailedPrinterThenFails(t *testing.T) {
 	}
 }
 
+// TestStaleEpochAndDuplicateDone is the late done under RulesV1, the
+// rules of the logs written before RulesLifecycle (see lifecycle_test.go
+// for today's).
 func TestStaleEpochAndDuplicateDone(t *testing.T) {
 	f := base(t)
-	e1 := mustApply(t, f, placeCmd("o-1-1", "w-a")).Placed[0].Epoch
-	mustApply(t, f, progressCmd("o-1-1", "w-a", e1, api.JobPrinting))
+	e1 := mustApplyRules(t, f, placeCmd("o-1-1", "w-a"), RulesV1).Placed[0].Epoch
+	mustApplyRules(t, f, progressCmd("o-1-1", "w-a", e1, api.JobPrinting), RulesV1)
 	// w-a goes silent; its lease expires and w-b gets the copy.
-	mustApply(t, f, &Command{Type: CmdLeaseExpired, Lease: &LeaseCmd{JobID: "o-1-1", Epoch: e1, Reason: "silent"}})
+	mustApplyRules(t, f, &Command{Type: CmdLeaseExpired, Lease: &LeaseCmd{JobID: "o-1-1", Epoch: e1, Reason: "silent"}}, RulesV1)
 	if w := worker(f, "w-a"); w.State != api.WorkerOffline || w.Job != "" {
 		t.Fatalf("silent worker %+v", w)
 	}
-	e2 := mustApply(t, f, placeCmd("o-1-1", "w-b")).Placed[0].Epoch
-	mustApply(t, f, progressCmd("o-1-1", "w-b", e2, api.JobPrinting))
+	e2 := mustApplyRules(t, f, placeCmd("o-1-1", "w-b"), RulesV1).Placed[0].Epoch
+	mustApplyRules(t, f, progressCmd("o-1-1", "w-b", e2, api.JobPrinting), RulesV1)
 	// A late report from w-a is stale.
 	c := progressCmd("o-1-1", "w-a", e1, api.JobPrinting)
 	c.V = CommandVersion
@@ -184,7 +193,7 @@ func TestStaleEpochAndDuplicateDone(t *testing.T) {
 		t.Fatalf("stale progress: %v", r.Err)
 	}
 	// w-a's print finishes after all: it counts; w-b's duplicate stops.
-	if r := mustApply(t, f, resultCmd("o-1-1", "w-a", e1, api.OutcomeDone, "")); r.Duplicate {
+	if r := mustApplyRules(t, f, resultCmd("o-1-1", "w-a", e1, api.OutcomeDone, ""), RulesV1); r.Duplicate {
 		t.Fatal("first done marked duplicate")
 	}
 	j := job(f, "o-1-1")
@@ -200,7 +209,7 @@ func TestStaleEpochAndDuplicateDone(t *testing.T) {
 		t.Fatalf("duplicate's printer %+v", w)
 	}
 	// w-b finishing too is a duplicate, not a second done.
-	if r := mustApply(t, f, resultCmd("o-1-1", "w-b", e2, api.OutcomeDone, "")); !r.Duplicate {
+	if r := mustApplyRules(t, f, resultCmd("o-1-1", "w-b", e2, api.OutcomeDone, ""), RulesV1); !r.Duplicate {
 		t.Fatal("second done not marked duplicate")
 	}
 	var done int

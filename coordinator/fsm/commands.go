@@ -31,6 +31,9 @@ const (
 	CmdSetNode         = "set_node"
 	CmdRemoveNode      = "remove_node"
 	CmdReleaseWorker   = "release_worker"
+	// CmdWorkerTokenLimit sets how many workers a worker token may
+	// register (Token.Hash, Token.MaxWorkers).
+	CmdWorkerTokenLimit = "worker_token_limit"
 )
 
 // Command is one entry of the replicated log. Everything Apply needs —
@@ -41,6 +44,10 @@ type Command struct {
 	Type string `json:"type"`
 	// Time is the leader's clock when it proposed the command, unix ns.
 	Time int64 `json:"time"`
+	// Rules names the job lifecycle rules the command applies with
+	// (rules.go). Entries written before there were two carry none and
+	// apply as they always did.
+	Rules int `json:"rules,omitempty"`
 
 	Token       *TokenCmd       `json:"token,omitempty"`
 	Community   *CommunityCmd   `json:"community,omitempty"`
@@ -67,6 +74,9 @@ type Command struct {
 type TokenCmd struct {
 	Hash string `json:"hash"`
 	Name string `json:"name,omitempty"`
+	// MaxWorkers, for a worker token, is how many workers it may
+	// register (0: DefaultMaxWorkersPerToken).
+	MaxWorkers int `json:"max_workers,omitempty"`
 }
 
 // CommunityCmd creates a community.
@@ -148,6 +158,9 @@ type ResultCmd struct {
 	JobID       string            `json:"job_id"`
 	MaxAttempts int               `json:"max_attempts"`
 	TokenHash   string            `json:"token_hash,omitempty"`
+	// BackoffNS is how long a temporary refusal keeps the copy off the
+	// refusing printer (RulesLifecycle; 0: DefaultRefusalBackoff).
+	BackoffNS int64 `json:"backoff_ns,omitempty"`
 }
 
 // LeaseCmd expires a lease: the job's worker went silent.
@@ -156,6 +169,10 @@ type LeaseCmd struct {
 	Epoch       uint64 `json:"epoch"`
 	Reason      string `json:"reason"`
 	MaxAttempts int    `json:"max_attempts"`
+	// WorkerID, when set (RulesLifecycle), names a superseded holder of
+	// the job at Epoch gone silent: its printer is freed, the copy is
+	// left as it is.
+	WorkerID string `json:"worker_id,omitempty"`
 }
 
 // BedClearCmd tells that a printer's bed was cleared.
@@ -249,7 +266,7 @@ func DecodeCommand(data []byte) (*Command, error) {
 
 func (c *Command) hasPayload() bool {
 	switch c.Type {
-	case CmdAddAdminToken, CmdAddWorkerToken:
+	case CmdAddAdminToken, CmdAddWorkerToken, CmdWorkerTokenLimit:
 		return c.Token != nil
 	case CmdCreateCommunity:
 		return c.Community != nil

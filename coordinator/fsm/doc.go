@@ -20,9 +20,11 @@
 // MemModels keeps them in memory, the coordinator's store keeps them on
 // disk), and the state holds only their metadata; its snapshots refer
 // to the models in the store, and ExpandSnapshot brings their bytes in
-// for a snapshot that leaves the node (snapshot.go, snapshot_expand.go). Its one outside datum is the time zone
-// database, read through package hours for a worker's registered zone
-// when a placement is re-checked with the scheduler's rules
-// (schedview.go). The raft adapter, the HTTP API and the leader's loops
+// for a snapshot that leaves the node (snapshot.go, snapshot_expand.go).
+// Apply reads nothing from outside the log, not even the time zone
+// database: the owner's hours are the leader's to check before it
+// proposes a placement (placeable, SchedPrinter). Each command names the
+// lifecycle rules it applies with, so old logs replay as they did
+// (rules.go, lifecycle.go). The raft adapter, the HTTP API and the leader's loops
 // live in package coordinator.
 package fsm

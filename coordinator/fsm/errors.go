@@ -15,4 +15,8 @@ var (
 	// ErrWorkerToken refuses a worker call made with another token than
 	// the one the worker id is bound to (Worker.TokenHash).
 	ErrWorkerToken = errors.New("coordinator: printer registered under another worker token")
+
+	// ErrTokenFull refuses a registration that would bind more workers to
+	// one worker token than it may have (it is wrapped with ErrConflict).
+	ErrTokenFull = errors.New("coordinator: worker token has registered as many workers as it may")
 )

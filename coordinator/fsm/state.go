@@ -12,11 +12,14 @@ type State struct {
 	Communities  map[string]*Community `json:"communities"`
 	AdminTokens  map[string]bool       `json:"admin_tokens"`
 	WorkerTokens map[string]string     `json:"worker_tokens"`
-	Models       map[string]*Model     `json:"models"`
-	Orders       map[string]*Order     `json:"orders"`
-	Jobs         map[string]*Job       `json:"jobs"`
-	Workers      map[string]*Worker    `json:"workers"`
-	Nodes        map[string]*NodeInfo  `json:"nodes"`
+	// WorkerTokenLimits are the worker tokens allowed more (or fewer)
+	// workers than DefaultMaxWorkersPerToken, by hash.
+	WorkerTokenLimits map[string]int       `json:"worker_token_limits,omitempty"`
+	Models            map[string]*Model    `json:"models"`
+	Orders            map[string]*Order    `json:"orders"`
+	Jobs              map[string]*Job      `json:"jobs"`
+	Workers           map[string]*Worker   `json:"workers"`
+	Nodes             map[string]*NodeInfo `json:"nodes"`
 	// Requests maps community + "/" + request_id to the order it made.
 	Requests map[string]string `json:"requests"`
 	// Uploads are large models arriving in chunks, by hash.
@@ -102,6 +105,31 @@ type Job struct {
 	Progress    *api.Progress `json:"progress,omitempty"`
 	Pickup      string        `json:"pickup,omitempty"`
 	Updated     int64         `json:"updated"`
+
+	// The fields below are set only by commands under RulesLifecycle
+	// (rules.go), so states built from older logs encode as they did.
+
+	// Skips are printers that refused the copy for a passing reason,
+	// each until a time (unix ns): the copy is not placed there before.
+	Skips []Skip `json:"skips,omitempty"`
+	// Waiting says what a pending copy last waited for (a temporary
+	// refusal's reason).
+	Waiting string `json:"waiting,omitempty"`
+	// PrintStarted is the command time of the present lease's first
+	// printing report; Charged is what the lease has charged its
+	// community so far, in printer seconds.
+	PrintStarted int64   `json:"print_started,omitempty"`
+	Charged      float64 `json:"charged,omitempty"`
+	// FailedTokens are the worker tokens (hashes) whose printers failed
+	// the copy: one token's printers together fail a copy at most once,
+	// and none of them is offered it again.
+	FailedTokens []string `json:"failed_tokens,omitempty"`
+}
+
+// Skip keeps a copy off one printer until a time (unix ns).
+type Skip struct {
+	WorkerID string `json:"printer"`
+	Until    int64  `json:"until"`
 }
 
 // Active reports whether the job is with a worker.
@@ -119,6 +147,12 @@ func (j *Job) Terminal() bool {
 type Assignment struct {
 	WorkerID string `json:"printer"`
 	Epoch    uint64 `json:"epoch"`
+	// Outcome is what the holder reported for this lease (RulesLifecycle):
+	// once recorded, no other result or progress for it is taken.
+	Outcome string `json:"outcome,omitempty"`
+	// Printed: the holder reported printing under this lease (its bed is
+	// not clear when the lease ends).
+	Printed bool `json:"printed,omitempty"`
 }
 
 // Worker is a registered printer and its worker.
@@ -160,17 +194,18 @@ type NodeInfo struct {
 // NewState returns an empty state whose models are kept in memory.
 func NewState() *State {
 	return &State{
-		models:       NewMemModels(),
-		Communities:  map[string]*Community{},
-		AdminTokens:  map[string]bool{},
-		WorkerTokens: map[string]string{},
-		Models:       map[string]*Model{},
-		Orders:       map[string]*Order{},
-		Jobs:         map[string]*Job{},
-		Workers:      map[string]*Worker{},
-		Nodes:        map[string]*NodeInfo{},
-		Uploads:      map[string]*Upload{},
-		Requests:     map[string]string{},
+		models:            NewMemModels(),
+		Communities:       map[string]*Community{},
+		AdminTokens:       map[string]bool{},
+		WorkerTokens:      map[string]string{},
+		WorkerTokenLimits: map[string]int{},
+		Models:            map[string]*Model{},
+		Orders:            map[string]*Order{},
+		Jobs:              map[string]*Job{},
+		Workers:           map[string]*Worker{},
+		Nodes:             map[string]*NodeInfo{},
+		Uploads:           map[string]*Upload{},
+		Requests:          map[string]string{},
 	}
 }
 
@@ -246,6 +281,9 @@ func (s *State) fillNil() {
 	if s.WorkerTokens == nil {
 		s.WorkerTokens = e.WorkerTokens
 	}
+	if s.WorkerTokenLimits == nil {
+		s.WorkerTokenLimits = e.WorkerTokenLimits
+	}
 	if s.Models == nil {
 		s.Models = e.Models
 	}
@@ -286,6 +324,9 @@ func (s *State) clone() *State {
 	}
 	for k, v := range s.WorkerTokens {
 		c.WorkerTokens[k] = v
+	}
+	for k, v := range s.WorkerTokenLimits {
+		c.WorkerTokenLimits[k] = v
 	}
 	for k, v := range s.Models {
 		x := *v

@@ -113,6 +113,12 @@ type printed struct {
 
 func (g *grid) addWorker(name, prof, material string) *gridWorker {
 	g.t.Helper()
+	return g.addWorkerAt(name, prof, material, speed)
+}
+
+// addWorkerAt adds a printer whose virtual printer runs at speed x.
+func (g *grid) addWorkerAt(name, prof, material string, x float64) *gridWorker {
+	g.t.Helper()
 	p, err := profile.LookupPrinter(prof)
 	if err != nil {
 		g.t.Fatal(err)
@@ -123,7 +129,7 @@ func (g *grid) addWorker(name, prof, material string) *gridWorker {
 	}
 	gw := &gridWorker{g: g, name: name, prof: p, mat: m, token: g.cl.WorkerToken, stateDir: g.t.TempDir(),
 		start: make(chan string, 16)}
-	if gw.v, err = localgrid.StartPTYPrinter(vprinter.VirtualConfig{Printer: p, Speed: speed}); err != nil {
+	if gw.v, err = localgrid.StartPTYPrinter(vprinter.VirtualConfig{Printer: p, Speed: x}); err != nil {
 		g.t.Fatal(err)
 	}
 	g.t.Cleanup(func() { gw.v.Close() })
