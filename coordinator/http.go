@@ -33,7 +33,7 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/worker-tokens", n.write(n.auth(roleAdmin, n.handleWorkerToken)))
 	mux.HandleFunc("POST /v1/workers/{id}/release", n.write(n.auth(roleAdmin, n.handleRelease)))
 	// Communities.
-	mux.HandleFunc("POST /v1/orders", n.write(n.auth(roleAdmin|roleCommunity, n.handleSubmit)))
+	mux.HandleFunc("POST /v1/orders", n.write(n.auth(roleAdmin|roleCommunity, n.upload(n.handleSubmit))))
 	mux.HandleFunc("GET /v1/orders", n.read(n.auth(roleAdmin|roleCommunity, n.handleOrders)))
 	mux.HandleFunc("GET /v1/orders/{id}", n.read(n.auth(roleAdmin|roleCommunity, n.handleOrder)))
 	mux.HandleFunc("DELETE /v1/orders/{id}", n.write(n.auth(roleAdmin|roleCommunity, n.handleCancel)))
@@ -48,6 +48,9 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/workers/{id}/bed-clear", n.write(n.auth(roleWorker, n.handleBedClear)))
 	mux.HandleFunc("GET /v1/models/{sha256}", n.read(n.auth(roleWorker|roleAdmin, n.handleModel)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if methodNotAllowed(mux, w, r) {
+			return
+		}
 		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+" (see docs/api.md)")
 	})
 	return mux
