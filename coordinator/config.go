@@ -127,7 +127,8 @@ type Config struct {
 	BodyGrace   time.Duration
 	MinBodyRate int64
 	// MaxConns caps open API connections (1024); MaxUploads caps order
-	// uploads being read at once (16), beyond which the answer is 429.
+	// uploads over 1 MiB (or of unknown length) being read at once (16),
+	// beyond which the answer is 429.
 	MaxConns   int
 	MaxUploads int
 	// RateLimit is each token's request rate (requests/s) and RateBurst

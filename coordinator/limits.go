@@ -110,14 +110,24 @@ func (b *rateBody) Read(p []byte) (int, error) {
 
 func (b *rateBody) Close() error { return b.body.Close() }
 
-// upload bounds the uploads being read and checked at once; a request
-// beyond MaxUploads is answered 429 before its body is read.
+// largeUpload is the body size from which an upload takes a slot: a
+// small order (most models) costs little memory and is never refused
+// for a slot, so many clients can submit at once.
+const largeUpload = 1 << 20
+
+// upload bounds the large uploads (over largeUpload bytes, or of unknown
+// length) being read and checked at once; one beyond MaxUploads is
+// answered 429 before its body is read.
 func (n *Node) upload(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength >= 0 && r.ContentLength <= largeUpload {
+			h(w, r)
+			return
+		}
 		select {
 		case n.uploads <- struct{}{}:
 		default:
-			tooMany(w, time.Second, "too many uploads at once (at most "+strconv.Itoa(cap(n.uploads))+"); retry after the Retry-After seconds")
+			tooMany(w, time.Second, "too many large uploads at once (at most "+strconv.Itoa(cap(n.uploads))+" over 1 MiB); retry after the Retry-After seconds")
 			return
 		}
 		defer func() { <-n.uploads }()

@@ -2,10 +2,12 @@ package coordinator_test
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -152,44 +154,42 @@ func TestTooManyUploadsAnswer429AndChangeNothing(t *testing.T) {
 	makers := newCommunity(t, c, n.URL(), "makers")
 	model := coordinatortest.CubeSTL(10, 10, 10)
 	ct, body := coordinatortest.OrderBody(model, "quantity", "1", "material", "PLA")
-	// An upload that holds the one slot: headers and half its body.
+	const large = 2 << 20 // over the size from which an upload takes a slot
+	// A large upload that holds the one slot: its headers and a little of its body.
 	conn := dialAPI(t, n)
-	head := fmt.Sprintf("POST /v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", makers, ct, len(body))
+	head := fmt.Sprintf("POST /v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", makers, ct, large)
 	if _, err := conn.Write(append([]byte(head), body[:len(body)/2]...)); err != nil {
 		t.Fatal(err)
 	}
 	coordinatortest.WaitFor(t, 10*time.Second, "the first upload to take its slot", func() bool { return n.UploadsInFlight() == 1 })
 	before := n.Raft().LastIndex()
-	for range 5 {
-		req, _ := http.NewRequest(http.MethodPost, n.URL()+"/v1/orders", strings.NewReader(string(body)))
-		req.Header.Set("Authorization", "Bearer "+makers)
-		req.Header.Set("Content-Type", ct)
-		resp, err := coordinatortest.DefaultClient.HTTP.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
-			t.Fatalf("upload beyond the limit: %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	for _, chunked := range []bool{false, true} {
+		for range 3 {
+			var rd io.Reader = bytes.NewReader(make([]byte, large))
+			if chunked {
+				rd = io.MultiReader(rd) // unknown length: sent chunked
+			}
+			req, _ := http.NewRequest(http.MethodPost, n.URL()+"/v1/orders", rd)
+			req.Header.Set("Authorization", "Bearer "+makers)
+			req.Header.Set("Content-Type", ct)
+			resp, err := coordinatortest.DefaultClient.HTTP.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+				t.Fatalf("large upload (chunked %v) beyond the limit: %d, Retry-After %q; want 429 with Retry-After", chunked, resp.StatusCode, resp.Header.Get("Retry-After"))
+			}
 		}
 	}
 	if after := n.Raft().LastIndex(); after != before {
 		t.Errorf("raft last index %d -> %d: refused uploads changed the log", before, after)
 	}
-	// The first upload completes; then the slot is free again.
-	if _, err := conn.Write(body[len(body)/2:]); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("the upload holding the slot: %d", resp.StatusCode)
-	}
-	coordinatortest.WaitFor(t, 10*time.Second, "the slot to be free", func() bool { return n.UploadsInFlight() == 0 })
+	// A small order needs no slot.
 	submit(t, n.URL(), makers, model, 1, "PLA")
+	// The large upload gives up; its slot is free again.
+	conn.Close()
+	coordinatortest.WaitFor(t, 10*time.Second, "the slot to be free", func() bool { return n.UploadsInFlight() == 0 })
 }
 
 func TestWrongMethodOnKnownPathIs405(t *testing.T) {

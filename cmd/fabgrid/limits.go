@@ -31,7 +31,7 @@ func addCoordinatorLimitFlags(fs *flag.FlagSet) *coordinatorLimitFlags {
 	lf := &coordinatorLimitFlags{}
 	fs.StringVar(&lf.rate, "rate-limit", defaultRateLimit, "requests per second each token may make (N/s; 0 or off: no limit); beyond, the answer is 429 with Retry-After")
 	fs.IntVar(&lf.burst, "rate-burst", defaultRateBurst, "requests a token may make at once above --rate-limit")
-	fs.IntVar(&lf.maxUploads, "max-uploads", coordinator.DefaultMaxUploads, "order uploads read at once; beyond, the answer is 429 with Retry-After")
+	fs.IntVar(&lf.maxUploads, "max-uploads", coordinator.DefaultMaxUploads, "order uploads over 1 MiB read at once; beyond, the answer is 429 with Retry-After")
 	fs.IntVar(&lf.maxConns, "max-conns", coordinator.DefaultMaxConns, "open API connections; beyond, new ones wait until one closes")
 	return lf
 }
