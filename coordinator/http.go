@@ -40,7 +40,7 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/jobs", n.read(n.auth(roleAdmin|roleCommunity, n.handleJobs)))
 	mux.HandleFunc("GET /v1/workers", n.read(n.auth(roleAny, n.handleWorkers)))
 	// Workers: all on the leader, whose memory holds the leases.
-	mux.HandleFunc("POST /v1/workers/register", n.write(n.auth(roleWorker, n.handleRegister)))
+	mux.HandleFunc("POST /v1/workers/register", n.write(n.auth(roleWorker, plainWorkerNames(n.handleRegister))))
 	mux.HandleFunc("POST /v1/workers/{id}/heartbeat", n.write(n.auth(roleWorker, n.handleHeartbeat)))
 	mux.HandleFunc("GET /v1/workers/{id}/assignment", n.write(n.auth(roleWorker, n.handleAssignment)))
 	mux.HandleFunc("POST /v1/jobs/{id}/progress", n.write(n.auth(roleWorker, n.handleProgress)))
