@@ -46,7 +46,9 @@ func TestControlCharactersInNamesAre400AndChangeNothing(t *testing.T) {
 	js := func(v any) []byte { b, _ := json.Marshal(v); return b }
 	form := func(fields ...string) (string, []byte) { return coordinatortest.OrderBody(model, fields...) }
 	var cases []tc
-	add := func(name, path, token, ct string, body []byte) { cases = append(cases, tc{name, path, token, ct, body}) }
+	add := func(name, path, token, ct string, body []byte) {
+		cases = append(cases, tc{name, path, token, ct, body})
+	}
 	add("worker name with an escape sequence", "/v1/workers/register", c.WorkerToken, "application/json", js(reg("w\x1b]0;pwned\x07")))
 	add("worker name with a newline", "/v1/workers/register", c.WorkerToken, "application/json", js(reg("w-1\nw-2 idle")))
 	add("worker name with a C1 control", "/v1/workers/register", c.WorkerToken, "application/json", []byte(`{"id":"w-1","name":"\u0085x","profile":"ender3","build_mm":[220,220,250],"nozzle_mm":0.4,"material":"PLA","state":"idle"}`))
