@@ -79,6 +79,9 @@ func (n *Node) auth(allowed role, h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusForbidden, api.CodeForbidden, "this token may not do that: use a token of the right kind")
 			return
 		}
+		if n.rateLimited(w, HashToken(strings.TrimSpace(tok))) {
+			return
+		}
 		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	}
 }

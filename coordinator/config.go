@@ -113,9 +113,33 @@ type Config struct {
 	// MetricsToken, when set, is required (as a bearer token; an admin
 	// token also does) to read /metrics (health.go).
 	MetricsToken string
+
+	// HTTP server limits (limits.go, docs/api.md "Limits"). Zero takes
+	// the default beside each field.
+	// ReadHeaderTimeout bounds reading a request's headers (10 s);
+	// IdleTimeout closes a keep-alive connection idle this long (60 s);
+	// WriteTimeout bounds a whole request and its response (15 min).
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	WriteTimeout      time.Duration
+	// A request body must arrive at MinBodyRate bytes/s (4 KiB/s) after
+	// BodyGrace (10 s), or its connection is closed.
+	BodyGrace   time.Duration
+	MinBodyRate int64
+	// MaxConns caps open API connections (1024); MaxUploads caps order
+	// uploads over 1 MiB (or of unknown length) being read at once (16),
+	// beyond which the answer is 429.
+	MaxConns   int
+	MaxUploads int
+	// RateLimit is each token's request rate (requests/s) and RateBurst
+	// its bucket; beyond, the answer is 429 with Retry-After. Zero
+	// RateLimit: no per-token limit.
+	RateLimit float64
+	RateBurst int
 }
 
 func (c *Config) setDefaults() {
+	c.setLimitDefaults()
 	if c.LostAfter <= 0 {
 		c.LostAfter = DefaultLostAfter
 	}

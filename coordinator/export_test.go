@@ -12,3 +12,6 @@ func (n *Node) LeaseGrace() time.Time {
 	defer n.contacts.mu.Unlock()
 	return n.contacts.grace
 }
+
+// UploadsInFlight returns how many upload slots are taken.
+func (n *Node) UploadsInFlight() int { return len(n.uploads) }

@@ -35,14 +35,14 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/worker-tokens/max-workers", n.write(n.auth(roleAdmin, n.handleWorkerTokenLimit)))
 	mux.HandleFunc("POST /v1/workers/{id}/release", n.write(n.auth(roleAdmin, n.handleRelease)))
 	// Communities.
-	mux.HandleFunc("POST /v1/orders", n.write(n.auth(roleAdmin|roleCommunity, n.handleSubmit)))
+	mux.HandleFunc("POST /v1/orders", n.write(n.auth(roleAdmin|roleCommunity, n.upload(n.handleSubmit))))
 	mux.HandleFunc("GET /v1/orders", n.read(n.auth(roleAdmin|roleCommunity, n.handleOrders)))
 	mux.HandleFunc("GET /v1/orders/{id}", n.read(n.auth(roleAdmin|roleCommunity, n.handleOrder)))
 	mux.HandleFunc("DELETE /v1/orders/{id}", n.write(n.auth(roleAdmin|roleCommunity, n.handleCancel)))
 	mux.HandleFunc("GET /v1/jobs", n.read(n.auth(roleAdmin|roleCommunity, n.handleJobs)))
 	mux.HandleFunc("GET /v1/workers", n.read(n.auth(roleAny, n.handleWorkers)))
 	// Workers: all on the leader, whose memory holds the leases.
-	mux.HandleFunc("POST /v1/workers/register", n.write(n.auth(roleWorker, n.handleRegister)))
+	mux.HandleFunc("POST /v1/workers/register", n.write(n.auth(roleWorker, plainWorkerNames(n.handleRegister))))
 	mux.HandleFunc("POST /v1/workers/{id}/heartbeat", n.write(n.auth(roleWorker, n.handleHeartbeat)))
 	mux.HandleFunc("GET /v1/workers/{id}/assignment", n.write(n.auth(roleWorker, n.handleAssignment)))
 	mux.HandleFunc("POST /v1/jobs/{id}/progress", n.write(n.auth(roleWorker, n.handleProgress)))
@@ -50,6 +50,9 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/workers/{id}/bed-clear", n.write(n.auth(roleWorker, n.handleBedClear)))
 	mux.HandleFunc("GET /v1/models/{sha256}", n.read(n.auth(roleWorker|roleAdmin, n.handleModel)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if methodNotAllowed(mux, w, r) {
+			return
+		}
 		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+" (see docs/api.md)")
 	})
 	return mux

@@ -33,6 +33,8 @@ type Node struct {
 
 	ln             net.Listener
 	httpSrv        *http.Server
+	uploads        chan struct{} // upload slots (limits.go)
+	rates          *tokenRates   // per-token request rates, nil: none
 	proxyTransport http.RoundTripper
 	url            string // "http://" + the HTTP listener's address
 
@@ -102,7 +104,9 @@ func (n *Node) start() error {
 	if err != nil {
 		return fmt.Errorf("coordinator: http listen: %w", err)
 	}
-	ln = n.listenHTTP(ln)
+	ln = n.listenHTTP(n.limitConns(ln))
+	n.uploads = make(chan struct{}, cfg.MaxUploads)
+	n.rates = newTokenRates(cfg.RateLimit, cfg.RateBurst)
 	n.ln = ln
 	n.url = n.scheme() + "://" + ln.Addr().String()
 	n.closers = append(n.closers, ln)
@@ -191,7 +195,8 @@ func (n *Node) start() error {
 		}
 	}
 
-	n.httpSrv = &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
+	n.httpSrv = n.newHTTPServer(n.Handler())
+	n.httpSrv.ErrorLog = slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)
 	n.goFunc(func() {
 		if err := n.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("http server stopped", "err", err)

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
@@ -81,6 +82,9 @@ func ParseOrderForm(body io.Reader, boundary string, maxModel int64) (*OrderForm
 				return nil, fmt.Errorf("%w: the model is over the %d-byte limit", ErrTooLarge, maxModel)
 			}
 			f.Model, f.ModelName = b, part.FileName()
+			if hasControl(f.ModelName) {
+				return nil, formErr(api.CodeBadRequest, "%s", controlNameMsg("the model's file name"))
+			}
 			continue
 		}
 		b, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
@@ -89,6 +93,9 @@ func ParseOrderForm(body io.Reader, boundary string, maxModel int64) (*OrderForm
 		}
 		if len(b) > maxFieldBytes {
 			return nil, formErr(api.CodeBadRequest, "field %q is over %d bytes", name, maxFieldBytes)
+		}
+		if name != api.FieldPickupNote && hasControl(strings.TrimSpace(string(b))) {
+			return nil, formErr(api.CodeBadRequest, "%s", controlNameMsg("field "+strconv.Quote(name)))
 		}
 		if err := f.set(name, strings.TrimSpace(string(b))); err != nil {
 			return nil, err

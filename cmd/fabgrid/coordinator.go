@@ -44,6 +44,7 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	jsonOut := fs.Bool("json", false, "JSON logs and JSON token output")
 	tf := addCoordinatorTLSFlags(fs)
 	sf := addCoordinatorSecretFlags(fs)
+	lf := addCoordinatorLimitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -116,6 +117,9 @@ func runCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 		Bootstrap: *bootstrap, AdminToken: *adminToken, WorkerToken: *workerToken,
 		LostAfter: *lostAfter, MaxModelSize: maxBytes, Logger: log, RaftLogOutput: stderr,
 		TLS: tlsConf, Insecure: tf.insecure, MetricsToken: metricsToken,
+	}
+	if err := lf.apply(&cfg); err != nil {
+		return err
 	}
 	if *join != "" {
 		for _, u := range strings.Split(*join, ",") {

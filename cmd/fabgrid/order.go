@@ -267,14 +267,14 @@ func printOrder(w io.Writer, o *api.Order) error {
 	if colour == "" {
 		colour = "any colour"
 	}
-	fmt.Fprintf(w, "order %s (%s): %s\n", o.ID, o.Community, o.State)
-	fmt.Fprintf(w, "  model     %s, %s, sha256 %s\n", o.ModelName, humanBytes(o.ModelSize), o.ModelSHA256)
-	fmt.Fprintf(w, "  copies    %d × %s %s, layer %g mm, infill %g %%; %d done\n", o.Quantity, o.Material, colour, o.LayerHeight, o.Infill, o.JobsDone)
+	fmt.Fprintf(w, "order %s (%s): %s\n", printable(o.ID), printable(o.Community), o.State)
+	fmt.Fprintf(w, "  model     %s, %s, sha256 %s\n", printable(o.ModelName), humanBytes(o.ModelSize), o.ModelSHA256)
+	fmt.Fprintf(w, "  copies    %d × %s %s, layer %g mm, infill %g %%; %d done\n", o.Quantity, printable(o.Material), printable(colour), o.LayerHeight, o.Infill, o.JobsDone)
 	if o.Deadline != "" {
-		fmt.Fprintf(w, "  deadline  %s\n", o.Deadline)
+		fmt.Fprintf(w, "  deadline  %s\n", printable(o.Deadline))
 	}
 	if o.PickupNote != "" {
-		fmt.Fprintf(w, "  pickup    %s\n", o.PickupNote)
+		fmt.Fprintf(w, "  pickup    %s\n", printable(o.PickupNote))
 	}
 	fmt.Fprintf(w, "  created   %s\n\n", formatTime(o.Created))
 	t := newTable(w, "JOB", "STATE", "PRINTER", "PROGRESS", "ATTEMPTS", "NOTE")

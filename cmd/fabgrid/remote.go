@@ -16,9 +16,11 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fabgrid/fabgrid/coordinator/api"
 	"github.com/fabgrid/fabgrid/coordinator/client"
@@ -168,6 +170,22 @@ func printJSON(w io.Writer, v any) error {
 // table writes aligned columns.
 type table struct{ tw *tabwriter.Writer }
 
+// printable returns s as it is when every character prints, and
+// otherwise quoted with Go escapes ("w\x1b]0;x\a"), so a name a
+// coordinator stored cannot move the cursor, retitle the terminal or
+// break a table's columns.
+func printable(s string) string {
+	for _, r := range s {
+		if !strconv.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
 func newTable(w io.Writer, header ...string) *table {
 	t := &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
 	t.row(header...)
@@ -179,6 +197,7 @@ func (t *table) row(cols ...string) {
 		if c == "" {
 			cols[i] = "-"
 		}
+		cols[i] = printable(cols[i])
 	}
 	fmt.Fprintln(t.tw, strings.Join(cols, "\t"))
 }

@@ -39,6 +39,12 @@ const (
 	CodeTooLarge      = "too_large"
 	CodeNoLeader      = "no_leader"
 	CodeInternal      = "internal"
+	// CodeTooManyRequests (429): a rate or concurrency limit; retry
+	// after the Retry-After header's seconds.
+	CodeTooManyRequests = "too_many_requests"
+	// CodeMethodNotAllowed (405): the path exists, the method does not
+	// (the Allow header lists those that do).
+	CodeMethodNotAllowed = "method_not_allowed"
 
 	// CodeWorkerTokenMismatch (403): the worker id is bound to another
 	// worker token, the one that registered it first.
