@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fabgrid/fabgrid/hours"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -30,6 +31,9 @@ type PrinterSpec struct {
 	// Virtual: a vprinter.Virtual Marlin emulator over an in-memory
 	// link, fed G-code from the real slicer, instead of a SimPrinter.
 	Virtual bool
+	// Zone is the owner's IANA time zone ("" is UTC) and Hours the
+	// owner's daily window in it ("08:00-22:00"; "" is any time).
+	Zone, Hours string
 }
 
 // FleetConfig configures the workers.
@@ -112,6 +116,14 @@ func (f *Fleet) add(spec PrinterSpec) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrFleet, spec.ID, err)
 	}
+	zone, err := hours.LoadZone(spec.Zone)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrFleet, spec.ID, err)
+	}
+	window, err := hours.Parse(spec.Hours, zone)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrFleet, spec.ID, err)
+	}
 	var pr fleetPrinter = NewSimPrinter(spec.ID, f.cfg.SpeedUp)
 	var sl worker.Slicer = f.slicer
 	if spec.Virtual {
@@ -123,7 +135,7 @@ func (f *Fleet) add(spec PrinterSpec) error {
 			Name: string(spec.ID), Printer: pp, Material: mat, Colour: spec.Colour,
 			StateDir: filepath.Join(f.cfg.Dir, string(spec.ID)), AutoClear: spec.AutoClear,
 			ProgressEvery: f.cfg.Period, PollWait: max(time.Second, 3*f.cfg.Period), HeartbeatEvery: f.cfg.Period,
-			ShutdownGrace: 300 * time.Millisecond, Location: time.UTC,
+			ShutdownGrace: 300 * time.Millisecond, Location: zone, Hours: window,
 			Logger: f.cfg.Logger.With("printer", string(spec.ID)),
 		},
 	}

@@ -22,6 +22,10 @@ type Options struct {
 	Seed         uint64
 	Coordinators int
 	Printers     int
+	// OwnerHours spreads the owners over several time zones with daily
+	// windows around the present (PlanOwnerHours), a tenth of them
+	// closed for now.
+	OwnerHours bool
 	// SpeedUp: simulated printing runs this many times faster than real
 	// time (default 300).
 	SpeedUp float64
@@ -171,7 +175,11 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 	s.Fleet = newFleet(FleetConfig{SpeedUp: o.SpeedUp, Dir: o.Dir, Logger: o.Logger, Period: o.HeartbeatInterval,
 		HandClearing: o.HandClearing, gossip: s.gossip}, s.net, c.URLs(), c.WorkerToken)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
-	for i, spec := range PlanPrinters(rng, o.Printers, o.PETGFraction, o.ManualClear) {
+	specs := PlanPrinters(rng, o.Printers, o.PETGFraction, o.ManualClear)
+	if o.OwnerHours {
+		PlanOwnerHours(rng, specs, time.Now(), 0.1)
+	}
+	for i, spec := range specs {
 		spec.Virtual = i < o.VirtualPrinters
 		if err := s.Fleet.add(spec); err != nil {
 			s.Close()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/fabgrid/fabgrid/hours"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -232,4 +233,39 @@ func PlanPrinters(rng *rand.Rand, n int, petgFraction, manualClear float64) []Pr
 		out[n-1].Material = "PETG"
 	}
 	return out
+}
+
+// OwnerZones are the zones PlanOwnerHours spreads owners over: UTC's
+// neighbours and the awkward ones (a half-hour offset, +13:00 across the
+// date line, a zone with DST).
+var OwnerZones = []string{"UTC", "America/Bogota", "Asia/Kolkata", "Pacific/Tongatapu", "Europe/Madrid", "America/New_York"}
+
+// PlanOwnerHours gives every owner a zone from OwnerZones and, to all but
+// a quarter of them (who print at any time), a daily window in that zone
+// around now (the simulation runs on real time): open from one to six
+// hours before now until six to ten hours after. closedFraction of the
+// PLA printers get a window that opens two hours from now instead, so
+// that placement must hold work back for them and use the others; a
+// PETG printer always gets an open window, so every material stays
+// printable.
+func PlanOwnerHours(rng *rand.Rand, specs []PrinterSpec, now time.Time, closedFraction float64) {
+	for i := range specs {
+		zone := OwnerZones[rng.IntN(len(OwnerZones))]
+		specs[i].Zone = zone
+		loc, err := hours.LoadZone(zone)
+		if err != nil {
+			continue // no zone database: the owner prints in UTC at any time
+		}
+		local := now.In(loc)
+		mins := local.Hour()*60 + local.Minute()
+		clock := func(m int) string { m = ((m % 1440) + 1440) % 1440; return fmt.Sprintf("%02d:%02d", m/60, m%60) }
+		switch r := rng.Float64(); {
+		case r < 0.25:
+			specs[i].Hours = ""
+		case r < 0.25+closedFraction && specs[i].Material == "PLA":
+			specs[i].Hours = clock(mins+120) + "-" + clock(mins+240)
+		default:
+			specs[i].Hours = clock(mins-60*(1+rng.IntN(6))) + "-" + clock(mins+60*(6+rng.IntN(5)))
+		}
+	}
 }

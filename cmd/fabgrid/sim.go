@@ -50,6 +50,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	orders := fs.Int("orders", 300, "orders to submit")
 	faults := fs.String("faults", "", "fault load, e.g. leader-crash=every:10m,partition=every:30m,worker-churn=5%")
 	seed := fs.Uint64("seed", 1, "seed of the workload, fleet and fault schedule")
+	ownerHours := fs.Bool("owner-hours", true, "spread the owners over several time zones with daily windows around now (a tenth closed for now); false: every owner in UTC, printing at any time")
 	speed := fs.Float64("speed-up", 600, "simulated printing runs this many times faster than real time")
 	hours := fs.Float64("hours", 4, "orders arrive over this many simulated hours")
 	petg := fs.Float64("petg", 0.15, "share of orders (and of printers) using PETG rather than PLA")
@@ -102,7 +103,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Options: sim.Options{
 			Seed: *seed, Coordinators: *coords, Printers: *printers, SpeedUp: *speed,
 			PETGFraction: *petg, ManualClear: 0.2, HeartbeatInterval: hb, Logger: logger, VirtualPrinters: *virtual,
-			Gossip: *withGossip,
+			Gossip: *withGossip, OwnerHours: *ownerHours,
 		},
 		Workload: sim.WorkloadConfig{
 			Orders: *orders, Window: window, BurstFraction: *bursts, MaxQuantity: *maxQty,
