@@ -175,7 +175,16 @@ func (s *State) applyDone(now int64, j *Job, r api.ResultRequest) (bool, error) 
 		j.Epoch = s.Epoch
 	}
 	j.State, j.WorkerID, j.Updated, j.CancelRequested = api.JobDone, r.WorkerID, now, false
-	if w := s.Workers[r.WorkerID]; w != nil {
+	s.recordDone(j, s.Workers[r.WorkerID])
+	return false, nil
+}
+
+// recordDone finishes a job that job's printer w (nil if forgotten) has
+// printed: w's success, its bed awaiting a clear (unless it has moved on
+// to another job), the pickup place, the progress at 100 %, the order.
+// The caller has set the job's state, holder and times.
+func (s *State) recordDone(j *Job, w *Worker) {
+	if w != nil {
 		w.Successes++
 		if w.Job == j.ID || w.Job == "" {
 			w.Job, w.State = "", api.WorkerAwaitingBedClear
@@ -192,7 +201,6 @@ func (s *State) applyDone(now int64, j *Job, r api.ResultRequest) (bool, error) 
 		j.Progress = &pp
 	}
 	s.refreshOrder(s.Orders[j.OrderID])
-	return false, nil
 }
 
 // fail ends the job's present lease with a failure: the printer is

@@ -198,22 +198,7 @@ func (s *State) doneLifecycle(now int64, j *Job, r api.ResultRequest, current bo
 		j.PrintStarted, j.Charged = 0, 0
 	}
 	j.State, j.WorkerID, j.Epoch, j.Updated, j.CancelRequested, j.Waiting = api.JobDone, r.WorkerID, r.Epoch, now, false, ""
-	if w != nil {
-		w.Successes++
-		if w.Job == j.ID || w.Job == "" {
-			w.Job, w.State = "", api.WorkerAwaitingBedClear
-		}
-		j.Pickup = w.Name
-		if w.Neighbourhood != "" {
-			j.Pickup += " (" + w.Neighbourhood + ")"
-		}
-	}
-	if j.Progress != nil {
-		pp := *j.Progress
-		pp.Percent = 100
-		j.Progress = &pp
-	}
-	s.refreshOrder(s.Orders[j.OrderID])
+	s.recordDone(j, w)
 	return false
 }
 
